@@ -1,0 +1,83 @@
+"""The application factory and the start-up/shutdown shared by polling, webhook and tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+
+import handlers
+from bot.clock import Clock
+from bot.config import Settings
+from bot.dialogue import Session
+from bot.i18n import texts
+from bot.menu import set_chat_commands, set_default_commands
+from bot.roles import Role
+from bot.services import Services
+from bot.updates import UpdateProcessor
+from handlers.common import BotContext, services_of
+
+log = logging.getLogger("coalition")
+
+
+def build_application(settings: Settings, clock: Clock | None = None) -> Application:
+    """The real bot: python-telegram-bot Application with every handler registered."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.default_timezone)))
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(UpdateProcessor())
+        .post_init(start)
+        .post_shutdown(stop)
+        .build()
+    )
+    application.bot_data["services"] = Services(settings, clock)
+    handlers.register(application)
+    return application
+
+
+async def start(application: Application) -> None:
+    """Open the database, migrate, and set the commands menus."""
+    services = services_of(application)
+    await services.open()
+    bot = application.bot
+    await set_default_commands(bot, services.settings.default_language)
+    for tg_id in await services.repos.users.coordinator_ids():
+        user = await services.repos.users.get(tg_id)
+        language = user.language or services.settings.default_language
+        session = Session(user=user, texts=texts(language), services=services)
+        try:
+            await set_chat_commands(bot, session, Role.COORDINATOR)
+        except TelegramError as error:
+            # A coordinator who has not opened the bot yet has no chat to set a menu for.
+            log.warning("no commands menu for coordinator %s: %s", tg_id, error.message)
+    log.info("started as @%s", bot.username)
+
+
+async def stop(application: Application) -> None:
+    """Close the database once every update in flight is done."""
+    await services_of(application).close()
+
+
+@asynccontextmanager
+async def polling(application: Application) -> AsyncIterator[Application]:
+    """Run the bot inside the current event loop, as `run_polling` does (sandbox and tests)."""
+    await application.initialize()
+    await start(application)
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await stop(application)
+        await application.shutdown()

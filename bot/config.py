@@ -1,0 +1,94 @@
+"""Settings from the environment and an optional .env file (SPEC §8)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LANGUAGES = ("en", "ru")
+
+
+class SettingsError(Exception):
+    """A setting has a value the bot cannot start with; the message names it."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_file_base_url: str | None = None
+    database_path: Path = Path("./data/coalition.db")
+    coordinator_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_language: str = "en"
+    default_timezone: str = "Europe/Berlin"
+    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    org_approvals_required: int = Field(default=1, ge=1, le=2)
+    broadcast_approvals_required: int = Field(default=0, ge=0, le=1)
+    broadcast_cancel_window: int = Field(default=60, ge=0)
+    broadcasts_per_hour: int = Field(default=5, ge=1)
+    webhook_url: str | None = None
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("coordinator_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone name such as Europe/Berlin") from None
+        return value
+
+    @property
+    def file_base_url(self) -> str:
+        if self.telegram_file_base_url:
+            return self.telegram_file_base_url
+        base = self.telegram_api_base_url
+        prefix, _, tail = base.rpartition("/")
+        return f"{prefix}/file/{tail}"
+
+    def token(self) -> str:
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather, "
+                "or try the bot offline with `make sandbox`"
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+_HINTS = {
+    "coordinator_ids": "comma-separated Telegram user ids (integers), e.g. 123,456",
+    "broadcast_rate": "a number of messages per second above 0 and at most 1000",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation failure into one line naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        hint = _HINTS.get(field) or first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{field.upper()}: invalid value, {hint}") from None

@@ -1,0 +1,253 @@
+"""Dialogues: one question at a time, answers kept in the database, preview before publishing.
+
+A `Flow` is a list of `Step`s. Each step asks one question (with the allowed range in its text),
+accepts a typed answer through its `parse` function or a button from its `options`, and keeps
+the step with a clear reason when the answer is bad. State lives in the `dialogues` table, so a
+restart resumes the dialogue where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.i18n import Texts
+from storage.models import Dialogue, User
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+SKIP = "~skip"
+PUBLISH = "~pub"
+CANCEL = "~cancel"
+BACK = "~back"
+PREVIEW = "preview"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    """What the bot says back: HTML text and rows of inline buttons."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+
+
+class Invalid(Exception):
+    """A bad answer: the text key (and values) explaining why, with an example."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    key: str | None = None
+    label: str | None = None
+
+    def render(self, texts: Texts) -> str:
+        return self.label if self.label is not None else texts(self.key or self.value)
+
+
+@dataclass
+class Session:
+    """Who is answering, in which language, with access to the services."""
+
+    user: User
+    texts: Texts
+    services: Services
+
+
+Parser = Callable[[str, Session, dict[str, Any]], object]
+Options = Callable[[Session, dict[str, Any]], Sequence[Option]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    question: str
+    parse: Parser | None = None
+    options: Options | Sequence[Option] = ()
+    optional: bool = False
+    back: bool = False
+    when: Callable[[dict[str, Any]], bool] = lambda answers: True
+    question_values: Callable[[Session, dict[str, Any]], dict[str, object]] = (
+        lambda session, answers: {}
+    )
+
+    def choices(self, session: Session, answers: dict[str, Any]) -> Sequence[Option]:
+        return self.options(session, answers) if callable(self.options) else self.options
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    steps: tuple[Step, ...]
+    finish: Callable[[Session, dict[str, Any]], Awaitable[Reply]]
+    preview: Callable[[Session, dict[str, Any]], Awaitable[str]] | None = None
+    on_back: Callable[[Session], Awaitable[Reply]] | None = None
+
+    def step(self, name: str) -> Step | None:
+        return next((step for step in self.steps if step.name == name), None)
+
+    def next_step(self, after: str | None, answers: dict[str, Any]) -> Step | None:
+        names = [step.name for step in self.steps]
+        start = 0 if after is None else names.index(after) + 1
+        return next((step for step in self.steps[start:] if step.when(answers)), None)
+
+
+class NotAvailable(Exception):
+    """A button that does not belong to the person's current question."""
+
+
+class Dialogues:
+    """Runs flows for people, one dialogue per person, state in the database."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._flows: dict[str, Flow] = {}
+
+    def register(self, *flows: Flow) -> None:
+        for flow in flows:
+            self._flows[flow.name] = flow
+
+    async def start(
+        self, session: Session, flow_name: str, answers: dict[str, Any] | None = None
+    ) -> Reply:
+        flow = self._flows[flow_name]
+        answers = dict(answers or {})
+        step = flow.next_step(None, answers)
+        assert step is not None, f"flow {flow_name} has no step to ask"
+        await self._save(session, flow, step.name, answers)
+        return self.ask(session, step, answers)
+
+    async def current(self, tg_id: int) -> Dialogue | None:
+        return await self._services.repos.dialogues.get(tg_id)
+
+    async def cancel(self, tg_id: int) -> bool:
+        return await self._services.repos.dialogues.clear(tg_id)
+
+    async def answer_text(self, session: Session, text: str) -> Reply | None:
+        """Take a typed answer; None when the person is not in a dialogue."""
+        state = await self.current(session.user.tg_id)
+        if state is None:
+            return None
+        resolved = await self._resolve(session, state)
+        if isinstance(resolved, Reply):
+            return resolved
+        flow, step = resolved
+        if step is None:
+            return Reply(session.texts("dialogue.use_preview_buttons"))
+        if step.parse is None:
+            return self._retry(session, step, state.answers, "dialogue.use_buttons")
+        try:
+            value = step.parse(text, session, state.answers)
+        except Invalid as invalid:
+            return self._retry(session, step, state.answers, invalid.key, **invalid.values)
+        return await self._advance(session, flow, step, state.answers, value)
+
+    async def answer_button(self, session: Session, step_name: str, value: str) -> Reply:
+        """Take a pressed button; NotAvailable if it is not for the current question."""
+        state = await self.current(session.user.tg_id)
+        if state is None or state.step != step_name:
+            raise NotAvailable
+        resolved = await self._resolve(session, state)
+        if isinstance(resolved, Reply):
+            return resolved
+        flow, step = resolved
+        if step is None:
+            return await self._decide(session, flow, state.answers, value)
+        if value == BACK and step.back and flow.on_back is not None:
+            await self.cancel(session.user.tg_id)
+            return await flow.on_back(session)
+        if value == SKIP and step.optional:
+            return await self._advance(session, flow, step, state.answers, None)
+        choices = {option.value for option in step.choices(session, state.answers)}
+        if value not in choices:
+            raise NotAvailable
+        return await self._advance(session, flow, step, state.answers, value)
+
+    def ask(self, session: Session, step: Step, answers: dict[str, Any]) -> Reply:
+        texts = session.texts
+        text = texts(step.question, **step.question_values(session, answers))
+        rows = [
+            [Button(option.render(texts), f"d:{step.name}:{option.value}")]
+            for option in step.choices(session, answers)
+        ]
+        extra = []
+        if step.optional:
+            extra.append(Button(texts("button.skip"), f"d:{step.name}:{SKIP}"))
+        if step.back:
+            extra.append(Button(texts("button.back"), f"d:{step.name}:{BACK}"))
+        if extra:
+            rows.append(extra)
+        return Reply(text, rows)
+
+    async def _resolve(self, session: Session, state: Dialogue) -> tuple[Flow, Step | None] | Reply:
+        """The flow and step a stored state points to, or a plain reset if they are gone."""
+        flow = self._flows.get(state.flow)
+        step = None if flow is None or state.step == PREVIEW else flow.step(state.step)
+        if flow is None or (step is None and state.step != PREVIEW):
+            await self.cancel(session.user.tg_id)
+            return Reply(session.texts("dialogue.reset"))
+        return flow, step
+
+    async def _advance(
+        self, session: Session, flow: Flow, step: Step, answers: dict[str, Any], value: object
+    ) -> Reply:
+        answers = {**answers, step.name: value}
+        following = flow.next_step(step.name, answers)
+        if following is not None:
+            await self._save(session, flow, following.name, answers)
+            return self.ask(session, following, answers)
+        if flow.preview is None:
+            return await self._finish(session, flow, answers)
+        await self._save(session, flow, PREVIEW, answers)
+        return await self._preview(session, flow, answers)
+
+    async def _preview(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
+        assert flow.preview is not None
+        texts = session.texts
+        return Reply(
+            await flow.preview(session, answers),
+            [[Button(texts("button.publish"), f"d:{PREVIEW}:{PUBLISH}"),
+              Button(texts("button.cancel"), f"d:{PREVIEW}:{CANCEL}")]],
+        )
+
+    async def _decide(
+        self, session: Session, flow: Flow, answers: dict[str, Any], value: str
+    ) -> Reply:
+        if value == CANCEL:
+            await self.cancel(session.user.tg_id)
+            return Reply(session.texts("dialogue.cancelled"))
+        if value != PUBLISH:
+            raise NotAvailable
+        return await self._finish(session, flow, answers)
+
+    async def _finish(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
+        """End the dialogue and act on it atomically: all of it is saved, or none."""
+        async with self._services.repos.database.transaction():
+            await self.cancel(session.user.tg_id)
+            return await flow.finish(session, answers)
+
+    def _retry(
+        self, session: Session, step: Step, answers: dict[str, Any], key: str, **values: object
+    ) -> Reply:
+        question = self.ask(session, step, answers)
+        count = values.pop("count", None)
+        texts = session.texts
+        reason = texts(key, **values) if count is None else texts.plural(key, count, **values)
+        return Reply(f"{reason}\n\n{question.text}", question.buttons)
+
+    async def _save(self, session: Session, flow: Flow, step: str, answers: dict[str, Any]) -> None:
+        dialogue = Dialogue(tg_id=session.user.tg_id, flow=flow.name, step=step, answers=answers)
+        await self._services.repos.dialogues.save(dialogue, self._services.clock.now())

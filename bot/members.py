@@ -1,0 +1,144 @@
+"""Members: who is talking (language, role) and their own settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import TYPE_CHECKING, Any
+
+from bot.config import LANGUAGES
+from bot.dialogue import Button, Flow, Invalid, Reply, Session, Step
+from bot.i18n import LANGUAGE_NAMES, Texts, texts
+from bot.places import country_name, parse_country, parse_timezone
+from bot.roles import Role
+from bot.text import has_invisible
+from storage.models import User
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+CITY_MAX = 80
+_CITY = re.compile(r"^[^\W\d_][\w .,'’()-]*$")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+DEFAULT_DIGEST_TIME = time(9, 0)
+
+
+def language_for(user: User | None, telegram_code: str | None, default: str) -> str:
+    """Stored choice, else the Telegram client's language, else the configured default."""
+    if user is not None and user.language:
+        return user.language
+    code = (telegram_code or "").split("-")[0].lower()
+    return code if code in LANGUAGES else default
+
+
+def parse_city(text: str, session: Session, answers: dict[str, Any]) -> str:
+    if len(text) > CITY_MAX:
+        raise Invalid("invalid.too_long", limit=CITY_MAX, count=len(text))
+    city = " ".join(text.split())
+    if has_invisible(text) or not _CITY.match(city):
+        raise Invalid("invalid.city")
+    return city
+
+
+def parse_country_answer(text: str, session: Session, answers: dict[str, Any]) -> str:
+    code = parse_country(text) if len(text) <= 60 else None
+    if code is None:
+        raise Invalid("invalid.country")
+    return code
+
+
+def parse_timezone_answer(text: str, session: Session, answers: dict[str, Any]) -> str:
+    zone = parse_timezone(text) if len(text) <= 60 else None
+    if zone is None:
+        raise Invalid("invalid.timezone")
+    return zone
+
+
+def parse_time_of_day(text: str, session: Session, answers: dict[str, Any]) -> str:
+    match = _TIME.match(text.strip())
+    if match is None:
+        raise Invalid("invalid.time")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+class Members:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        services.dialogues.register(
+            self._setting_flow("country", "settings.ask.country", parse_country_answer),
+            self._setting_flow("city", "settings.ask.city", parse_city),
+            self._setting_flow("timezone", "settings.ask.timezone", parse_timezone_answer),
+            self._setting_flow("digest_time", "settings.ask.digest_time", parse_time_of_day),
+        )
+
+    async def session(self, tg_id: int, telegram_language: str | None) -> Session:
+        """The member behind an update, created on first contact."""
+        services = self._services
+        user = await services.repos.users.ensure(tg_id, services.clock.now())
+        language = language_for(user, telegram_language, services.settings.default_language)
+        return Session(user=user, texts=texts(language), services=services)
+
+    def role(self, user: User) -> Role:
+        return Role.COORDINATOR if user.is_coordinator else Role.MEMBER
+
+    async def set_language(self, session: Session, language: str) -> Session:
+        if language not in LANGUAGES:
+            raise ValueError(language)
+        await self._services.repos.users.update(session.user.tg_id, language=language)
+        return await self.reload(session)
+
+    async def reload(self, session: Session) -> Session:
+        user = await self._services.repos.users.get(session.user.tg_id)
+        assert user is not None
+        language = language_for(user, None, session.texts.language)
+        return Session(user=user, texts=texts(language), services=self._services)
+
+    def language_picker(self, texts: Texts) -> Reply:
+        return Reply(
+            texts("language.ask"),
+            [[Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES]],
+        )
+
+    def settings_menu(self, session: Session, notice: str | None = None) -> Reply:
+        user, t = session.user, session.texts
+        not_set = t("settings.not_set")
+        body = t(
+            "settings.menu",
+            language=LANGUAGE_NAMES[t.language],
+            country=country_name(user.country, t.language) if user.country else not_set,
+            city=user.city or not_set,
+            timezone=self.timezone(user),
+            digest_time=(user.digest_time or DEFAULT_DIGEST_TIME).strftime("%H:%M"),
+        )
+        buttons = [
+            [Button(t("settings.button.language"), "set:language"),
+             Button(t("settings.button.country"), "set:country")],
+            [Button(t("settings.button.city"), "set:city"),
+             Button(t("settings.button.timezone"), "set:timezone")],
+            [Button(t("settings.button.digest_time"), "set:digest_time")],
+        ]
+        return Reply(f"{notice}\n\n{body}" if notice else body, buttons)
+
+    def timezone(self, user: User) -> str:
+        return user.timezone or self._services.settings.default_timezone
+
+    async def open_setting(self, session: Session, name: str) -> Reply:
+        if name == "language":
+            return self.language_picker(session.texts)
+        return await self._services.dialogues.start(session, f"set_{name}")
+
+    def _setting_flow(self, name: str, question: str, parse) -> Flow:
+        async def finish(session: Session, answers: dict[str, Any]) -> Reply:
+            await self._services.repos.users.update(session.user.tg_id, **{name: answers[name]})
+            session = await self.reload(session)
+            return self.settings_menu(session, session.texts("settings.saved"))
+
+        async def back(session: Session) -> Reply:
+            return self.settings_menu(session)
+
+        return Flow(
+            name=f"set_{name}",
+            steps=(Step(name, question, parse=parse, back=True),),
+            finish=finish,
+            on_back=back,
+        )

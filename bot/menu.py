@@ -1,0 +1,38 @@
+"""The commands menu: /help's list and Telegram's menu, per language and per role."""
+
+from __future__ import annotations
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.config import LANGUAGES
+from bot.dialogue import Session
+from bot.i18n import Html, Texts, texts
+from bot.roles import Role, commands_for
+
+
+def command_list(texts: Texts, role: Role) -> Html:
+    """One line a command: "/name — what it does"."""
+    return Html("\n".join(
+        texts("help.line", command=f"/{command.name}", description=texts(f"command.{command.name}"))
+        for command in commands_for(role)
+    ))
+
+
+def _bot_commands(texts: Texts, role: Role) -> list[BotCommand]:
+    return [BotCommand(command.name, texts(f"command.{command.name}"))
+            for command in commands_for(role)]
+
+
+async def set_default_commands(bot: Bot, default_language: str) -> None:
+    """Members' menu for each language Telegram clients may have, and the fallback."""
+    scope = BotCommandScopeDefault()
+    for language in LANGUAGES:
+        await bot.set_my_commands(_bot_commands(texts(language), Role.MEMBER), scope, language)
+    await bot.set_my_commands(_bot_commands(texts(default_language), Role.MEMBER), scope)
+
+
+async def set_chat_commands(bot: Bot, session: Session, role: Role) -> None:
+    """One person's menu, in their chosen language and for their role."""
+    await bot.set_my_commands(
+        _bot_commands(session.texts, role), BotCommandScopeChat(session.user.tg_id)
+    )

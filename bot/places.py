@@ -1,0 +1,84 @@
+"""Countries, cities and time zones as people type them, resolved with Babel and tzdata data."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+from importlib import resources
+
+from babel import Locale
+from babel.dates import get_timezone_location
+
+from bot.config import LANGUAGES
+
+# Babel's territory list also holds groupings and private-use codes that are not countries.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "XK", "ZZ"})
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().replace("ё", "е").replace("_", " ").split())
+
+
+@cache
+def _country_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for language in LANGUAGES:
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES:
+                index[_fold(name)] = code
+                index[code.casefold()] = code
+    return index
+
+
+def country_codes() -> frozenset[str]:
+    return frozenset(_country_index().values())
+
+
+def parse_country(text: str) -> str | None:
+    """ISO 3166 alpha-2 code for a code or a name in English or Russian; None if unknown."""
+    return _country_index().get(_fold(text))
+
+
+def country_name(code: str, language: str) -> str:
+    return Locale.parse(language).territories.get(code, code)
+
+
+@cache
+def _zone_table() -> list[tuple[str, str]]:
+    """(country, zone) pairs from tzdata's zone.tab."""
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
+    rows = []
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            country, _coordinates, zone, *_ = line.split("\t")
+            rows.append((country, zone))
+    return rows
+
+
+@cache
+def _zone_index() -> dict[str, str]:
+    """Folded IANA names and the cities Babel names them by, in each language, to zones."""
+    index = {_fold(zone): zone for zone in zoneinfo.available_timezones()}
+    for _country, zone in _zone_table():
+        for language in LANGUAGES:
+            city = get_timezone_location(zone, locale=language, return_city=True)
+            index.setdefault(_fold(city), zone)
+    return index
+
+
+def parse_timezone(text: str) -> str | None:
+    """An IANA zone from its name or its main city's name (English or Russian); None if unknown."""
+    return _zone_index().get(_fold(text))
+
+
+def guess_timezone(city: str | None, country: str | None) -> str | None:
+    """The zone a city is probably in: by the city's name, else the country's only zone."""
+    if city:
+        zone = parse_timezone(city)
+        if zone and (country is None or (country, zone) in _zone_table()):
+            return zone
+    if country:
+        zones = [zone for code, zone in _zone_table() if code == country]
+        if len(zones) == 1:
+            return zones[0]
+    return None

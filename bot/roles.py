@@ -1,0 +1,33 @@
+"""Roles and the commands each one has (the Telegram menu and /help come from here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Role(IntEnum):
+    """Ordered: each role can do everything the ones below it can."""
+
+    MEMBER = 1
+    ORGANISER = 2
+    COORDINATOR = 3
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    role: Role
+
+
+COMMANDS = (
+    Command("start", Role.MEMBER),
+    Command("help", Role.MEMBER),
+    Command("language", Role.MEMBER),
+    Command("settings", Role.MEMBER),
+    Command("cancel", Role.MEMBER),
+)
+
+
+def commands_for(role: Role) -> list[Command]:
+    return [command for command in COMMANDS if command.role <= role]

@@ -1,0 +1,56 @@
+"""Update processing: one at a time, one log line each (update id, user id, handler, duration)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger("coalition.updates")
+
+handler_name: contextvars.ContextVar[str | None] = contextvars.ContextVar("handler", default=None)
+
+
+class UpdateProcessor(BaseUpdateProcessor):
+    """Sequential processing, so one person's updates act in the order they were sent."""
+
+    def __init__(self) -> None:
+        super().__init__(max_concurrent_updates=1)
+        self.last_update_id = 0
+        self._processed = asyncio.Condition()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        handler_name.set(None)
+        started = time.perf_counter()
+        try:
+            await coroutine
+        finally:
+            if isinstance(update, Update):
+                user = update.effective_user
+                log.info(
+                    "update=%s user=%s handler=%s ms=%.1f",
+                    update.update_id,
+                    user.id if user else "-",
+                    handler_name.get() or "-",
+                    (time.perf_counter() - started) * 1000,
+                )
+                async with self._processed:
+                    self.last_update_id = max(self.last_update_id, update.update_id)
+                    self._processed.notify_all()
+
+    async def wait_processed(self, update_id: int) -> None:
+        """Wait until the update with this id (and every earlier one) has been handled."""
+        async with self._processed:
+            await self._processed.wait_for(lambda: self.last_update_id >= update_id)

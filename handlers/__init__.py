@@ -1,0 +1,16 @@
+"""Telegram handlers, one module per feature; thin: parse → service → render."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import errors, fallback, gate, general, settings
+
+
+def register(application: Application) -> None:
+    """Every handler, in order: the gate first, features next, fallbacks last."""
+    gate.register(application)
+    general.register(application)
+    settings.register(application)
+    fallback.register(application)
+    errors.register(application)

@@ -1,0 +1,1 @@
+"""SQLite storage: one connection, transactions, numbered migrations, repositories."""

@@ -1,0 +1,99 @@
+"""One aiosqlite connection per process, with a lock-guarded write transaction helper."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Database:
+    """The bot's single connection; one transaction (or read) at a time.
+
+    `transaction()` is re-entrant within one asyncio task, so a service can wrap several
+    repository calls in one atomic unit while each repository call stays usable on its own.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._connection: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task | None = None
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=FULL",
+            "PRAGMA foreign_keys=ON",
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        ):
+            await connection.execute(pragma)
+        self._connection = connection
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            raise RuntimeError("database is not open")
+        return self._connection
+
+    def _in_transaction(self) -> bool:
+        return self._owner is not None and self._owner is asyncio.current_task()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        if self._in_transaction():
+            yield self.connection
+            return
+        async with self._lock:
+            connection = self.connection
+            await connection.execute("BEGIN IMMEDIATE")
+            self._owner = asyncio.current_task()
+            try:
+                yield connection
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
+            else:
+                await connection.execute("COMMIT")
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._in_transaction():
+            yield self.connection
+        else:
+            async with self._lock:
+                yield self.connection
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
+        """Run one write statement, inside the current transaction or a new one."""
+        async with self.transaction() as connection:
+            return await connection.execute(sql, tuple(params))
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self._reading() as connection, connection.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._reading() as connection, connection.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]

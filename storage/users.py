@@ -1,0 +1,59 @@
+"""Repository of members (the users table)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from storage.database import Database
+from storage.models import User
+
+_SETTABLE = frozenset({"language", "country", "city", "timezone", "digest_time"})
+
+
+def _user(row) -> User:
+    return User.model_validate(dict(row))
+
+
+class UserRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, tg_id: int) -> User | None:
+        row = await self._db.fetch_one("SELECT * FROM users WHERE tg_id = ?", (tg_id,))
+        return None if row is None else _user(row)
+
+    async def ensure(self, tg_id: int, now: datetime) -> User:
+        """The member with this id, created on first contact; contact makes them active again."""
+        async with self._db.transaction():
+            await self._db.execute(
+                "INSERT INTO users (tg_id, created_at) VALUES (?, ?) "
+                "ON CONFLICT (tg_id) DO UPDATE SET is_active = 1 WHERE is_active = 0",
+                (tg_id, now.isoformat()),
+            )
+            user = await self.get(tg_id)
+        assert user is not None
+        return user
+
+    async def update(self, tg_id: int, **values: str | time | None) -> None:
+        unknown = set(values) - _SETTABLE
+        if unknown:
+            raise ValueError(f"not a user setting: {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        stored = [value.strftime("%H:%M") if isinstance(value, time) else value
+                  for value in values.values()]
+        await self._db.execute(
+            f"UPDATE users SET {assignments} WHERE tg_id = ?", (*stored, tg_id)
+        )
+
+    async def set_coordinator(self, tg_id: int, is_coordinator: bool, now: datetime) -> None:
+        async with self._db.transaction():
+            await self.ensure(tg_id, now)
+            await self._db.execute(
+                "UPDATE users SET is_coordinator = ? WHERE tg_id = ?", (int(is_coordinator), tg_id)
+            )
+
+    async def coordinator_ids(self) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT tg_id FROM users WHERE is_coordinator = 1 ORDER BY tg_id"
+        )
+        return [row[0] for row in rows]

@@ -1,0 +1,109 @@
+"""End to end: /start, /help, /language, /cancel, fallbacks, errors, menus, re-deliveries."""
+
+from __future__ import annotations
+
+from bot.i18n import texts
+from bot.sandbox.server import command_key
+from tests.conftest import COORDINATOR_ID
+from tests.harness import BotUnderTest, button_labels
+
+EN, RU = texts("en"), texts("ru")
+
+
+async def test_start_greets_with_the_member_commands(bot: BotUnderTest) -> None:
+    alice = bot.person("en")
+    reply = await alice.send("/start")
+    assert reply.text.startswith("Hello! This is the coalition's bot")
+    assert "/settings — Country, city, time zone, digest time" in reply.text
+    user = await bot.services.repos.users.get(alice.tg_id)
+    assert user is not None and user.language is None and not user.is_coordinator
+
+
+async def test_start_in_russian_from_the_telegram_client_language(bot: BotUnderTest) -> None:
+    boris = bot.person("ru")
+    reply = await boris.send("/start")
+    assert reply.text.startswith("Здравствуйте! Это бот коалиции")
+    assert "/language — Выбрать язык" in reply.text
+
+
+async def test_help_lists_one_line_a_command(bot: BotUnderTest) -> None:
+    reply = await bot.person("en").send("/help")
+    lines = [line for line in reply.text.splitlines() if line.startswith("/") and " — " in line]
+    assert [line.split(" — ")[0] for line in lines] == [
+        "/start", "/help", "/language", "/settings", "/cancel"]
+
+
+async def test_language_choice_is_stored_and_used(bot: BotUnderTest) -> None:
+    alice = bot.person("en")
+    picker = await alice.send("/language")
+    assert button_labels(picker.last) == ["English", "Русский"]
+    chosen = await alice.press("Русский")
+    assert chosen.text == "Готово: буду говорить с вами по-русски."
+    assert (await alice.send("/help")).text.startswith("Что я умею")
+    user = await bot.services.repos.users.get(alice.tg_id)
+    assert user.language == "ru"
+    menu = bot.server.commands[_chat_scope(alice.tg_id)]
+    assert {"command": "language", "description": "Выбрать язык"} in menu
+    back = await alice.press("English", picker.last)
+    assert back.text == "Done: I will speak English with you."
+
+
+async def test_forged_language_button_changes_nothing(bot: BotUnderTest) -> None:
+    alice = bot.person("en")
+    await alice.send("/language")
+    reply = await alice.press_forged("lang:de")
+    assert reply.notices == [EN("not_available")]
+    assert reply.messages == []
+    assert (await bot.services.repos.users.get(alice.tg_id)).language is None
+
+
+async def test_unknown_command_plain_text_and_stickers_get_polite_answers(
+    bot: BotUnderTest,
+) -> None:
+    alice = bot.person("en")
+    assert (await alice.send("/frobnicate")).text == EN("fallback.command")
+    assert (await alice.send("hello there")).text == EN("fallback.text")
+    sticker = {"message": {
+        "message_id": 77, "date": 0, "chat": {"id": alice.tg_id, "type": "private"},
+        "from": {"id": alice.tg_id, "is_bot": False, "first_name": "A"},
+        "sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
+                    "height": 1, "is_animated": False, "is_video": False}}}
+    reply = await bot.act(alice, lambda: bot.server.enqueue_update(sticker))
+    assert reply.text == EN("fallback.other")
+
+
+async def test_cancel_outside_a_dialogue(bot: BotUnderTest) -> None:
+    reply = await bot.person("ru").send("/cancel")
+    assert reply.text == RU("cancel.nothing")
+
+
+async def test_update_delivered_twice_acts_once(bot: BotUnderTest) -> None:
+    alice = bot.person("en")
+    await alice.send("/language")
+    first = await alice.press("Русский")
+    assert len(first.messages) == 1
+    again = await bot.act(alice, lambda: bot.server.resend_update(bot.server.last_update_id))
+    assert again.messages == []
+    assert (await alice.send("/help")).text.startswith("Что я умею")
+
+
+async def test_an_error_is_apologised_for_and_the_bot_keeps_going(bot: BotUnderTest) -> None:
+    alice = bot.person("en")
+    bot.server.inject_error("sendMessage", chat_id=alice.tg_id, error_code=400,
+                            description="Bad Request: something odd", times=1)
+    reply = await alice.send("/help")
+    assert reply.texts == [EN("error.generic")]
+    assert (await alice.send("/help")).text.startswith("What I can do for you")
+
+
+async def test_commands_menus_per_language_and_for_coordinators(bot: BotUnderTest) -> None:
+    commands = bot.server.commands
+    names = [entry["command"] for entry in commands[command_key(None, "en")]]
+    assert names == ["start", "help", "language", "settings", "cancel"]
+    assert commands[command_key(None, "ru")][0]["description"] == RU("command.start")
+    assert commands[command_key(None, "")] == commands[command_key(None, "en")]
+    assert _chat_scope(COORDINATOR_ID) in commands
+
+
+def _chat_scope(chat_id: int) -> tuple[str, str]:
+    return command_key({"type": "chat", "chat_id": chat_id})
