@@ -8,16 +8,12 @@ from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.clock import Clock
 from bot.config import Settings
-from bot.dialogue import Session
-from bot.i18n import texts
-from bot.menu import set_chat_commands, set_default_commands
-from bot.roles import Role
+from bot.menu import set_default_commands
 from bot.services import Services
 from bot.updates import UpdateProcessor
 from handlers.common import BotContext, services_of
@@ -47,18 +43,11 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
 async def start(application: Application) -> None:
     """Open the database, migrate, and set the commands menus."""
     services = services_of(application)
-    await services.open()
     bot = application.bot
+    await services.open(bot)
     await set_default_commands(bot, services.settings.default_language)
     for tg_id in await services.repos.users.coordinator_ids():
-        user = await services.repos.users.get(tg_id)
-        language = user.language or services.settings.default_language
-        session = Session(user=user, texts=texts(language), services=services)
-        try:
-            await set_chat_commands(bot, session, Role.COORDINATOR)
-        except TelegramError as error:
-            # A coordinator who has not opened the bot yet has no chat to set a menu for.
-            log.warning("no commands menu for coordinator %s: %s", tg_id, error.message)
+        await services.members.refresh_menu(tg_id)
     log.info("started as @%s", bot.username)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from telegram import Update
 
 from bot.config import Settings, SettingsError, load_settings
+from storage.schema import migrate
 
 EXIT_BAD_SETTING = 2
 
@@ -33,7 +34,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from storage.database import Database
-    from storage.schema import current_version, migrate
+    from storage.schema import current_version
 
     async def apply() -> tuple[list[int], int]:
         database = Database(settings.database_path)
@@ -46,6 +47,30 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     applied, version = asyncio.run(apply())
     print(f"{settings.database_path}: schema version {version}, applied {applied or 'nothing'}")
     return 0
+
+
+def _coordinator(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.coordinators import Revocation
+    from bot.services import Services
+
+    async def change() -> str:
+        services = Services(settings)
+        await services.database.open()
+        try:
+            await migrate(services.database)
+            if args.change == "add":
+                granted = await services.coordinators.grant(None, args.tg_id)
+                return "added" if granted else "already a coordinator"
+            outcome = await services.coordinators.revoke(None, args.tg_id)
+            return {Revocation.DONE: "removed", Revocation.LAST: "is the last coordinator: "
+                    "add another one first", Revocation.NOT_COORDINATOR: "is not a coordinator"
+                    }[outcome]
+        finally:
+            await services.close()
+
+    outcome = asyncio.run(change())
+    print(f"coordinator {args.tg_id}: {outcome}")
+    return 0 if outcome in ("added", "removed", "already a coordinator") else 1
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
@@ -62,6 +87,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         action=_migrate
     )
+    coordinator = commands.add_parser("coordinator", help="grant or revoke coordination")
+    coordinator.add_argument("change", choices=("add", "remove"))
+    coordinator.add_argument("tg_id", type=int, help="the person's numeric Telegram id")
+    coordinator.set_defaults(action=_coordinator)
     sandbox = commands.add_parser(
         "sandbox", help="chat with the real bot offline, through a local Bot API server"
     )

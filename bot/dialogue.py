@@ -8,12 +8,14 @@ restart resumes the dialogue where it was.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import Texts
-from storage.models import Dialogue, User
+from bot.session import Session
+from storage.models import Dialogue
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -58,15 +60,7 @@ class Option:
         return self.label if self.label is not None else texts(self.key or self.value)
 
 
-@dataclass
-class Session:
-    """Who is answering, in which language, with access to the services."""
-
-    user: User
-    texts: Texts
-    services: Services
-
-
+# A parser returns the answer's value (or an awaitable of it) or raises Invalid.
 Parser = Callable[[str, Session, dict[str, Any]], object]
 Options = Callable[[Session, dict[str, Any]], Sequence[Option]]
 
@@ -151,6 +145,8 @@ class Dialogues:
             return self._retry(session, step, state.answers, "dialogue.use_buttons")
         try:
             value = step.parse(text, session, state.answers)
+            if inspect.isawaitable(value):
+                value = await value
         except Invalid as invalid:
             return self._retry(session, step, state.answers, invalid.key, **invalid.values)
         return await self._advance(session, flow, step, state.answers, value)

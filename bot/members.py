@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import time
 from typing import TYPE_CHECKING, Any
 
+from telegram import BotCommandScopeChat
+from telegram.error import TelegramError
+
 from bot.config import LANGUAGES
-from bot.dialogue import Button, Flow, Invalid, Reply, Session, Step
+from bot.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.i18n import LANGUAGE_NAMES, Texts, texts
+from bot.menu import set_chat_commands
 from bot.places import country_name, parse_country, parse_timezone
-from bot.roles import Role
+from bot.session import Session
 from bot.text import has_invisible
 from storage.models import User
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 CITY_MAX = 80
 _CITY = re.compile(r"^[^\W\d_][\w .,'’()-]*$")
@@ -25,8 +32,8 @@ DEFAULT_DIGEST_TIME = time(9, 0)
 
 def language_for(user: User | None, telegram_code: str | None, default: str) -> str:
     """Stored choice, else the Telegram client's language, else the configured default."""
-    if user is not None and user.language:
-        return user.language
+    if user is not None and (user.language or user.client_language):
+        return user.language or user.client_language
     code = (telegram_code or "").split("-")[0].lower()
     return code if code in LANGUAGES else default
 
@@ -74,24 +81,47 @@ class Members:
     async def session(self, tg_id: int, telegram_language: str | None) -> Session:
         """The member behind an update, created on first contact."""
         services = self._services
-        user = await services.repos.users.ensure(tg_id, services.clock.now())
-        language = language_for(user, telegram_language, services.settings.default_language)
-        return Session(user=user, texts=texts(language), services=services)
+        code = (telegram_language or "").split("-")[0].lower()
+        client_language = code if code in LANGUAGES else None
+        user = await services.repos.users.ensure(tg_id, services.clock.now(), client_language)
+        return await self._session(user)
 
-    def role(self, user: User) -> Role:
-        return Role.COORDINATOR if user.is_coordinator else Role.MEMBER
+    async def clear_menu(self, tg_id: int) -> None:
+        """Back to the default menu (after /forget, nothing personal is kept, menus included)."""
+        try:
+            await self._services.bot.delete_my_commands(BotCommandScopeChat(tg_id))
+        except TelegramError as error:
+            log.info("no commands menu to clear for %s: %s", tg_id, error.message)
+
+    async def session_by_id(self, tg_id: int) -> Session:
+        """The session of a known member, for acting on their behalf (menus, notices)."""
+        user = await self._services.repos.users.get(tg_id)
+        assert user is not None, tg_id
+        return await self._session(user)
+
+    async def _session(self, user: User) -> Session:
+        services = self._services
+        language = language_for(user, None, services.settings.default_language)
+        membership = await services.repos.organisations.membership(user.tg_id)
+        return Session(user=user, texts=texts(language), services=services, membership=membership)
 
     async def set_language(self, session: Session, language: str) -> Session:
         if language not in LANGUAGES:
             raise ValueError(language)
         await self._services.repos.users.update(session.user.tg_id, language=language)
+        await self.refresh_menu(session.user.tg_id)
         return await self.reload(session)
 
+    async def refresh_menu(self, tg_id: int) -> None:
+        """Set the person's Telegram commands menu to their language and current role."""
+        try:
+            await set_chat_commands(self._services.bot, await self.session_by_id(tg_id))
+        except TelegramError as error:
+            # Someone who never opened the bot has no chat to set a menu for.
+            log.info("no commands menu for %s: %s", tg_id, error.message)
+
     async def reload(self, session: Session) -> Session:
-        user = await self._services.repos.users.get(session.user.tg_id)
-        assert user is not None
-        language = language_for(user, None, session.texts.language)
-        return Session(user=user, texts=texts(language), services=self._services)
+        return await self.session_by_id(session.user.tg_id)
 
     def language_picker(self, texts: Texts) -> Reply:
         return Reply(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.config import LANGUAGES
-from bot.dialogue import Session
 from bot.i18n import Html, Texts, texts
 from bot.roles import Role, commands_for
+from bot.session import Session
 
 
 def command_list(texts: Texts, role: Role) -> Html:
@@ -31,8 +31,8 @@ async def set_default_commands(bot: Bot, default_language: str) -> None:
     await bot.set_my_commands(_bot_commands(texts(default_language), Role.MEMBER), scope)
 
 
-async def set_chat_commands(bot: Bot, session: Session, role: Role) -> None:
-    """One person's menu, in their chosen language and for their role."""
+async def set_chat_commands(bot: Bot, session: Session) -> None:
+    """One person's menu, in their language and for their role at this moment."""
     await bot.set_my_commands(
-        _bot_commands(session.texts, role), BotCommandScopeChat(session.user.tg_id)
+        _bot_commands(session.texts, session.role), BotCommandScopeChat(session.user.tg_id)
     )

@@ -23,8 +23,15 @@ class Command:
 COMMANDS = (
     Command("start", Role.MEMBER),
     Command("help", Role.MEMBER),
-    Command("language", Role.MEMBER),
+    Command("register_org", Role.MEMBER),
+    Command("invite", Role.ORGANISER),
+    Command("orgs", Role.COORDINATOR),
+    Command("coordinators", Role.COORDINATOR),
+    Command("audit", Role.COORDINATOR),
     Command("settings", Role.MEMBER),
+    Command("language", Role.MEMBER),
+    Command("mydata", Role.MEMBER),
+    Command("forget", Role.MEMBER),
     Command("cancel", Role.MEMBER),
 )
 

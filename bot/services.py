@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from telegram import Bot
+
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.coordinators import Coordinators
 from bot.dialogue import Dialogues
+from bot.flood import FloodGuard
 from bot.members import Members
+from bot.notices import Notices
+from bot.organisations import Organisations
+from bot.privacy import Privacy
 from storage.database import Database
 from storage.repositories import Repositories
 from storage.schema import migrate
@@ -17,16 +24,31 @@ class Services:
         self.clock: Clock = clock or SystemClock()
         self.database = Database(settings.database_path)
         self.repos = Repositories(self.database)
+        self.flood = FloodGuard()
         self.dialogues = Dialogues(self)
         self.members = Members(self)
+        self.notices = Notices(self)
+        self.organisations = Organisations(self)
+        self.coordinators = Coordinators(self)
+        self.privacy = Privacy(self)
+        self._bot: Bot | None = None
 
-    async def open(self) -> None:
+    @property
+    def bot(self) -> Bot:
+        if self._bot is None:
+            raise RuntimeError("services are not open")
+        return self._bot
+
+    @property
+    def bot_username(self) -> str:
+        return self.bot.username
+
+    async def open(self, bot: Bot) -> None:
         """Open the database, bring its schema up to date, apply configured coordinators."""
+        self._bot = bot
         await self.database.open()
         await migrate(self.database)
-        now = self.clock.now()
-        for tg_id in sorted(self.settings.coordinator_ids):
-            await self.repos.users.set_coordinator(tg_id, True, now)
+        await self.coordinators.apply_configured()
 
     async def close(self) -> None:
         await self.database.close()

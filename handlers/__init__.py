@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import errors, fallback, gate, general, settings
+from handlers import (
+    coordinators,
+    errors,
+    fallback,
+    gate,
+    general,
+    organisations,
+    privacy,
+    settings,
+)
 
 
 def register(application: Application) -> None:
@@ -12,5 +21,8 @@ def register(application: Application) -> None:
     gate.register(application)
     general.register(application)
     settings.register(application)
+    organisations.register(application)
+    coordinators.register(application)
+    privacy.register(application)
     fallback.register(application)
     errors.register(application)

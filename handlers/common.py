@@ -7,9 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.dialogue import Reply, Session
+from bot.dialogue import Reply
+from bot.roles import Role
+from bot.session import Session
 from bot.updates import handler_name
 
 if TYPE_CHECKING:
@@ -24,18 +27,29 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.application.bot_data["services"]
 
 
-Callback = Callable[[Update, BotContext], Awaitable[None]]
+Callback = Callable[[Update, BotContext, Session], Awaitable[None]]
 
 
-def named(callback: Callback) -> Callback:
-    """Record the handler's name for the update's log line."""
+def handler(role: Role = Role.MEMBER) -> Callable[[Callback], Callable]:
+    """Wrap a callback: name it in the log, build the session, check the role as it runs.
 
-    @functools.wraps(callback)
-    async def wrapper(update: Update, context: BotContext) -> None:
-        handler_name.set(f"{callback.__module__.rpartition('.')[2]}.{callback.__name__}")
-        await callback(update, context)
+    Every command and every button goes through here, so a forged or stale button never does
+    more than its presser's role allows at this moment.
+    """
 
-    return wrapper
+    def wrap(callback: Callback) -> Callable[[Update, BotContext], Awaitable[None]]:
+        @functools.wraps(callback)
+        async def run(update: Update, context: BotContext) -> None:
+            handler_name.set(f"{callback.__module__.rpartition('.')[2]}.{callback.__name__}")
+            session = await session_of(update, context)
+            if not session.may(role):
+                await not_available(update, session)
+                return
+            await callback(update, context, session)
+
+        return run
+
+    return wrap
 
 
 def services_of(application: Application) -> Services:
@@ -63,8 +77,26 @@ async def send(update: Update, reply: Reply) -> None:
     await chat.send_message(reply.text, reply_markup=markup(reply))
 
 
+async def answer(update: Update, reply: Reply) -> None:
+    """Acknowledge a pressed button, then reply with a new message."""
+    await update.callback_query.answer()
+    await send(update, reply)
+
+
 async def not_available(update: Update, session: Session) -> None:
-    """The answer to a button its presser may not (or no longer) use."""
+    """The answer to a command or button its sender may not (or no longer) use."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(session.texts("not_available"), show_alert=True)
+    else:
+        await send(update, Reply(session.texts("not_available.command")))
+
+
+async def edit(update: Update, reply: Reply) -> None:
+    """Replace the pressed message (a list turning its page) in place."""
     query = update.callback_query
-    assert query is not None
-    await query.answer(session.texts("not_available"), show_alert=True)
+    await query.answer()
+    try:
+        await query.edit_message_text(reply.text, reply_markup=markup(reply))
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise

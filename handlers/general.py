@@ -6,49 +6,46 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.dialogue import Reply
-from bot.menu import command_list, set_chat_commands
-from handlers.common import BotContext, named, send, session_of
+from bot.menu import command_list
+from bot.session import Session
+from handlers.common import BotContext, answer, handler, send
 
 
-@named
-async def start(update: Update, context: BotContext) -> None:
-    """Greet the person and show what they can do."""
-    session = await session_of(update, context)
-    role = context.services.members.role(session.user)
-    text = session.texts("start.greeting", commands=command_list(session.texts, role))
+@handler()
+async def start(update: Update, context: BotContext, session: Session) -> None:
+    """Greet the person and show what they can do; a payload may carry an invite."""
+    if context.args:
+        reply = await context.services.organisations.redeem_invite(session, context.args[0])
+        if reply is not None:
+            await send(update, reply)
+            return
+    text = session.texts("start.greeting", commands=command_list(session.texts, session.role))
     await send(update, Reply(text))
 
 
-@named
-async def help_command(update: Update, context: BotContext) -> None:
+@handler()
+async def help_command(update: Update, context: BotContext, session: Session) -> None:
     """One line a command, for the person's role."""
-    session = await session_of(update, context)
-    role = context.services.members.role(session.user)
-    await send(update, Reply(session.texts("help", commands=command_list(session.texts, role))))
+    await send(update, Reply(session.texts("help", commands=command_list(session.texts,
+                                                                        session.role))))
 
 
-@named
-async def language(update: Update, context: BotContext) -> None:
+@handler()
+async def language(update: Update, context: BotContext, session: Session) -> None:
     """Offer the languages as buttons."""
-    session = await session_of(update, context)
     await send(update, context.services.members.language_picker(session.texts))
 
 
-@named
-async def choose_language(update: Update, context: BotContext) -> None:
+@handler()
+async def choose_language(update: Update, context: BotContext, session: Session) -> None:
     """Store the chosen language and answer in it."""
-    query = update.callback_query
-    session = await session_of(update, context)
     session = await context.services.members.set_language(session, context.match.group(1))
-    await query.answer()
-    await set_chat_commands(context.bot, session, context.services.members.role(session.user))
-    await send(update, Reply(session.texts("language.saved")))
+    await answer(update, Reply(session.texts("language.saved")))
 
 
-@named
-async def cancel(update: Update, context: BotContext) -> None:
+@handler()
+async def cancel(update: Update, context: BotContext, session: Session) -> None:
     """Leave any dialogue; nothing of it is saved."""
-    session = await session_of(update, context)
     left = await context.services.dialogues.cancel(session.user.tg_id)
     await send(update, Reply(session.texts("cancel.done" if left else "cancel.nothing")))
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from handlers.common import BotContext, named, send, session_of
+from bot.session import Session
+from handlers.common import BotContext, answer, handler, send
 
 
-@named
-async def settings(update: Update, context: BotContext) -> None:
+@handler()
+async def settings(update: Update, context: BotContext, session: Session) -> None:
     """Show the settings menu with the current values."""
-    session = await session_of(update, context)
     await send(update, context.services.members.settings_menu(session))
 
 
-@named
-async def open_setting(update: Update, context: BotContext) -> None:
+@handler()
+async def open_setting(update: Update, context: BotContext, session: Session) -> None:
     """Ask the one question behind a settings button."""
-    session = await session_of(update, context)
-    await update.callback_query.answer()
-    await send(update, await context.services.members.open_setting(session, context.match.group(1)))
+    await answer(update, await context.services.members.open_setting(session,
+                                                                     context.match.group(1)))
 
 
 def register(application: Application) -> None:

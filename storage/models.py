@@ -19,6 +19,7 @@ class User(BaseModel):
 
     tg_id: int
     language: Language | None = None
+    client_language: Language | None = None
     country: CountryCode | None = None
     city: City | None = None
     timezone: str | None = None
@@ -35,3 +36,43 @@ class Dialogue(BaseModel):
     flow: str
     step: str
     answers: dict[str, object] = Field(default_factory=dict)
+
+
+OrgStatus = Literal["pending", "approved", "rejected", "suspended"]
+
+
+class Organisation(BaseModel):
+    """A member organisation of the coalition; acts only once approved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: Annotated[str, StringConstraints(min_length=2, max_length=80)]
+    description: Annotated[str, StringConstraints(max_length=1000)] = ""
+    country: CountryCode
+    city: City | None = None
+    website: Annotated[str, StringConstraints(max_length=200)] | None = None
+    status: OrgStatus = "pending"
+    applicant_id: int | None = None
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class Membership(BaseModel):
+    """A person's link to their organisation, with the organisation's current status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: int
+    org_name: str
+    org_status: OrgStatus
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    target: str

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from storage.audit import AuditRepository
 from storage.database import Database
 from storage.dialogues import DialogueRepository
+from storage.organisations import OrganisationRepository
+from storage.personal import PersonalDataRepository
 from storage.updates import UpdateRepository
 from storage.users import UserRepository
 
@@ -14,3 +17,6 @@ class Repositories:
         self.users = UserRepository(database)
         self.updates = UpdateRepository(database)
         self.dialogues = DialogueRepository(database)
+        self.organisations = OrganisationRepository(database)
+        self.audit = AuditRepository(database)
+        self.personal = PersonalDataRepository(database)

@@ -22,13 +22,16 @@ class UserRepository:
         row = await self._db.fetch_one("SELECT * FROM users WHERE tg_id = ?", (tg_id,))
         return None if row is None else _user(row)
 
-    async def ensure(self, tg_id: int, now: datetime) -> User:
+    async def ensure(self, tg_id: int, now: datetime, client_language: str | None = None) -> User:
         """The member with this id, created on first contact; contact makes them active again."""
         async with self._db.transaction():
             await self._db.execute(
-                "INSERT INTO users (tg_id, created_at) VALUES (?, ?) "
-                "ON CONFLICT (tg_id) DO UPDATE SET is_active = 1 WHERE is_active = 0",
-                (tg_id, now.isoformat()),
+                "INSERT INTO users (tg_id, client_language, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (tg_id) DO UPDATE SET is_active = 1, "
+                "client_language = coalesce(excluded.client_language, client_language) "
+                "WHERE is_active = 0 OR (excluded.client_language IS NOT NULL "
+                "AND client_language IS NOT excluded.client_language)",
+                (tg_id, client_language, now.isoformat()),
             )
             user = await self.get(tg_id)
         assert user is not None
@@ -51,6 +54,15 @@ class UserRepository:
             await self._db.execute(
                 "UPDATE users SET is_coordinator = ? WHERE tg_id = ?", (int(is_coordinator), tg_id)
             )
+
+    async def languages(self, tg_ids: list[int], default: str) -> dict[int, str]:
+        """Each person's language: their choice, else their Telegram client's, else `default`."""
+        placeholders = ", ".join("?" * len(tg_ids))
+        rows = await self._db.fetch_all(
+            f"SELECT tg_id, coalesce(language, client_language, ?) FROM users "
+            f"WHERE tg_id IN ({placeholders})", (default, *tg_ids),
+        )
+        return {row[0]: row[1] for row in rows}
 
     async def coordinator_ids(self) -> list[int]:
         rows = await self._db.fetch_all(

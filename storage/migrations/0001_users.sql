@@ -1,7 +1,10 @@
 -- Members: the least we need to serve them (SPEC §9): Telegram id, language, settings, roles.
+-- language is the person's explicit choice; client_language the Telegram client's, when it is
+-- one we speak, so that messages the bot starts (notices, digests) use it too.
 CREATE TABLE users (
     tg_id          INTEGER PRIMARY KEY,
     language       TEXT CHECK (language IN ('en', 'ru')),
+    client_language TEXT CHECK (client_language IN ('en', 'ru')),
     country        TEXT CHECK (country IS NULL OR length(country) = 2),
     city           TEXT CHECK (city IS NULL OR length(city) <= 80),
     timezone       TEXT,

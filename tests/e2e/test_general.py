@@ -26,11 +26,21 @@ async def test_start_in_russian_from_the_telegram_client_language(bot: BotUnderT
     assert "/language — Выбрать язык" in reply.text
 
 
-async def test_help_lists_one_line_a_command(bot: BotUnderTest) -> None:
-    reply = await bot.person("en").send("/help")
-    lines = [line for line in reply.text.splitlines() if line.startswith("/") and " — " in line]
-    assert [line.split(" — ")[0] for line in lines] == [
-        "/start", "/help", "/language", "/settings", "/cancel"]
+MEMBER_COMMANDS = ["start", "help", "register_org", "settings", "language", "mydata", "forget",
+                   "cancel"]
+
+
+def _listed(text: str) -> list[str]:
+    return [line.split(" — ")[0][1:] for line in text.splitlines()
+            if line.startswith("/") and " — " in line]
+
+
+async def test_help_lists_one_line_a_command_for_the_role(bot: BotUnderTest) -> None:
+    assert _listed((await bot.person("en").send("/help")).text) == MEMBER_COMMANDS
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    assert _listed((await coordinator.send("/help")).text) == [
+        "start", "help", "register_org", "invite", "orgs", "coordinators", "audit", "settings",
+        "language", "mydata", "forget", "cancel"]
 
 
 async def test_language_choice_is_stored_and_used(bot: BotUnderTest) -> None:
@@ -99,10 +109,11 @@ async def test_an_error_is_apologised_for_and_the_bot_keeps_going(bot: BotUnderT
 async def test_commands_menus_per_language_and_for_coordinators(bot: BotUnderTest) -> None:
     commands = bot.server.commands
     names = [entry["command"] for entry in commands[command_key(None, "en")]]
-    assert names == ["start", "help", "language", "settings", "cancel"]
+    assert names == MEMBER_COMMANDS
     assert commands[command_key(None, "ru")][0]["description"] == RU("command.start")
     assert commands[command_key(None, "")] == commands[command_key(None, "en")]
-    assert _chat_scope(COORDINATOR_ID) in commands
+    coordinator_menu = [entry["command"] for entry in commands[_chat_scope(COORDINATOR_ID)]]
+    assert {"orgs", "audit", "coordinators", "invite"} <= set(coordinator_menu)
 
 
 def _chat_scope(chat_id: int) -> tuple[str, str]:

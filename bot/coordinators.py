@@ -1,0 +1,118 @@
+"""Coordinators: from configuration, granted and revoked by coordinators or the CLI."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.roles import Role
+from bot.session import Session
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+MAX_TELEGRAM_ID = 2**52
+AUDIT_SHOWN = 20
+
+
+class Revocation(Enum):
+    DONE = "done"
+    NOT_COORDINATOR = "not_coordinator"
+    LAST = "last"
+
+
+def parse_tg_id(text: str, session: Session, answers: dict[str, Any]) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 0 < int(value) < MAX_TELEGRAM_ID:
+        raise Invalid("coordinators.invalid_id")
+    return int(value)
+
+
+class Coordinators:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        services.dialogues.register(Flow(
+            name="add_coordinator",
+            steps=(Step("tg_id", "coordinators.ask.id", parse=parse_tg_id),),
+            finish=self._add_from_dialogue,
+        ))
+
+    async def apply_configured(self) -> None:
+        for tg_id in sorted(self._services.settings.coordinator_ids):
+            await self.grant(None, tg_id)
+
+    async def grant(self, actor_id: int | None, tg_id: int) -> bool:
+        """Make `tg_id` a coordinator (audited); False if they already were one."""
+        services = self._services
+        users, now = services.repos.users, services.clock.now()
+        async with services.database.transaction():
+            user = await users.get(tg_id)
+            if user is not None and user.is_coordinator:
+                return False
+            await users.set_coordinator(tg_id, True, now)
+            await services.repos.audit.record(actor_id, "coordinator.grant", f"user:{tg_id}", now)
+        return True
+
+    async def revoke(self, actor_id: int | None, tg_id: int) -> Revocation:
+        """Take coordination away (audited), never from the last coordinator."""
+        services = self._services
+        users, now = services.repos.users, services.clock.now()
+        async with services.database.transaction():
+            coordinators = await users.coordinator_ids()
+            if tg_id not in coordinators:
+                return Revocation.NOT_COORDINATOR
+            if len(coordinators) == 1:
+                return Revocation.LAST
+            await users.set_coordinator(tg_id, False, now)
+            await services.repos.audit.record(actor_id, "coordinator.revoke", f"user:{tg_id}",
+                                              now)
+        return Revocation.DONE
+
+    async def overview(self, session: Session, notice: str | None = None) -> Reply:
+        t = session.texts
+        ids = await self._services.repos.users.coordinator_ids()
+        lines = "\n".join(t("coordinators.line", number=n, tg_id=tg_id)
+                          for n, tg_id in enumerate(ids, 1))
+        text = t("coordinators.list", lines=lines)
+        rows = [[Button(t("coordinators.remove", tg_id=tg_id), f"coord:rm:{tg_id}")]
+                for tg_id in ids]
+        rows.append([Button(t("button.add"), "coord:add")])
+        return Reply(f"{notice}\n\n{text}" if notice else text, rows)
+
+    async def begin_adding(self, session: Session) -> Reply:
+        return await self._services.dialogues.start(session, "add_coordinator")
+
+    async def _add_from_dialogue(self, session: Session, answers: dict[str, Any]) -> Reply:
+        t, tg_id = session.texts, answers["tg_id"]
+        if not session.may(Role.COORDINATOR):
+            return Reply(t("not_available"))
+        granted = await self.grant(session.user.tg_id, tg_id)
+        if granted:
+            await self._services.notices.send([tg_id], lambda tx: Reply(tx("coordinators.welcome")))
+            await self._services.members.refresh_menu(tg_id)
+        key = "coordinators.added" if granted else "coordinators.already"
+        return await self.overview(session, t(key, tg_id=tg_id))
+
+    async def remove(self, session: Session, tg_id: int) -> Reply:
+        result = await self.revoke(session.user.tg_id, tg_id)
+        if result is Revocation.DONE:
+            await self._services.members.refresh_menu(tg_id)
+        key = {Revocation.DONE: "coordinators.removed", Revocation.LAST: "coordinators.last",
+               Revocation.NOT_COORDINATOR: "not_available"}[result]
+        return await self.overview(session, session.texts(key, tg_id=tg_id))
+
+    async def audit_log(self, session: Session) -> Reply:
+        """The last privileged actions, times in the coordinator's zone."""
+        t = session.texts
+        entries = await self._services.repos.audit.latest(AUDIT_SHOWN)
+        if not entries:
+            return Reply(t("audit.empty"))
+        zone = ZoneInfo(self._services.members.timezone(session.user))
+        lines = "\n".join(t(
+            "audit.line", at=entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            actor=entry.actor_id if entry.actor_id is not None else t("audit.cli"),
+            action=t(f"audit.action.{entry.action}"), target=entry.target,
+        ) for entry in entries)
+        return Reply(t("audit.title", count=len(entries), lines=lines))

@@ -1,0 +1,50 @@
+"""Per-person flood limit: more than N updates in a sliding window are dropped."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+LIMIT = 20
+WINDOW = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    warn: bool = False
+
+
+class FloodGuard:
+    """Kept in memory on purpose: it must act before any database work, and a restart that
+    forgets a window only lets one more burst through."""
+
+    def __init__(self, limit: int = LIMIT, window: timedelta = WINDOW) -> None:
+        self.limit = limit
+        self.window = window
+        self._seen: dict[int, deque[datetime]] = {}
+        self._warned: dict[int, datetime] = {}
+
+    def check(self, tg_id: int, now: datetime) -> Verdict:
+        seen = self._seen.setdefault(tg_id, deque())
+        while seen and now - seen[0] >= self.window:
+            seen.popleft()
+        if len(seen) < self.limit:
+            seen.append(now)
+            self._forget_idle(now)
+            return Verdict(allowed=True)
+        warned = self._warned.get(tg_id)
+        if warned is not None and now - warned < self.window:
+            return Verdict(allowed=False)
+        self._warned[tg_id] = now
+        return Verdict(allowed=False, warn=True)
+
+    def _forget_idle(self, now: datetime) -> None:
+        """Keep memory bounded by the people active in the last window."""
+        if len(self._seen) <= 10_000:
+            return
+        for tg_id in [key for key, seen in self._seen.items() if not seen
+                      or now - seen[-1] >= self.window]:
+            self._seen.pop(tg_id, None)
+            self._warned.pop(tg_id, None)

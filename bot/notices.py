@@ -1,0 +1,53 @@
+"""Messages the bot starts to a few people (applications, outcomes), via the delivery queue."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from bot.dialogue import Reply
+from bot.i18n import Texts, texts
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+def markup_json(reply: Reply) -> str | None:
+    if not reply.buttons:
+        return None
+    return json.dumps({"inline_keyboard": [
+        [{"text": button.label, "callback_data": button.data} for button in row]
+        for row in reply.buttons
+    ]}, ensure_ascii=False)
+
+
+class Notices:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def send(
+        self, tg_ids: Iterable[int], render: Callable[[Texts], Reply], *, kind: str = "notice",
+        author_id: int | None = None,
+    ) -> None:
+        """Queue one message per person, each in that person's language.
+
+        Rows are written in the caller's transaction, so the notice goes out if and only if
+        the action that caused it is saved.
+        """
+        services = self._services
+        ids = sorted(set(tg_ids))
+        if not ids:
+            return
+        languages = await services.repos.users.languages(ids, services.settings.default_language)
+        by_language: dict[str, list[int]] = defaultdict(list)
+        for tg_id in ids:
+            if tg_id in languages:
+                by_language[languages[tg_id]].append(tg_id)
+        for language, recipients in sorted(by_language.items()):
+            reply = render(texts(language))
+            await services.delivery.enqueue(
+                kind=kind, text=reply.text, reply_markup=markup_json(reply),
+                recipients=recipients, author_id=author_id, audience="direct",
+            )

@@ -1,0 +1,307 @@
+"""Organisations: applying, vetting by coordinators, suspension, and invites for organisers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from bot.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.i18n import Html, Texts
+from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.members import parse_city, parse_country_answer
+from bot.places import country_name
+from bot.roles import Role
+from bot.session import Session
+from bot.text import clean_line, clean_text
+from storage.models import Organisation, OrgStatus
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+NAME_MIN, NAME_MAX = 2, 80
+DESCRIPTION_MAX = 1000
+WEBSITE_MAX = 200
+REASON_MAX = 500
+INVITE_VALIDITY = timedelta(hours=72)
+INVITE_PREFIX = "inv_"
+_INVITE = re.compile(r"^inv_[A-Za-z0-9_-]{43}$")
+_STATUS_ICON = {"pending": "⏳", "approved": "✅", "suspended": "⛔", "rejected": "✖️"}
+
+
+def check_length(text: str, minimum: int, maximum: int) -> str:
+    if len(text) > maximum:
+        raise Invalid("invalid.too_long", limit=maximum, count=len(text))
+    if len(text) < minimum:
+        raise Invalid("invalid.too_short", count=minimum)
+    return text
+
+
+def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_text(text), 1, DESCRIPTION_MAX)
+
+
+def parse_website(text: str, session: Session, answers: dict[str, Any]) -> str:
+    url = text.strip()
+    parts = urlsplit(url) if len(url) <= WEBSITE_MAX and " " not in url else None
+    if parts is None or parts.scheme not in ("http", "https") or "." not in parts.netloc:
+        raise Invalid("invalid.website")
+    return url
+
+
+def parse_reason(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_text(text), 1, REASON_MAX)
+
+
+def invite_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Organisations:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._repo = services.repos.organisations
+        services.dialogues.register(
+            Flow(
+                name="register_org",
+                steps=(
+                    Step("name", "org.ask.name", parse=self._parse_new_name),
+                    Step("description", "org.ask.description", parse=parse_description,
+                         optional=True),
+                    Step("country", "org.ask.country", parse=parse_country_answer),
+                    Step("city", "org.ask.city", parse=parse_city, optional=True),
+                    Step("website", "org.ask.website", parse=parse_website, optional=True),
+                ),
+                preview=self._preview,
+                finish=self._apply,
+            ),
+            Flow(
+                name="reject_org",
+                steps=(Step("reason", "org.ask.reject_reason", parse=parse_reason),),
+                finish=self._reject,
+            ),
+        )
+
+    async def _parse_new_name(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        name = check_length(clean_line(text), NAME_MIN, NAME_MAX)
+        if await self._repo.name_taken(name):
+            raise Invalid("org.invalid.name_taken")
+        return name
+
+    # --- applying --------------------------------------------------------------------------
+
+    async def begin_application(self, session: Session) -> Reply:
+        """/register_org: one organisation per organiser, one pending application per person."""
+        t = session.texts
+        if session.membership is not None:
+            return Reply(t("org.already_member", organisation=session.membership.org_name))
+        pending = await self._repo.pending_application(session.user.tg_id)
+        if pending is not None:
+            return Reply(t("org.already_pending", organisation=pending.name))
+        return await self._services.dialogues.start(session, "register_org")
+
+    async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
+        t = session.texts
+        return t("org.preview", card=self._details(t, answers))
+
+    def _details(self, t: Texts, fields: dict[str, Any]) -> Html:
+        none = t("org.none")
+        return Html(t(
+            "org.details",
+            name=fields["name"],
+            country=country_name(fields["country"], t.language),
+            city=fields.get("city") or none,
+            website=fields.get("website") or none,
+            description=fields.get("description") or none,
+        ))
+
+    async def _apply(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        if await self._repo.name_taken(answers["name"]):
+            return Reply(t("org.name_taken_now", name=answers["name"]))
+        membership = await self._repo.membership(session.user.tg_id)
+        if membership is not None:
+            return Reply(t("org.already_member", organisation=membership.org_name))
+        org_id = await self._repo.create(
+            name=answers["name"], description=answers.get("description") or "",
+            country=answers["country"], city=answers.get("city"),
+            website=answers.get("website"), applicant_id=session.user.tg_id,
+            now=services.clock.now(),
+        )
+        organisation = await self._repo.get(org_id)
+        coordinators = await services.repos.users.coordinator_ids()
+        await services.notices.send(coordinators, lambda tx: self._application_notice(
+            tx, organisation))
+        return Reply(t("org.applied", name=answers["name"]))
+
+    def _application_notice(self, t: Texts, organisation: Organisation) -> Reply:
+        return Reply(
+            t("org.application", card=self._details(t, organisation.model_dump())),
+            self._decision_buttons(t, organisation.id),
+        )
+
+    def _decision_buttons(self, t: Texts, org_id: int) -> list[list[Button]]:
+        return [[Button(t("button.approve"), f"org:ap:{org_id}"),
+                 Button(t("button.reject"), f"org:rj:{org_id}")]]
+
+    # --- vetting ---------------------------------------------------------------------------
+
+    async def approve(self, session: Session, org_id: int) -> Reply:
+        """A coordinator's approval; enough of them (from different coordinators) approve."""
+        services, t = self._services, session.texts
+        now = services.clock.now()
+        async with services.database.transaction():
+            organisation = await self._repo.get(org_id)
+            if organisation is None or organisation.status != "pending":
+                return self._already_decided(t, organisation)
+            if session.user.tg_id in await self._repo.approved_by(org_id):
+                return Reply(t("org.approval_already_yours", name=organisation.name))
+            approvals = await self._repo.add_approval(org_id, session.user.tg_id, now)
+            await services.repos.audit.record(session.user.tg_id, "org.approve",
+                                              f"org:{org_id}", now)
+            required = services.settings.org_approvals_required
+            if approvals < required:
+                return Reply(t.plural("org.approval_recorded", required - approvals,
+                                      name=organisation.name))
+            await self._repo.set_status(org_id, "approved", now, expected="pending")
+            applicant = organisation.applicant_id
+            joined = applicant is not None and await self._repo.add_member(applicant, org_id, now)
+            if joined:
+                await services.notices.send([applicant], lambda tx: Reply(tx(
+                    "org.approved_notice", name=organisation.name)))
+        if joined:
+            await services.members.refresh_menu(applicant)
+        return Reply(t("org.approved", name=organisation.name))
+
+    async def begin_rejection(self, session: Session, org_id: int) -> Reply:
+        organisation = await self._repo.get(org_id)
+        if organisation is None or organisation.status != "pending":
+            return self._already_decided(session.texts, organisation)
+        return await self._services.dialogues.start(session, "reject_org", {"org": org_id})
+
+    async def _reject(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        now = services.clock.now()
+        organisation = await self._repo.get(answers["org"])
+        if organisation is None or not session.may(Role.COORDINATOR):
+            return Reply(t("not_available"))
+        if not await self._repo.set_status(organisation.id, "rejected", now, expected="pending"):
+            return self._already_decided(t, organisation)
+        await services.repos.audit.record(session.user.tg_id, "org.reject",
+                                          f"org:{organisation.id}", now)
+        if organisation.applicant_id is not None:
+            await services.notices.send([organisation.applicant_id], lambda tx: Reply(tx(
+                "org.rejected_notice", name=organisation.name, reason=answers["reason"])))
+        return Reply(t("org.rejected", name=organisation.name))
+
+    async def change_status(self, session: Session, org_id: int, target: OrgStatus) -> Reply:
+        """Suspend an approved organisation or reinstate a suspended one; rights follow at once."""
+        services, t = self._services, session.texts
+        expected: OrgStatus = "approved" if target == "suspended" else "suspended"
+        now = services.clock.now()
+        async with services.database.transaction():
+            organisation = await self._repo.get(org_id)
+            if organisation is None or not await self._repo.set_status(
+                org_id, target, now, expected=expected
+            ):
+                return Reply(t("not_available"))
+            action = "org.suspend" if target == "suspended" else "org.reinstate"
+            await services.repos.audit.record(session.user.tg_id, action, f"org:{org_id}", now)
+            organisers = await self._repo.members(org_id)
+            key = "org.suspended_notice" if target == "suspended" else "org.reinstated_notice"
+            await services.notices.send(organisers, lambda tx: Reply(tx(
+                key, name=organisation.name)))
+        for tg_id in organisers:
+            await services.members.refresh_menu(tg_id)
+        done = "org.suspended" if target == "suspended" else "org.reinstated"
+        return Reply(t(done, name=organisation.name))
+
+    def _already_decided(self, t: Texts, organisation: Organisation | None) -> Reply:
+        if organisation is None:
+            return Reply(t("not_available"))
+        return Reply(t("org.already_decided", name=organisation.name,
+                       status=t(f"org.status.{organisation.status}")))
+
+    # --- browsing (coordinators) -----------------------------------------------------------
+
+    async def list_page(self, session: Session, page: int) -> Reply:
+        t = session.texts
+        total = await self._repo.count()
+        page = clamp_page(page, total)
+        organisations = await self._repo.page(page * PAGE_SIZE, PAGE_SIZE)
+        entries = [Entry(org.id, Html(t(
+            "org.line", icon=_STATUS_ICON[org.status], name=org.name,
+            status=t(f"org.status.{org.status}"), country=org.country,
+        ))) for org in organisations]
+        return render_page(t, title=t.plural("org.list.title", total), empty=t("org.list.empty"),
+                           prefix="orgs", entries=entries, page=page, total=total)
+
+    async def card(self, session: Session, org_id: int) -> Reply:
+        t = session.texts
+        organisation = await self._repo.get(org_id)
+        if organisation is None:
+            return Reply(t("not_available"))
+        organisers = len(await self._repo.members(org_id))
+        approvals = len(await self._repo.approved_by(org_id))
+        text = t("org.card", status=t(f"org.status.{organisation.status}"),
+                 card=self._details(t, organisation.model_dump()), organisers=organisers,
+                 approvals=approvals, required=self._services.settings.org_approvals_required)
+        buttons = {
+            "pending": self._decision_buttons(t, org_id),
+            "approved": [[Button(t("button.suspend"), f"org:su:{org_id}"),
+                          Button(t("button.invite"), f"org:iv:{org_id}")]],
+            "suspended": [[Button(t("button.reinstate"), f"org:re:{org_id}")]],
+            "rejected": [],
+        }[organisation.status]
+        return Reply(text, buttons)
+
+    # --- invites ---------------------------------------------------------------------------
+
+    async def invite(self, session: Session, org_id: int | None) -> Reply:
+        """A single-use link valid 72 h, for the organiser's own organisation (or, for a
+        coordinator, any approved one)."""
+        services, t = self._services, session.texts
+        if org_id is None:
+            if session.org_id is None:
+                return Reply(t("invite.coordinator_hint"))
+            org_id = session.org_id
+        organisation = await self._repo.get(org_id)
+        if organisation is None or organisation.status != "approved":
+            return Reply(t("not_available"))
+        token = INVITE_PREFIX + secrets.token_urlsafe(32)
+        now = services.clock.now()
+        async with services.database.transaction():
+            await self._repo.create_invite(invite_hash(token), org_id, session.user.tg_id, now,
+                                           now + INVITE_VALIDITY)
+            await services.repos.audit.record(session.user.tg_id, "invite.create",
+                                              f"org:{org_id}", now)
+        link = f"https://t.me/{services.bot_username}?start={token}"
+        return Reply(t("invite.link", name=organisation.name, link=link,
+                       hours=int(INVITE_VALIDITY.total_seconds() // 3600)))
+
+    async def redeem_invite(self, session: Session, payload: str) -> Reply | None:
+        """`/start inv_…`: None when the payload is not an invite at all."""
+        if not payload.startswith(INVITE_PREFIX):
+            return None
+        services, t = self._services, session.texts
+        invalid = Reply(t("invite.invalid"))
+        if not _INVITE.match(payload):
+            return invalid
+        if session.membership is not None:
+            return Reply(t("org.already_member", organisation=session.membership.org_name))
+        now = services.clock.now()
+        token_hash = invite_hash(payload)
+        async with services.database.transaction():
+            org_id = await self._repo.invite_organisation(token_hash, now)
+            organisation = await self._repo.get(org_id) if org_id is not None else None
+            if organisation is None or organisation.status != "approved":
+                return invalid
+            await self._repo.use_invite(token_hash, session.user.tg_id, now)
+            await self._repo.add_member(session.user.tg_id, organisation.id, now)
+            await services.repos.audit.record(session.user.tg_id, "invite.redeem",
+                                              f"org:{organisation.id}", now)
+        await services.members.refresh_menu(session.user.tg_id)
+        return Reply(t("invite.welcome", name=organisation.name))

@@ -1,0 +1,36 @@
+"""A person's own data: /mydata exports it, /forget deletes it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from bot.dialogue import Button, Reply
+from bot.session import Session
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+class Privacy:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def export(self, session: Session) -> bytes:
+        data = await self._services.repos.personal.export(session.user.tg_id)
+        return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+
+    async def confirm_forget(self, session: Session) -> Reply:
+        t = session.texts
+        organisation = await self._services.repos.personal.last_organiser_of(session.user.tg_id)
+        text = t("forget.confirm")
+        if organisation is not None:
+            text = f"{t('forget.last_organiser', name=organisation)}\n\n{text}"
+        return Reply(text, [[Button(t("button.delete_my_data"), "forget:yes"),
+                             Button(t("button.cancel"), "forget:no")]])
+
+    async def forget(self, session: Session) -> Reply:
+        tg_id = session.user.tg_id
+        await self._services.repos.personal.forget(tg_id)
+        await self._services.members.clear_menu(tg_id)
+        return Reply(session.texts("forget.done"))

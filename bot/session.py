@@ -1,0 +1,45 @@
+"""Who is acting: the member, their language, and their role at this moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.i18n import Texts
+from bot.roles import Role
+from storage.models import Membership, User
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+def role_of(user: User, membership: Membership | None) -> Role:
+    """Coordinators by flag; organisers only while their organisation is approved."""
+    if user.is_coordinator:
+        return Role.COORDINATOR
+    if membership is not None and membership.org_status == "approved":
+        return Role.ORGANISER
+    return Role.MEMBER
+
+
+@dataclass(frozen=True)
+class Session:
+    """Built afresh for every update, so rights are checked when the action runs."""
+
+    user: User
+    texts: Texts
+    services: Services
+    membership: Membership | None = None
+
+    @property
+    def role(self) -> Role:
+        return role_of(self.user, self.membership)
+
+    @property
+    def org_id(self) -> int | None:
+        """The organisation this person may act for now (approved membership only)."""
+        membership = self.membership
+        return membership.org_id if membership and membership.org_status == "approved" else None
+
+    def may(self, role: Role) -> bool:
+        return self.role >= role

@@ -1,0 +1,42 @@
+"""/coordinators (grant and revoke) and /audit: the secretariat's own tools."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.roles import Role
+from bot.session import Session
+from handlers.common import BotContext, answer, handler, send
+
+
+@handler(Role.COORDINATOR)
+async def coordinators(update: Update, context: BotContext, session: Session) -> None:
+    """List coordinators with Remove buttons and an Add button."""
+    await send(update, await context.services.coordinators.overview(session))
+
+
+@handler(Role.COORDINATOR)
+async def add(update: Update, context: BotContext, session: Session) -> None:
+    """Ask for the Telegram id of the new coordinator."""
+    await answer(update, await context.services.coordinators.begin_adding(session))
+
+
+@handler(Role.COORDINATOR)
+async def remove(update: Update, context: BotContext, session: Session) -> None:
+    """Revoke a coordinator (never the last one)."""
+    tg_id = int(context.match.group(1))
+    await answer(update, await context.services.coordinators.remove(session, tg_id))
+
+
+@handler(Role.COORDINATOR)
+async def audit(update: Update, context: BotContext, session: Session) -> None:
+    """The last privileged actions."""
+    await send(update, await context.services.coordinators.audit_log(session))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("coordinators", coordinators))
+    application.add_handler(CommandHandler("audit", audit))
+    application.add_handler(CallbackQueryHandler(add, pattern=r"^coord:add$"))
+    application.add_handler(CallbackQueryHandler(remove, pattern=r"^coord:rm:(\d{1,16})$"))

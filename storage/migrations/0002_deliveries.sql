@@ -1,0 +1,1 @@
+-- Placeholder: the delivery queue migration is being written in parallel.

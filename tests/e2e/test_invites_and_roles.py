@@ -1,0 +1,130 @@
+"""End to end: invites, suspension, role checks on every privileged command and button."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.i18n import texts
+from tests.conftest import COORDINATOR_ID
+from tests.e2e.orgs import seed_organisation, snapshot
+from tests.harness import BotUnderTest, Person
+
+EN = texts("en")
+LINK = re.compile(r"https://t\.me/coalition_sandbox_bot\?start=(inv_[A-Za-z0-9_-]+)")
+
+
+async def _invite_token(person: Person) -> str:
+    reply = await person.send("/invite")
+    match = LINK.search(reply.text)
+    assert match, reply.text
+    return match.group(1)
+
+
+async def _organisation_of(bot: BotUnderTest, person: Person):
+    return await bot.services.repos.organisations.membership(person.tg_id)
+
+
+async def test_invite_is_redeemed_once_then_refused(bot: BotUnderTest) -> None:
+    olga, ivan, petr = bot.person("en"), bot.person("en"), bot.person("ru")
+    await seed_organisation(bot, "Free Voices", olga)
+    token = await _invite_token(olga)
+    welcome = await ivan.send(f"/start {token}")
+    assert welcome.text == EN("invite.welcome", name="Free Voices")
+    assert (await _organisation_of(bot, ivan)).org_name == "Free Voices"
+    assert "/invite — " in (await ivan.send("/help")).text
+    await petr.send("/start")
+    before = await snapshot(bot)
+    again = await petr.send(f"/start {token}")
+    assert again.text == texts("ru")("invite.invalid")
+    assert await _organisation_of(bot, petr) is None
+    assert await snapshot(bot) == before
+    stored = await bot.services.database.fetch_all("SELECT token_hash FROM invites")
+    assert token not in {row[0] for row in stored}
+
+
+async def test_expired_malformed_and_unknown_invites(bot: BotUnderTest) -> None:
+    olga, ivan = bot.person("en"), bot.person("en")
+    await seed_organisation(bot, "Free Voices", olga)
+    token = await _invite_token(olga)
+    await ivan.send("/start")
+    bot.clock.advance(hours=72, seconds=1)
+    before = await snapshot(bot)
+    for payload in (token, "inv_", "inv_short", token[:-1] + ("A" if token[-1] != "A" else "B"),
+                    "inv_" + "x" * 60, "inv_<b>"):
+        reply = await ivan.send(f"/start {payload}")
+        assert reply.texts == [EN("invite.invalid")], payload
+    assert await snapshot(bot) == before
+    assert await _organisation_of(bot, ivan) is None
+
+
+async def test_organiser_of_another_organisation_cannot_join_a_second(bot: BotUnderTest) -> None:
+    olga, anna = bot.person("en"), bot.person("en")
+    await seed_organisation(bot, "Free Voices", olga)
+    await seed_organisation(bot, "Memorial Circle", anna)
+    token = await _invite_token(olga)
+    reply = await anna.send(f"/start {token}")
+    assert reply.text == EN("org.already_member", organisation="Memorial Circle")
+    assert (await _organisation_of(bot, anna)).org_name == "Memorial Circle"
+    assert await bot.services.database.fetch_value(
+        "SELECT count(*) FROM invites WHERE used_at IS NULL") == 1
+
+
+async def test_coordinator_invites_from_the_organisation_card(bot: BotUnderTest) -> None:
+    coordinator, newcomer = bot.person("en", tg_id=COORDINATOR_ID), bot.person("en")
+    org_id = await seed_organisation(bot, "Free Voices")
+    assert (await coordinator.send("/invite")).text == EN("invite.coordinator_hint")
+    await coordinator.send("/orgs")
+    await coordinator.press("1")
+    link = LINK.search((await coordinator.press("Invite")).text).group(1)
+    await newcomer.send(f"/start {link}")
+    assert (await _organisation_of(bot, newcomer)).org_id == org_id
+
+
+async def test_suspension_revokes_rights_at_once_including_old_buttons(bot: BotUnderTest) -> None:
+    coordinator, olga = bot.person("en", tg_id=COORDINATOR_ID), bot.person("en")
+    await seed_organisation(bot, "Free Voices", olga)
+    await coordinator.send("/orgs")
+    card = (await coordinator.press("1")).last
+    suspended = await coordinator.press("Suspend", card)
+    assert suspended.text == EN("org.suspended", name="Free Voices")
+    notice = await bot.server.wait_for(lambda: [
+        r for r in olga.received() if "suspended by the coordinators" in (r.text or "")])
+    assert notice
+    assert (await olga.send("/invite")).text == EN("not_available.command")
+    assert "/invite" not in (await olga.send("/help")).text
+    before = await snapshot(bot)
+    assert (await coordinator.press("Invite", card)).text == EN("not_available")
+    assert (await coordinator.press("Suspend", card)).text == EN("not_available")
+    assert await snapshot(bot) == before
+    reinstated = await coordinator.press("Reinstate", (await coordinator.press("1", (
+        await coordinator.send("/orgs")).last)).last)
+    assert reinstated.text == EN("org.reinstated", name="Free Voices")
+    assert LINK.search((await olga.send("/invite")).text)
+
+
+PRIVILEGED_COMMANDS = ["/orgs", "/audit", "/coordinators"]
+
+
+@pytest.mark.parametrize("who", ["member", "organiser of another organisation"])
+async def test_privileged_commands_and_buttons_are_refused(bot: BotUnderTest, who: str) -> None:
+    olga, other = bot.person("en"), bot.person("en")
+    target = await seed_organisation(bot, "Free Voices", olga)
+    pending = await seed_organisation(bot, "Newcomers", status="pending")
+    if who != "member":
+        await seed_organisation(bot, "Memorial Circle", other)
+    else:
+        assert (await other.send("/invite")).text == EN("not_available.command")
+    await other.send("/start")
+    before = await snapshot(bot)
+    for command in PRIVILEGED_COMMANDS:
+        assert (await other.send(command)).texts == [EN("not_available.command")], command
+    forged = [f"org:ap:{pending}", f"org:rj:{pending}", f"org:su:{target}", f"org:re:{target}",
+              f"org:iv:{target}", "orgs:p:0", f"orgs:o:{target}", "coord:add",
+              f"coord:rm:{COORDINATOR_ID}", "org:ap:999999", "forget:maybe"]
+    for data in forged:
+        reply = await other.press_forged(data)
+        assert reply.notices == [EN("not_available")], data
+        assert reply.messages == [], data
+    assert await snapshot(bot) == before
