@@ -9,7 +9,7 @@ import pytest
 from bot.i18n import texts
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import seed_organisation, snapshot
-from tests.harness import BotUnderTest, Person
+from tests.harness import BotUnderTest, Person, button_labels
 
 EN = texts("en")
 LINK = re.compile(r"https://t\.me/coalition_sandbox_bot\?start=(inv_[A-Za-z0-9_-]+)")
@@ -128,3 +128,25 @@ async def test_privileged_commands_and_buttons_are_refused(bot: BotUnderTest, wh
         assert reply.notices == [EN("not_available")], data
         assert reply.messages == [], data
     assert await snapshot(bot) == before
+
+
+async def test_orgs_pages_pending_first_and_turns_in_place(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    for number in range(6):
+        await seed_organisation(bot, f"Approved {number}")
+    await seed_organisation(bot, "Zeta Pending", status="pending")
+    first = (await coordinator.send("/orgs")).last
+    lines = first.text.splitlines()
+    assert lines[0] == "7 organisations, pending first"
+    assert lines[2] == "1. ⏳ Zeta Pending (DE), pending"
+    assert lines[3] == "2. ✅ Approved 0 (DE), approved"
+    assert lines[-1] == "Page 1 of 2"
+    assert button_labels(first) == ["1", "2", "3", "4", "5", "Next"]
+    turned = await coordinator.press("Next", first)
+    assert turned.messages[0].edited and turned.messages[0].message_id == first.message_id
+    page_two = bot.server.messages[(COORDINATOR_ID, first.message_id)]
+    assert "1. ✅ Approved 4 (DE), approved" in page_two["text"]
+    assert "Page 2 of 2" in page_two["text"]
+    card = await coordinator.press("2", turned.messages[0])
+    assert card.text.startswith("Approved 5")
+    assert button_labels(card.last) == ["Suspend", "Invite"]

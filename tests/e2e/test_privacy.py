@@ -1,0 +1,84 @@
+"""End to end: /mydata, /forget, and the flood limit."""
+
+from __future__ import annotations
+
+import json
+
+from bot.i18n import texts
+from tests.e2e.orgs import seed_organisation
+from tests.harness import BotUnderTest
+
+EN = texts("en")
+
+
+async def test_mydata_sends_everything_stored_as_json(bot: BotUnderTest) -> None:
+    olga = bot.person("ru")
+    await seed_organisation(bot, "Free Voices", olga)
+    await olga.send("/settings")
+    await olga.press("Город")
+    await olga.send("Тбилиси")
+    await olga.send("/invite")
+    await olga.send("/settings")
+    await olga.press("Страна")
+    reply = await olga.send("/mydata")
+    document = reply.last
+    assert document.filename == "mydata.json"
+    assert document.caption == texts("ru")("mydata.caption")
+    data = json.loads(document.document)
+    assert data["user"]["telegram_id"] == olga.tg_id
+    assert data["user"]["client_language"] == "ru"
+    assert data["user"]["city"] == "Тбилиси"
+    assert data["membership"]["organisation"] == "Free Voices"
+    assert data["organisation_applications"][0]["name"] == "Free Voices"
+    assert len(data["invites_created"]) == 1
+    assert data["dialogue_in_progress"]["flow"] == "set_country"
+    assert "token" not in json.dumps(data)
+
+
+async def test_forget_deletes_the_person_and_keeps_their_posts(bot: BotUnderTest) -> None:
+    olga, ivan = bot.person("en"), bot.person("en")
+    org_id = await seed_organisation(bot, "Free Voices", olga)
+    await ivan.send("/start")
+    await bot.services.repos.organisations.add_member(ivan.tg_id, org_id, bot.clock.now())
+    await olga.send("/invite")
+    confirm = await olga.send("/forget")
+    assert confirm.text == EN("forget.confirm")
+    assert (await olga.press("Cancel")).text == EN("forget.kept")
+    assert await bot.services.repos.users.get(olga.tg_id) is not None
+    await olga.send("/forget")
+    assert (await olga.press("Delete my data")).text == EN("forget.done")
+    database = bot.services.database
+    assert await bot.services.repos.users.get(olga.tg_id) is None
+    assert await database.fetch_value(
+        "SELECT count(*) FROM memberships WHERE tg_id = ?", (olga.tg_id,)) == 0
+    organisation = await bot.services.repos.organisations.get(org_id)
+    assert organisation.name == "Free Voices" and organisation.applicant_id is None
+    assert await database.fetch_value(
+        "SELECT count(*) FROM invites WHERE created_by IS NULL") == 1
+    assert await database.fetch_value(
+        "SELECT count(*) FROM dialogues WHERE tg_id = ?", (olga.tg_id,)) == 0
+    assert await bot.services.repos.organisations.members(org_id) == [ivan.tg_id]
+
+
+async def test_last_organiser_is_warned_first(bot: BotUnderTest) -> None:
+    olga = bot.person("en")
+    await seed_organisation(bot, "Free Voices", olga)
+    reply = await olga.send("/forget")
+    assert reply.text.startswith(EN("forget.last_organiser", name="Free Voices"))
+    assert reply.text.endswith(EN("forget.confirm"))
+
+
+async def test_a_flood_of_100_messages_gets_at_most_21_replies(bot: BotUnderTest) -> None:
+    flooder, calm = bot.person("en"), bot.person("en")
+    for number in range(100):
+        bot.server.user_sends(flooder.tg_id, f"/help {number}")
+    await bot.settle()
+    replies = flooder.received()
+    assert len(replies) == 21
+    assert replies[-1].text == EN("flood.warning")
+    assert sum(reply.text == EN("flood.warning") for reply in replies) == 1
+    assert await bot.services.database.fetch_value(
+        "SELECT count(*) FROM processed_updates") == 20
+    assert (await calm.send("/help")).text.startswith("What I can do")
+    bot.clock.advance(seconds=10)
+    assert (await flooder.send("/help")).text.startswith("What I can do")
