@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import texts
+from bot.sandbox.server import command_key
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
@@ -54,7 +55,7 @@ async def test_register_then_approve_makes_an_organiser(bot: BotUnderTest) -> No
     assert "Free Voices" in notice.text
     assert "/invite — " in (await olga.send("/help")).text
     menu = [entry["command"] for entry in bot.server.commands[
-        ('{"chat_id":%d,"type":"chat"}' % olga.tg_id, "")]]
+        command_key({"type": "chat", "chat_id": olga.tg_id})]]
     assert "invite" in menu
     again = await coordinator.press("Approve", application)
     assert again.text == EN("org.already_decided", name="Free Voices", status="approved")
