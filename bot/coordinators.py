@@ -115,4 +115,4 @@ class Coordinators:
             actor=entry.actor_id if entry.actor_id is not None else t("audit.cli"),
             action=t(f"audit.action.{entry.action}"), target=entry.target,
         ) for entry in entries)
-        return Reply(t("audit.title", count=len(entries), lines=lines))
+        return Reply(t.plural("audit.title", len(entries), lines=lines))

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.i18n import Texts
 from bot.session import Session
 from storage.models import Dialogue
@@ -35,10 +37,35 @@ class Button:
 
 @dataclass
 class Reply:
-    """What the bot says back: HTML text and rows of inline buttons."""
+    """What the bot says back: HTML text and rows of inline buttons.
+
+    `on_sent` receives the sent message's id, for a message the bot edits later (a status).
+    """
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
+    on_sent: Callable[[int], Awaitable[None]] | None = None
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as Telegram's inline keyboard."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
+         for row in reply.buttons]
+    )
+
+
+class Formatted(str):
+    """A typed answer as Telegram HTML (formatting kept), with its plain text beside it."""
+
+    plain: str
+
+    def __new__(cls, html: str, plain: str) -> Formatted:
+        value = super().__new__(cls, html)
+        value.plain = plain
+        return value
 
 
 class Invalid(Exception):
@@ -73,6 +100,7 @@ class Step:
     options: Options | Sequence[Option] = ()
     optional: bool = False
     back: bool = False
+    formatted: bool = False
     when: Callable[[dict[str, Any]], bool] = lambda answers: True
     question_values: Callable[[Session, dict[str, Any]], dict[str, object]] = (
         lambda session, answers: {}
@@ -88,6 +116,7 @@ class Flow:
     steps: tuple[Step, ...]
     finish: Callable[[Session, dict[str, Any]], Awaitable[Reply]]
     preview: Callable[[Session, dict[str, Any]], Awaitable[str]] | None = None
+    publish_label: str = "button.publish"
     on_back: Callable[[Session], Awaitable[Reply]] | None = None
 
     def step(self, name: str) -> Step | None:
@@ -130,8 +159,13 @@ class Dialogues:
     async def cancel(self, tg_id: int) -> bool:
         return await self._services.repos.dialogues.clear(tg_id)
 
-    async def answer_text(self, session: Session, text: str) -> Reply | None:
-        """Take a typed answer; None when the person is not in a dialogue."""
+    async def answer_text(
+        self, session: Session, text: str, html: str | None = None
+    ) -> Reply | None:
+        """Take a typed answer; None when the person is not in a dialogue.
+
+        A step marked `formatted` receives the answer as Telegram HTML (`Formatted`).
+        """
         state = await self.current(session.user.tg_id)
         if state is None:
             return None
@@ -143,8 +177,9 @@ class Dialogues:
             return Reply(session.texts("dialogue.use_preview_buttons"))
         if step.parse is None:
             return self._retry(session, step, state.answers, "dialogue.use_buttons")
+        answer = Formatted(html or text, text) if step.formatted else text
         try:
-            value = step.parse(text, session, state.answers)
+            value = step.parse(answer, session, state.answers)
             if inspect.isawaitable(value):
                 value = await value
         except Invalid as invalid:
@@ -215,7 +250,7 @@ class Dialogues:
         texts = session.texts
         return Reply(
             await flow.preview(session, answers),
-            [[Button(texts("button.publish"), f"d:{PREVIEW}:{PUBLISH}"),
+            [[Button(texts(flow.publish_label), f"d:{PREVIEW}:{PUBLISH}"),
               Button(texts("button.cancel"), f"d:{PREVIEW}:{CANCEL}")]],
         )
 

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bot.dialogue import Reply
+from bot.dialogue import Reply, keyboard
 from bot.i18n import Texts, texts
 
 if TYPE_CHECKING:
     from bot.services import Services
-
-
-def markup_json(reply: Reply) -> str | None:
-    if not reply.buttons:
-        return None
-    return json.dumps({"inline_keyboard": [
-        [{"text": button.label, "callback_data": button.data} for button in row]
-        for row in reply.buttons
-    ]}, ensure_ascii=False)
 
 
 class Notices:
@@ -48,6 +38,6 @@ class Notices:
         for language, recipients in sorted(by_language.items()):
             reply = render(texts(language))
             await services.delivery.enqueue(
-                kind=kind, text=reply.text, reply_markup=markup_json(reply),
+                kind=kind, text=reply.text, reply_markup=keyboard(reply),
                 recipients=recipients, author_id=author_id, audience="direct",
             )

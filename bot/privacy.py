@@ -31,6 +31,9 @@ class Privacy:
 
     async def forget(self, session: Session) -> Reply:
         tg_id = session.user.tg_id
-        await self._services.repos.personal.forget(tg_id)
+        services = self._services
+        async with services.database.transaction():
+            await services.repos.deliveries.forget(tg_id, services.clock.now())
+            await services.repos.personal.forget(tg_id)
         await self._services.members.clear_menu(tg_id)
         return Reply(session.texts("forget.done"))

@@ -25,6 +25,8 @@ COMMANDS = (
     Command("help", Role.MEMBER),
     Command("register_org", Role.MEMBER),
     Command("invite", Role.ORGANISER),
+    Command("announce", Role.COORDINATOR),
+    Command("broadcasts", Role.COORDINATOR),
     Command("orgs", Role.COORDINATOR),
     Command("coordinators", Role.COORDINATOR),
     Command("audit", Role.COORDINATOR),

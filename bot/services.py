@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from telegram import Bot
 
+from bot.announcements import Announcements
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.coordinators import Coordinators
+from bot.delivery import DeliveryQueue, sending_bot
 from bot.dialogue import Dialogues
 from bot.flood import FloodGuard
 from bot.members import Members
@@ -25,12 +27,15 @@ class Services:
         self.database = Database(settings.database_path)
         self.repos = Repositories(self.database)
         self.flood = FloodGuard()
+        self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,
+                                      rate=settings.broadcast_rate)
         self.dialogues = Dialogues(self)
         self.members = Members(self)
         self.notices = Notices(self)
         self.organisations = Organisations(self)
         self.coordinators = Coordinators(self)
         self.privacy = Privacy(self)
+        self.announcements = Announcements(self)
         self._bot: Bot | None = None
 
     @property
@@ -44,11 +49,18 @@ class Services:
         return self.bot.username
 
     async def open(self, bot: Bot) -> None:
-        """Open the database, bring its schema up to date, apply configured coordinators."""
+        """Open the database, migrate, apply configured coordinators, resume sending."""
         self._bot = bot
         await self.database.open()
         await migrate(self.database)
         await self.coordinators.apply_configured()
+        settings = self.settings
+        await self.delivery.start(sending_bot(
+            settings.token(), settings.telegram_api_base_url, settings.broadcast_rate))
+        await self.announcements.resume_reporting()
 
     async def close(self) -> None:
+        """Finish what is in flight, then close the database."""
+        await self.announcements.stop_reporting()
+        await self.delivery.stop()
         await self.database.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from handlers import (
+    announcements,
     coordinators,
     errors,
     fallback,
@@ -24,5 +25,6 @@ def register(application: Application) -> None:
     organisations.register(application)
     coordinators.register(application)
     privacy.register(application)
+    announcements.register(application)
     fallback.register(application)
     errors.register(application)

@@ -6,11 +6,11 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.dialogue import Reply
+from bot.dialogue import Reply, keyboard
 from bot.roles import Role
 from bot.session import Session
 from bot.updates import handler_name
@@ -62,19 +62,12 @@ async def session_of(update: Update, context: BotContext) -> Session:
     return await context.services.members.session(user.id, user.language_code)
 
 
-def markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
-         for row in reply.buttons]
-    )
-
-
 async def send(update: Update, reply: Reply) -> None:
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_message(reply.text, reply_markup=markup(reply))
+    message = await chat.send_message(reply.text, reply_markup=keyboard(reply))
+    if reply.on_sent is not None:
+        await reply.on_sent(message.message_id)
 
 
 async def answer(update: Update, reply: Reply) -> None:
@@ -96,7 +89,7 @@ async def edit(update: Update, reply: Reply) -> None:
     query = update.callback_query
     await query.answer()
     try:
-        await query.edit_message_text(reply.text, reply_markup=markup(reply))
+        await query.edit_message_text(reply.text, reply_markup=keyboard(reply))
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise

@@ -25,7 +25,8 @@ async def dialogue_button(update: Update, context: BotContext, session: Session)
 @handler()
 async def text(update: Update, context: BotContext, session: Session) -> None:
     """A typed answer to the current question, or a hint when there is no dialogue."""
-    reply = await context.services.dialogues.answer_text(session, update.effective_message.text)
+    message = update.effective_message
+    reply = await context.services.dialogues.answer_text(session, message.text, message.text_html)
     await send(update, reply or Reply(session.texts("fallback.text")))
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from storage.announcements import AnnouncementRepository
 from storage.audit import AuditRepository
 from storage.database import Database
+from storage.deliveries import DeliveryRepository
 from storage.dialogues import DialogueRepository
 from storage.organisations import OrganisationRepository
 from storage.personal import PersonalDataRepository
@@ -20,3 +22,5 @@ class Repositories:
         self.organisations = OrganisationRepository(database)
         self.audit = AuditRepository(database)
         self.personal = PersonalDataRepository(database)
+        self.deliveries = DeliveryRepository(database)
+        self.announcements = AnnouncementRepository(database)

@@ -39,7 +39,8 @@ async def test_help_lists_one_line_a_command_for_the_role(bot: BotUnderTest) -> 
     assert _listed((await bot.person("en").send("/help")).text) == MEMBER_COMMANDS
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     assert _listed((await coordinator.send("/help")).text) == [
-        "start", "help", "register_org", "invite", "orgs", "coordinators", "audit", "settings",
+        "start", "help", "register_org", "invite", "announce", "broadcasts", "orgs",
+        "coordinators", "audit", "settings",
         "language", "mydata", "forget", "cancel"]
 
 

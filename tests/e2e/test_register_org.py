@@ -17,10 +17,11 @@ async def _register(person: Person, name: str = "Free Voices", *, skip_optional:
     await person.send("/register_org")
     await person.send(name)
     if skip_optional:
-        await person.press("Skip")
+        skip = texts(person.language)("button.skip")
+        await person.press(skip)
         await person.send("Germany")
-        await person.press("Skip")
-        return await person.press("Skip")
+        await person.press(skip)
+        return await person.press(skip)
     await person.send("We help political prisoners.\nAnd their families.")
     await person.send("Германия")
     await person.send("Berlin")
@@ -94,6 +95,7 @@ async def test_two_coordinators_must_approve(server, make_settings, clock) -> No
     async with running_bot(server, settings, clock) as bot:
         first, second = bot.person("en", tg_id=900), bot.person("ru", tg_id=901)
         olga = bot.person("en")
+        await second.send("/start")
         await _register(olga)
         await olga.press("Publish")
         application = await _application(bot, 900, "Free Voices")

@@ -1,0 +1,292 @@
+"""Announcements (SPEC §6.1): written by a coordinator, sent to an audience via the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from telegram.error import BadRequest, TelegramError
+
+from bot.dialogue import Button, Flow, Formatted, Invalid, Option, Reply, Step, keyboard
+from bot.i18n import Html, Texts
+from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.members import parse_country_answer
+from bot.places import country_name
+from bot.roles import Role
+from bot.session import Session
+from bot.timeparse import parse_future_datetime
+from storage.deliveries import Broadcast
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+TEXT_MAX = 3500  # leaves room for the preview's own lines within Telegram's 4096
+AUDIENCES = ("everyone", "organisers", "subscribers", "country")
+PROGRESS_EVERY = 3.0  # seconds between edits of a status message
+RECENT = 10
+OPEN = ("awaiting_approval", "scheduled", "sending")
+
+
+def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
+    plain = text.plain if isinstance(text, Formatted) else text
+    if len(plain) > TEXT_MAX:
+        raise Invalid("invalid.too_long", limit=TEXT_MAX, count=len(plain))
+    if not plain.strip():
+        raise Invalid("invalid.too_short", count=1)
+    return str(text)
+
+
+def audience_key(answers: dict[str, Any]) -> str:
+    audience = answers["audience"]
+    return f"country:{answers['country']}" if audience == "country" else audience
+
+
+class Announcements:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._reporters: dict[int, asyncio.Task] = {}
+        services.dialogues.register(Flow(
+            name="announce",
+            steps=(
+                Step("text", "announce.ask.text", parse=parse_text, formatted=True),
+                Step("audience", "announce.ask.audience",
+                     options=[Option(name, f"audience.{name}") for name in AUDIENCES]),
+                Step("country", "announce.ask.country", parse=parse_country_answer,
+                     when=lambda answers: answers.get("audience") == "country"),
+                Step("send_at", "announce.ask.send_at", parse=self._parse_send_at,
+                     optional=True, question_values=self._zone_of),
+            ),
+            preview=self._preview,
+            publish_label="button.send",
+            finish=self._schedule,
+        ))
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def begin(self, session: Session) -> Reply:
+        return await self._services.dialogues.start(session, "announce")
+
+    def _zone_of(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        return {"zone": self._services.members.timezone(session.user)}
+
+    def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        zone = self._services.members.timezone(session.user)
+        return parse_future_datetime(text, zone, self._services.clock.now()).isoformat()
+
+    def _audience_label(self, t: Texts, audience: str) -> str:
+        name, _, country = audience.partition(":")
+        if name == "country":
+            return t("audience.country_named", country=country_name(country, t.language))
+        return t(f"audience.{name}")
+
+    def _when(self, session: Session, moment: datetime) -> str:
+        zone = ZoneInfo(self._services.members.timezone(session.user))
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    def _start_time(self, answers: dict[str, Any], now: datetime) -> datetime:
+        """When it may start: the chosen time, and never inside the cancel window for everyone."""
+        send_at = datetime.fromisoformat(answers["send_at"]) if answers.get("send_at") else now
+        if answers["audience"] == "everyone":
+            window = timedelta(seconds=self._services.settings.broadcast_cancel_window)
+            return max(send_at, now + window)
+        return send_at
+
+    async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
+        t, services = session.texts, self._services
+        audience = audience_key(answers)
+        count = await services.repos.deliveries.count_audience(audience)
+        start = self._start_time(answers, services.clock.now())
+        return t.plural("announce.preview", count, text=Html(answers["text"]),
+                        audience=self._audience_label(t, audience), when=self._when(session, start))
+
+    async def _schedule(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        if not session.may(Role.COORDINATOR):
+            return Reply(t("not_available"))
+        now = services.clock.now()
+        author = session.user.tg_id
+        limit = services.settings.broadcasts_per_hour
+        if await services.repos.announcements.started_by(author, now - timedelta(hours=1)) >= limit:
+            return Reply(t.plural("announce.cap", limit))
+        audience = audience_key(answers)
+        four_eyes = audience == "everyone" and services.settings.broadcast_approvals_required
+        broadcast_id = await services.delivery.enqueue(
+            kind="announcement", text=answers["text"], audience=audience, author_id=author,
+            not_before=self._start_time(answers, now),
+            status="awaiting_approval" if four_eyes else "scheduled",
+        )
+        await services.repos.audit.record(author, "announce.create", f"broadcast:{broadcast_id}",
+                                          now)
+        if four_eyes:
+            others = [tg_id for tg_id in await services.repos.users.coordinator_ids()
+                      if tg_id != author]
+            await services.notices.send(others, lambda tx: Reply(
+                tx("announce.approval_request", text=Html(answers["text"]),
+                   audience=self._audience_label(tx, audience)),
+                [[Button(tx("button.approve"), f"bc:ap:{broadcast_id}")]]))
+        broadcast = await services.repos.deliveries.get(broadcast_id)
+
+        async def remember(message_id: int) -> None:
+            await services.repos.announcements.set_status_message(broadcast_id, author, message_id)
+            self._watch(broadcast_id)
+
+        reply = self._status(t, session, broadcast, rate=None)
+        reply.on_sent = remember
+        return reply
+
+    # --- four eyes, cancelling -------------------------------------------------------------
+
+    async def approve(self, session: Session, broadcast_id: int) -> Reply:
+        services, t = self._services, session.texts
+        broadcast = await services.repos.deliveries.get(broadcast_id)
+        if broadcast is None or broadcast.kind != "announcement" or (
+                broadcast.status != "awaiting_approval"):
+            return Reply(t("not_available"))
+        if broadcast.author_id == session.user.tg_id:
+            return Reply(t("announce.approve_own"))
+        now = services.clock.now()
+        window = timedelta(seconds=services.settings.broadcast_cancel_window)
+        async with services.database.transaction():
+            await services.repos.deliveries.schedule(
+                broadcast_id, max(broadcast.not_before, now + window))
+            await services.repos.announcements.set_approved_by(broadcast_id, session.user.tg_id)
+            await services.repos.audit.record(session.user.tg_id, "announce.approve",
+                                              f"broadcast:{broadcast_id}", now)
+        services.delivery.wake()
+        self._watch(broadcast_id)
+        return Reply(t("announce.approved"))
+
+    async def cancel(self, session: Session, broadcast_id: int) -> Reply:
+        services, t = self._services, session.texts
+        broadcast = await services.repos.deliveries.get(broadcast_id)
+        if broadcast is None or broadcast.kind != "announcement" or broadcast.status not in OPEN:
+            return Reply(t("not_available"))
+        if not await services.delivery.cancel(broadcast_id):
+            return Reply(t("not_available"))
+        await services.repos.audit.record(session.user.tg_id, "announce.cancel",
+                                          f"broadcast:{broadcast_id}", services.clock.now())
+        self._watch(broadcast_id)
+        return Reply(t("announce.cancelled"))
+
+    # --- progress --------------------------------------------------------------------------
+
+    def _status(
+        self, t: Texts, session: Session, broadcast: Broadcast, rate: float | None
+    ) -> Reply:
+        values = {"id": broadcast.id, "total": broadcast.total, "sent": broadcast.sent,
+                  "blocked": broadcast.blocked, "failed": broadcast.failed}
+        cancel = [[Button(t("button.cancel"), f"bc:x:{broadcast.id}")]]
+        if broadcast.status == "awaiting_approval":
+            return Reply(t("announce.status.awaiting", **values), cancel)
+        if broadcast.status == "scheduled":
+            return Reply(t("announce.status.scheduled", when=self._when(
+                session, broadcast.not_before), **values), cancel)
+        if broadcast.status == "sending":
+            per_second = rate or 0.0
+            left = broadcast.pending
+            eta = f"{int(left / per_second) // 60}:{int(left / per_second) % 60:02d}" if (
+                per_second) else "—"
+            return Reply(t("announce.status.sending", rate=f"{per_second:.1f}", eta=eta,
+                           **values), cancel)
+        key = "announce.status.done" if broadcast.status == "done" else (
+            "announce.status.cancelled")
+        return Reply(t(key, **values))
+
+    def _watch(self, broadcast_id: int) -> None:
+        """Keep the author's status message up to date until the broadcast ends."""
+        running = self._reporters.get(broadcast_id)
+        if running is None or running.done():
+            self._reporters[broadcast_id] = asyncio.create_task(
+                self._report(broadcast_id), name=f"announcement-status-{broadcast_id}")
+
+    async def resume_reporting(self) -> None:
+        """On start: status messages of announcements still open are kept up to date again."""
+        for broadcast_id in await self._services.repos.announcements.open_with_status_message():
+            self._watch(broadcast_id)
+
+    async def stop_reporting(self) -> None:
+        for task in self._reporters.values():
+            task.cancel()
+        for task in self._reporters.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._reporters.clear()
+
+    async def _report(self, broadcast_id: int) -> None:
+        services = self._services
+        shown: tuple | None = None
+        last_sent, last_time = None, time.monotonic()
+        rate = None
+        where = await services.repos.announcements.status_message(broadcast_id)
+        if where is None:
+            return
+        while True:
+            broadcast = await services.repos.deliveries.get(broadcast_id)
+            if broadcast is None:
+                return
+            now = time.monotonic()
+            if last_sent is not None and now > last_time and broadcast.sent > last_sent:
+                rate = (broadcast.sent - last_sent) / (now - last_time)
+            last_sent, last_time = broadcast.sent, now
+            state = (broadcast.status, broadcast.sent, broadcast.blocked, broadcast.failed)
+            if state != shown:
+                await self._show(broadcast, where, rate)
+                shown = state
+            if broadcast.status not in OPEN:
+                return
+            # Wake at the end at once, otherwise look again after PROGRESS_EVERY seconds.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PROGRESS_EVERY):
+                    await services.delivery.finished(broadcast_id)
+
+    async def _show(
+        self, broadcast: Broadcast, where: tuple[int, int], rate: float | None
+    ) -> None:
+        services = self._services
+        chat_id, message_id = where
+        session = await services.members.session_by_id(chat_id)
+        reply = self._status(session.texts, session, broadcast, rate)
+        try:
+            await services.bot.edit_message_text(
+                reply.text, chat_id=chat_id, message_id=message_id,
+                reply_markup=keyboard(reply))
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                log.warning("status of broadcast %d not shown: %s", broadcast.id, error.message)
+        except TelegramError as error:
+            log.warning("status of broadcast %d not shown: %s", broadcast.id, error.message)
+
+    # --- /broadcasts -----------------------------------------------------------------------
+
+    async def overview(self, session: Session, page: int) -> Reply:
+        t = session.texts
+        recent = await self._services.repos.announcements.recent(RECENT)
+        page = clamp_page(page, len(recent))
+        shown = recent[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+        entries = [Entry(broadcast.id, Html(self._line(t, broadcast))) for broadcast in shown]
+        return render_page(t, title=t("broadcasts.title"), empty=t("broadcasts.empty"),
+                           prefix="bcs", entries=entries, page=page, total=len(recent))
+
+    def _line(self, t: Texts, broadcast: Broadcast) -> str:
+        return t("broadcasts.line", id=broadcast.id, kind=t(f"broadcasts.kind.{broadcast.kind}"),
+                 audience=self._audience_label(t, broadcast.audience),
+                 status=t(f"broadcasts.status.{broadcast.status}"), sent=broadcast.sent,
+                 total=broadcast.total, blocked=broadcast.blocked, failed=broadcast.failed)
+
+    async def card(self, session: Session, broadcast_id: int) -> Reply:
+        t = session.texts
+        broadcast = await self._services.repos.deliveries.get(broadcast_id)
+        if broadcast is None or broadcast.kind == "notice":
+            return Reply(t("not_available"))
+        text = t("broadcasts.card", line=Html(self._line(t, broadcast)),
+                 created=self._when(session, broadcast.created_at))
+        if broadcast.kind == "announcement" and broadcast.status in OPEN:
+            return Reply(text, [[Button(t("button.cancel"), f"bc:x:{broadcast.id}")]])
+        return Reply(text)

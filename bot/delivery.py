@@ -1,0 +1,419 @@
+"""The delivery queue: every mass send goes out through it, paced and resumable (SPEC §6.2)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import json
+import logging
+import math
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import lru_cache
+from time import monotonic
+
+from telegram import Bot, InlineKeyboardMarkup, TelegramObject
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
+
+from bot.clock import Clock
+from storage.deliveries import (
+    Broadcast,
+    ClaimedDelivery,
+    DeliveryRepository,
+    Kind,
+    Outcome,
+    Result,
+)
+
+log = logging.getLogger("coalition.delivery")
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)
+# Far longer than a claimed row can wait in memory (a batch lasts about a second, a send times
+# out within seconds, and a RetryAfter pause gives the batch back): only a sender that died
+# without its process leaves a lease to expire.
+LEASE = timedelta(minutes=5)
+PER_CHAT_INTERVAL = 1.0
+IDLE_POLL = 1.0
+FLUSH_DELAY = 0.05
+# How far pacing may catch up after the event loop woke late: a burst of at most this long.
+CATCH_UP = 0.01
+ERROR_PAUSE = 1.0
+_GONE = ("chat not found", "user is deactivated")
+
+
+def window(rate: float) -> int:
+    """How many sends may be in flight or accepted but not yet recorded, at most.
+
+    Enough for 0.3 s of sending at `rate`; also the HTTP pool size. After a crash (kill -9) at
+    most this many recipients can receive a message twice.
+    """
+    return max(16, math.ceil(rate * 0.3))
+
+
+def sending_bot(token: str, base_url: str, rate: float) -> Bot:
+    """A Bot for the queue alone, with its own connection pool, so that a broadcast never makes
+    the Application's interactive replies wait for a connection."""
+    return Bot(token, base_url=base_url,
+               request=HTTPXRequest(connection_pool_size=window(rate)))
+
+
+class DeliveryQueue:
+    """Sends broadcasts row by row: at most `rate` messages a second in all, one a second to
+    any chat, several in flight at once, with memory flat in the number of recipients.
+
+    Delivery is at least once. A row is marked sent only after Telegram accepted the message,
+    and marks are written in batches every FLUSH_DELAY s; sends in flight plus sends accepted but
+    not yet recorded never exceed `window(rate)`, so a crash makes at most that many recipients
+    receive a message twice (their rows come back counted as `resent`). One queue per database:
+    on start it takes back whatever a previous process left in flight.
+
+    Pacing and Telegram's RetryAfter pauses run on real (monotonic) time, since they are about
+    Telegram's limits; leases, retries and scheduled starts use the injected clock, so tests
+    drive them with a FakeClock and `wake()`.
+    """
+
+    def __init__(self, repository: DeliveryRepository, clock: Clock, *, rate: float = 25.0):
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self._repo = repository
+        self._clock = clock
+        self._interval = 1.0 / rate
+        self._catch_up = min(CATCH_UP, self._interval)
+        self._window = window(rate)
+        self._batch_size = max(20, min(500, math.ceil(rate)))
+        self._bot: Bot | None = None
+        self._sender: asyncio.Task | None = None
+        self._flusher: asyncio.Task | None = None
+        self._stopping = False
+        self._closing = False
+        self._nudge = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._outcomes_ready = asyncio.Event()
+        self._batch: deque[ClaimedDelivery] = deque()
+        self._deferred: list[tuple[float, int, ClaimedDelivery]] = []
+        self._order = itertools.count()
+        self._recent: OrderedDict[int, float] = OrderedDict()
+        self._sending: set[asyncio.Task] = set()
+        self._outcomes: list[Outcome] = []
+        self._unsettled = 0
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+
+    async def enqueue(
+        self,
+        *,
+        kind: Kind,
+        text: str,
+        audience: str | None = None,
+        recipients: Iterable[int | tuple[int, str | None]] | None = None,
+        author_id: int | None = None,
+        not_before: datetime | None = None,
+        reply_markup: str | TelegramObject | None = None,
+        status: str = "scheduled",
+    ) -> int:
+        """Write a broadcast and a row per recipient (see DeliveryRepository.create).
+
+        It goes out once the queue runs and `not_before` (default: now) has come. `text` is
+        Telegram HTML; `reply_markup` an InlineKeyboardMarkup or its JSON. Inside a caller's
+        transaction the rows exist if and only if it commits.
+        """
+        if isinstance(reply_markup, TelegramObject):
+            reply_markup = reply_markup.to_json()
+        broadcast_id = await self._repo.create(
+            kind=kind, text=text, now=self._clock.now(), audience=audience,
+            recipients=recipients, author_id=author_id, not_before=not_before,
+            reply_markup=reply_markup, status=status,
+        )
+        self.wake()
+        return broadcast_id
+
+    async def cancel(self, broadcast_id: int) -> bool:
+        """Cancel a broadcast: nothing more of it goes out beyond the sends already in flight."""
+        now = self._clock.now()
+        if not await self._repo.cancel(broadcast_id, now):
+            return False
+        held = [d for d in self._batch if d.broadcast_id == broadcast_id]
+        held += [entry[2] for entry in self._deferred if entry[2].broadcast_id == broadcast_id]
+        self._batch = deque(d for d in self._batch if d.broadcast_id != broadcast_id)
+        self._deferred = [e for e in self._deferred if e[2].broadcast_id != broadcast_id]
+        heapq.heapify(self._deferred)
+        await self._repo.record([Outcome(d, Result.CANCELLED) for d in held], now)
+        log.info("broadcast %d cancelled", broadcast_id)
+        self._notify()
+        return True
+
+    def wake(self) -> None:
+        """Look for due work now, not at the next poll (after enqueueing, or moving the clock)."""
+        self._nudge.set()
+
+    async def start(self, bot: Bot) -> None:
+        """Start sending through `bot`; broadcasts a previous run left unfinished resume at once."""
+        if self._sender is not None:
+            raise RuntimeError("the delivery queue is already running")
+        await bot.initialize()
+        self._bot = bot
+        requeued = await self._repo.requeue_in_flight(self._clock.now())
+        if requeued:
+            log.warning("%d sends were in flight when the previous run ended; they go out again",
+                        requeued)
+        for broadcast in await self._repo.recent(limit=1000, status="sending"):
+            log.info("broadcast %d (%s) resumes: %d of %d left", broadcast.id, broadcast.kind,
+                     broadcast.pending, broadcast.total)
+        self._stopping = self._closing = False
+        self._flusher = asyncio.create_task(self._flush_loop(), name="delivery-flush")
+        self._sender = asyncio.create_task(self._send_loop(), name="delivery-send")
+
+    async def stop(self) -> None:
+        """Stop claiming, give back rows not yet sent, let sends in flight finish, record all."""
+        if self._sender is None or self._flusher is None or self._bot is None:
+            return
+        self._stopping = True
+        self._nudge.set()
+        await self._sender
+        try:
+            await self._give_back()
+        except Exception:
+            log.exception("could not give back unsent rows; they return on the next start")
+        if self._sending:
+            await asyncio.gather(*self._sending)
+        self._closing = True
+        self._outcomes_ready.set()
+        await self._flusher
+        await self._bot.shutdown()
+        self._sender = self._flusher = self._bot = None
+
+    async def drain(self) -> None:
+        """Wait until every send started so far has its outcome recorded."""
+        while self._unsettled:
+            await self._changed.wait()
+
+    async def finished(self, broadcast_id: int) -> Broadcast:
+        """Wait until a broadcast is done or cancelled; its final state."""
+        while True:
+            changed = self._changed
+            broadcast = await self._repo.get(broadcast_id)
+            if broadcast is None:
+                raise LookupError(f"no broadcast {broadcast_id}")
+            if broadcast.status in ("done", "cancelled"):
+                return broadcast
+            await changed.wait()
+
+    # --- the sender ---------------------------------------------------------------------------
+
+    async def _send_loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self._send_next()
+            except Exception:
+                log.exception("the sender failed; it carries on in %s s", ERROR_PAUSE)
+                try:
+                    await self._give_back()
+                except Exception:
+                    log.exception("could not give back unsent rows; their lease brings them back")
+                self._nudge.clear()
+                await self._nap(ERROR_PAUSE)
+
+    async def _send_next(self) -> None:
+        if self._paused_until > monotonic():
+            await self._sit_out_pause()
+            return
+        if self._unsettled >= self._window:
+            self._nudge.clear()
+            await self._nap(IDLE_POLL)
+            return
+        delivery = self._take()
+        if delivery is None:
+            await self._claim_or_idle()
+            return
+        if not await self._pace():
+            self._batch.appendleft(delivery)
+            return
+        self._dispatch(delivery)
+
+    async def _claim_or_idle(self) -> None:
+        # Cleared before the claim, so that a wake() during it makes the idle wait end at once.
+        self._nudge.clear()
+        claim = await self._repo.claim(self._clock.now(), limit=self._batch_size, lease=LEASE)
+        self._batch.extend(claim.deliveries)
+        for broadcast in claim.started:
+            log.info("broadcast %d (%s) started: %d recipients", broadcast.id, broadcast.kind,
+                     broadcast.total)
+        self._log_finished(claim.finished)
+        if claim.started or claim.finished:
+            self._notify()
+        if not claim.deliveries:
+            wait = IDLE_POLL
+            if self._deferred:
+                wait = min(wait, self._deferred[0][0] - monotonic())
+            await self._nap(wait)
+
+    def _take(self) -> ClaimedDelivery | None:
+        """The next held delivery whose chat may get a message now; others wait in _deferred."""
+        now = monotonic()
+        recent = self._recent
+        while recent and next(iter(recent.values())) <= now - PER_CHAT_INTERVAL:
+            recent.popitem(last=False)
+        while True:
+            if self._deferred and self._deferred[0][0] <= now:
+                delivery = heapq.heappop(self._deferred)[2]
+            elif self._batch:
+                delivery = self._batch.popleft()
+            else:
+                return None
+            last = recent.get(delivery.chat_id)
+            if last is None:
+                return delivery
+            due = last + PER_CHAT_INTERVAL
+            heapq.heappush(self._deferred, (due, next(self._order), delivery))
+
+    async def _pace(self) -> bool:
+        """Wait for the next slot, 1/rate after the last; False if stopping or paused meanwhile."""
+        while True:
+            now = monotonic()
+            if self._stopping or self._paused_until > now:
+                return False
+            slot = max(self._next_slot, now - self._catch_up)
+            if slot <= now:
+                self._next_slot = slot + self._interval
+                return True
+            await asyncio.sleep(slot - now)
+
+    def _dispatch(self, delivery: ClaimedDelivery) -> None:
+        self._unsettled += 1
+        self._recent[delivery.chat_id] = monotonic()
+        self._recent.move_to_end(delivery.chat_id)
+        task = asyncio.create_task(self._deliver(delivery))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        outcome = await self._attempt(delivery)
+        # Appended only now: the flusher swaps the list while sends are in flight.
+        self._outcomes.append(outcome)
+        self._outcomes_ready.set()
+
+    async def _attempt(self, delivery: ClaimedDelivery) -> Outcome:
+        assert self._bot is not None
+        try:
+            await self._bot.send_message(
+                chat_id=delivery.chat_id, text=delivery.text, parse_mode=ParseMode.HTML,
+                reply_markup=_markup(delivery.reply_markup),
+            )
+        except RetryAfter as error:
+            self._pause(_seconds(error.retry_after))
+            return Outcome(delivery, Result.POSTPONED)
+        except Forbidden as error:
+            return Outcome(delivery, Result.BLOCKED, _reason(error))
+        except BadRequest as error:
+            if any(gone in error.message.lower() for gone in _GONE):
+                return Outcome(delivery, Result.BLOCKED, _reason(error))
+            return self._failure(delivery, error)
+        except TelegramError as error:
+            return self._failure(delivery, error, uncertain=isinstance(error, TimedOut))
+        except Exception as error:
+            # A bug (say, a malformed stored keyboard) must not lose the row or stall the queue.
+            log.exception("sending delivery %d failed unexpectedly", delivery.id)
+            return self._failure(delivery, error)
+        return Outcome(delivery, Result.SENT)
+
+    def _failure(
+        self, delivery: ClaimedDelivery, error: Exception, *, uncertain: bool = False
+    ) -> Outcome:
+        attempts = delivery.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            return Outcome(delivery, Result.FAILED, _reason(error))
+        retry_at = self._clock.now() + FIRST_RETRY * 2 ** (attempts - 1)
+        return Outcome(delivery, Result.RETRY, _reason(error), retry_at, uncertain)
+
+    def _pause(self, seconds: float) -> None:
+        until = monotonic() + seconds
+        if until > self._paused_until:
+            log.warning("Telegram asked to wait %.0f s (429): all sending pauses", seconds)
+            self._paused_until = until
+        self._nudge.set()
+
+    async def _sit_out_pause(self) -> None:
+        # Rows held in memory go back to the queue rather than sit leased through the pause.
+        await self._give_back()
+        while not self._stopping and (left := self._paused_until - monotonic()) > 0:
+            self._nudge.clear()
+            await self._nap(left)
+
+    async def _give_back(self) -> None:
+        held = [*self._batch, *(entry[2] for entry in self._deferred)]
+        self._batch.clear()
+        self._deferred.clear()
+        if held:
+            await self._repo.record(
+                [Outcome(d, Result.POSTPONED) for d in held], self._clock.now())
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep up to `seconds` of real time, or until something nudges the sender."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._nudge.wait()
+
+    # --- recording outcomes -------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._outcomes_ready.wait()
+            if not self._closing:
+                await asyncio.sleep(FLUSH_DELAY)
+            self._outcomes_ready.clear()
+            outcomes, self._outcomes = self._outcomes, []
+            if outcomes and not await self._record(outcomes):
+                if self._closing:
+                    log.error("%d outcomes were not recorded; those rows go out again after a "
+                              "restart", len(outcomes))
+                    return
+                self._outcomes[:0] = outcomes
+                await asyncio.sleep(ERROR_PAUSE)
+                self._outcomes_ready.set()
+            elif self._closing and not self._outcomes:
+                return
+
+    async def _record(self, outcomes: list[Outcome]) -> bool:
+        try:
+            finished = await self._repo.record(outcomes, self._clock.now())
+        except Exception:
+            log.exception("recording %d outcomes failed; retrying", len(outcomes))
+            return False
+        self._unsettled -= len(outcomes)
+        self._log_finished(finished)
+        self._nudge.set()
+        self._notify()
+        return True
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    @staticmethod
+    def _log_finished(broadcasts: list[Broadcast]) -> None:
+        for b in broadcasts:
+            log.info("broadcast %d (%s) done: %d sent, %d blocked, %d failed, %d cancelled of %d "
+                     "(%d resent)", b.id, b.kind, b.sent, b.blocked, b.failed, b.cancelled,
+                     b.total, b.resent)
+
+
+@lru_cache(maxsize=32)
+def _markup(data: str | None) -> InlineKeyboardMarkup | None:
+    return None if data is None else InlineKeyboardMarkup.de_json(json.loads(data), None)
+
+
+def _seconds(value: float | timedelta) -> float:
+    # RetryAfter.retry_after is a timedelta with PTB_TIMEDELTA set, seconds otherwise.
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong, for the record: the error's kind and Telegram's description."""
+    message = error.message if isinstance(error, TelegramError) else str(error)
+    return f"{type(error).__name__}: {message}"[:200]

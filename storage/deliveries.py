@@ -1,0 +1,445 @@
+"""Repository of broadcasts and their deliveries: the delivery queue's durable state (SPEC §6.2)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from itertools import islice
+from typing import Literal
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from storage.database import Database
+
+Kind = Literal["announcement", "digest", "alert", "reminder", "notice"]
+BroadcastStatus = Literal["draft", "awaiting_approval", "scheduled", "sending", "done", "cancelled"]
+INITIAL_STATUSES = ("draft", "awaiting_approval", "scheduled")
+DIRECT = "direct"
+CHUNK = 1000
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+# Time-critical kinds (alerts, reminders, notices) go out before announcements, and
+# announcements before digests, so a reminder never waits behind an hour-long digest.
+_PRIORITY = "CASE kind WHEN 'announcement' THEN 1 WHEN 'digest' THEN 2 ELSE 0 END"
+_OPEN = "('draft', 'awaiting_approval', 'scheduled', 'sending')"
+
+
+class Broadcast(BaseModel):
+    """One mass sending and its progress counters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    kind: Kind
+    author_id: int | None
+    audience: str
+    text: str
+    reply_markup: str | None
+    status: BroadcastStatus
+    created_at: datetime
+    not_before: datetime
+    total: int
+    sent: int
+    blocked: int
+    failed: int
+    cancelled: int
+    resent: int
+    finished_at: datetime | None
+
+    @property
+    def pending(self) -> int:
+        """Recipients still queued or in flight."""
+        return self.total - self.sent - self.blocked - self.failed - self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery leased to the sender: what to send to whom."""
+
+    id: int
+    broadcast_id: int
+    chat_id: int
+    text: str
+    reply_markup: str | None
+    attempts: int
+
+
+class Result(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    RETRY = "retry"
+    POSTPONED = "postponed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claimed delivery.
+
+    RETRY counts an attempt and waits until `retry_at`; POSTPONED (Telegram's 429, or rows the
+    sender gives back unsent) queues the row again at once without counting one. `uncertain`
+    marks a retry after a time-out: the first send may have arrived.
+    """
+
+    delivery: ClaimedDelivery
+    result: Result
+    error: str | None = None
+    retry_at: datetime | None = None
+    uncertain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    deliveries: list[ClaimedDelivery]
+    started: list[Broadcast]
+    finished: list[Broadcast]
+
+
+def _iso(moment: datetime) -> str:
+    # Timestamps are compared as text, which is only right if every one is UTC in one format.
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat()
+
+
+def _audience_condition(audience: str) -> tuple[str, tuple[object, ...]]:
+    """The SQL condition on an active member `u` that selects an audience.
+
+    A new audience (organisers, subscribers) is one more branch here.
+    """
+    name, _, argument = audience.partition(":")
+    if name == "everyone" and not argument:
+        return "1", ()
+    if name == "country" and _COUNTRY.fullmatch(argument):
+        return "u.country = ?", (argument,)
+    if name == "organisers" and not argument:
+        return ("u.tg_id IN (SELECT m.tg_id FROM memberships AS m JOIN organisations AS o "
+                "ON o.id = m.org_id WHERE o.status = 'approved')"), ()
+    if name == "subscribers" and not argument:
+        return "u.tg_id IN (SELECT tg_id FROM subscriptions)", ()
+    raise ValueError(f"unknown audience {audience!r}")
+
+
+def _recipient(item: int | tuple[int, str | None]) -> tuple[int, str | None]:
+    return (item, None) if isinstance(item, int) else item
+
+
+# How each result changes a row still in flight, and which counter it adds to.
+_APPLY: dict[Result, tuple[str, str | None]] = {
+    Result.SENT: ("status = 'sent', sent_at = :now, error = NULL", "sent"),
+    Result.BLOCKED: ("status = 'blocked', error = :error", "blocked"),
+    Result.FAILED: ("status = 'failed', attempts = attempts + 1, error = :error", "failed"),
+    Result.RETRY: (
+        "status = 'queued', attempts = attempts + 1, error = :error, next_attempt_at = :retry_at",
+        None,
+    ),
+    Result.POSTPONED: ("status = 'queued', next_attempt_at = :now", None),
+    Result.CANCELLED: ("status = 'cancelled'", "cancelled"),
+}
+
+
+class DeliveryRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(
+        self,
+        *,
+        kind: Kind,
+        text: str,
+        now: datetime,
+        audience: str | None = None,
+        recipients: Iterable[int | tuple[int, str | None]] | None = None,
+        author_id: int | None = None,
+        not_before: datetime | None = None,
+        reply_markup: str | None = None,
+        status: str = "scheduled",
+    ) -> int:
+        """A broadcast and a queued row per recipient, in one transaction; returns its id.
+
+        Recipients are either an audience resolved in SQL ('everyone', 'country:DE') or an
+        iterable of chat ids, or (chat id, own text) pairs, streamed in chunks; `audience` is
+        then only a label ('direct' by default). Members known to have blocked the bot are left
+        out; a chat id given twice gets one row.
+        """
+        if status not in INITIAL_STATUSES:
+            raise ValueError(f"a broadcast starts as one of {INITIAL_STATUSES}, not {status!r}")
+        condition = None
+        if recipients is None:
+            if audience is None:
+                raise ValueError("give an audience or recipients")
+            condition, params = _audience_condition(audience)
+        created = _iso(now)
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT INTO broadcasts (kind, author_id, audience, text, reply_markup, status, "
+                "created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, author_id, audience or DIRECT, text, reply_markup, status, created,
+                 _iso(not_before or now)),
+            )
+            broadcast_id = cursor.lastrowid
+            if condition is not None:
+                cursor = await connection.execute(
+                    "INSERT INTO deliveries (broadcast_id, chat_id, next_attempt_at) "
+                    f"SELECT ?, u.tg_id, ? FROM users AS u WHERE u.is_active = 1 AND {condition} "
+                    "ORDER BY u.tg_id",
+                    (broadcast_id, created, *params),
+                )
+                total = cursor.rowcount
+            else:
+                total = await self._insert_recipients(
+                    connection, broadcast_id, recipients or (), created)
+            await connection.execute(
+                "UPDATE broadcasts SET total = ? WHERE id = ?", (total, broadcast_id))
+        return broadcast_id
+
+    @staticmethod
+    async def _insert_recipients(
+        connection: aiosqlite.Connection,
+        broadcast_id: int,
+        recipients: Iterable[int | tuple[int, str | None]],
+        created: str,
+    ) -> int:
+        rows = (
+            (broadcast_id, chat_id, text, created, chat_id)
+            for chat_id, text in map(_recipient, recipients)
+        )
+        total = 0
+        while chunk := list(islice(rows, CHUNK)):
+            cursor = await connection.executemany(
+                "INSERT OR IGNORE INTO deliveries (broadcast_id, chat_id, text, next_attempt_at) "
+                "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM users WHERE tg_id = ? AND is_active = 0)",
+                chunk,
+            )
+            total += cursor.rowcount
+        return total
+
+    async def count_audience(self, audience: str) -> int:
+        """How many active members an audience has right now (for a preview)."""
+        condition, params = _audience_condition(audience)
+        return await self._db.fetch_value(
+            f"SELECT count(*) FROM users AS u WHERE u.is_active = 1 AND {condition}", params
+        )
+
+    async def schedule(self, broadcast_id: int, not_before: datetime) -> bool:
+        """Release a draft, or a broadcast awaiting approval, to go out from `not_before`."""
+        cursor = await self._db.execute(
+            "UPDATE broadcasts SET status = 'scheduled', not_before = ? "
+            "WHERE id = ? AND status IN ('draft', 'awaiting_approval')",
+            (_iso(not_before), broadcast_id),
+        )
+        return cursor.rowcount == 1
+
+    async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> Claim:
+        """Lease up to `limit` due deliveries, most urgent broadcast first.
+
+        Due: queued with next_attempt_at ≤ now, of a broadcast that is sending, or scheduled
+        with not_before ≤ now (which starts it). Rows whose lease expired (a sender died with
+        them) are queued again first and counted as resent.
+        """
+        at = _iso(now)
+        async with self._db.transaction() as connection:
+            started = await self._broadcasts(
+                connection,
+                "UPDATE broadcasts SET status = 'sending' "
+                "WHERE status = 'scheduled' AND not_before <= ? RETURNING *",
+                (at,),
+            )
+            await self._requeue(connection, at, "AND lease_until < ?", (at,))
+            async with connection.execute(
+                "SELECT id, text, reply_markup FROM broadcasts WHERE status = 'sending' "
+                f"ORDER BY {_PRIORITY}, id"
+            ) as cursor:
+                active = await cursor.fetchall()
+            deliveries: list[ClaimedDelivery] = []
+            lease_until = _iso(now + lease)
+            for broadcast_id, text, markup in active:
+                wanted = limit - len(deliveries)
+                if wanted <= 0:
+                    break
+                async with connection.execute(
+                    "UPDATE deliveries SET status = 'sending', lease_until = ? WHERE id IN ("
+                    "SELECT id FROM deliveries WHERE broadcast_id = ? AND status = 'queued' "
+                    "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) "
+                    "RETURNING id, chat_id, text, attempts",
+                    (lease_until, broadcast_id, at, wanted),
+                ) as cursor:
+                    rows = await cursor.fetchall()
+                deliveries.extend(
+                    ClaimedDelivery(row[0], broadcast_id, row[1], row[2] or text, markup, row[3])
+                    for row in sorted(rows, key=lambda row: row[0])
+                )
+            finished = await self._finish(connection, [b.id for b in started], at)
+        return Claim(deliveries, started, finished)
+
+    async def requeue_in_flight(self, now: datetime) -> int:
+        """Queue again every row left in flight by a sender that is gone (the previous process).
+
+        Only right while no other sender uses this database; each row counts as resent.
+        """
+        async with self._db.transaction() as connection:
+            return await self._requeue(connection, _iso(now), "", ())
+
+    async def _requeue(
+        self, connection: aiosqlite.Connection, at: str, condition: str, params: tuple
+    ) -> int:
+        async with connection.execute(
+            "UPDATE deliveries SET lease_until = NULL, next_attempt_at = ?, status = CASE "
+            "WHEN (SELECT status FROM broadcasts AS b WHERE b.id = broadcast_id) = 'cancelled' "
+            f"THEN 'cancelled' ELSE 'queued' END WHERE status = 'sending' {condition} "
+            "RETURNING broadcast_id, status",
+            (at, *params),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        counts = Counter((broadcast_id, status) for broadcast_id, status in rows)
+        for broadcast_id in {broadcast_id for broadcast_id, _ in rows}:
+            await connection.execute(
+                "UPDATE broadcasts SET resent = resent + ?, cancelled = cancelled + ? "
+                "WHERE id = ?",
+                (counts[broadcast_id, "queued"], counts[broadcast_id, "cancelled"], broadcast_id),
+            )
+        return len(rows)
+
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> list[Broadcast]:
+        """Apply a batch of outcomes and the counters they move; returns broadcasts now done.
+
+        Only rows still in flight change, so an outcome arriving twice counts once. A row given
+        back (RETRY, POSTPONED) of a broadcast cancelled meanwhile becomes cancelled. A blocked
+        recipient's membership becomes inactive.
+        """
+        if not outcomes:
+            return []
+        at = _iso(now)
+        groups: dict[tuple[int, Result, bool], list[Outcome]] = defaultdict(list)
+        for outcome in outcomes:
+            groups[outcome.delivery.broadcast_id, outcome.result, outcome.uncertain].append(
+                outcome)
+        async with self._db.transaction() as connection:
+            broadcast_ids = sorted({broadcast_id for broadcast_id, _, _ in groups})
+            async with connection.execute(
+                "SELECT id FROM broadcasts WHERE status = 'cancelled' AND id IN "
+                f"({', '.join('?' * len(broadcast_ids))})",
+                broadcast_ids,
+            ) as cursor:
+                cancelled = {row[0] for row in await cursor.fetchall()}
+            counters: dict[int, Counter[str]] = defaultdict(Counter)
+            for (broadcast_id, result, uncertain), batch in groups.items():
+                if broadcast_id in cancelled and result in (Result.RETRY, Result.POSTPONED):
+                    result = Result.CANCELLED
+                changes, counter = _APPLY[result]
+                cursor = await connection.executemany(
+                    f"UPDATE deliveries SET {changes}, lease_until = NULL "
+                    "WHERE id = :id AND status = 'sending'",
+                    [
+                        {
+                            "id": outcome.delivery.id,
+                            "now": at,
+                            "error": outcome.error,
+                            "retry_at": outcome.retry_at and _iso(outcome.retry_at),
+                        }
+                        for outcome in batch
+                    ],
+                )
+                if counter is not None:
+                    counters[broadcast_id][counter] += cursor.rowcount
+                elif result is Result.RETRY and uncertain:
+                    counters[broadcast_id]["resent"] += cursor.rowcount
+                if result is Result.BLOCKED:
+                    await connection.executemany(
+                        "UPDATE users SET is_active = 0 WHERE tg_id = ?",
+                        [(outcome.delivery.chat_id,) for outcome in batch],
+                    )
+            for broadcast_id, counts in counters.items():
+                await connection.execute(
+                    "UPDATE broadcasts SET sent = sent + ?, blocked = blocked + ?, "
+                    "failed = failed + ?, cancelled = cancelled + ?, resent = resent + ? "
+                    "WHERE id = ?",
+                    (counts["sent"], counts["blocked"], counts["failed"], counts["cancelled"],
+                     counts["resent"], broadcast_id),
+                )
+            return await self._finish(connection, broadcast_ids, at)
+
+    async def cancel(self, broadcast_id: int, now: datetime) -> bool:
+        """Cancel a broadcast that has not finished; rows in flight may still be delivered."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
+                f"WHERE id = ? AND status IN {_OPEN}",
+                (_iso(now), broadcast_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            cursor = await connection.execute(
+                "UPDATE deliveries SET status = 'cancelled' "
+                "WHERE broadcast_id = ? AND status = 'queued'",
+                (broadcast_id,),
+            )
+            await connection.execute(
+                "UPDATE broadcasts SET cancelled = cancelled + ? WHERE id = ?",
+                (cursor.rowcount, broadcast_id),
+            )
+        return True
+
+    async def forget(self, chat_id: int, now: datetime) -> int:
+        """Delete a person's deliveries (for /forget): what was queued for them counts as
+        cancelled; counters of what they already received stay. Rows in flight are left to
+        their sender. Returns the number of rows deleted."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "DELETE FROM deliveries WHERE chat_id = ? AND status != 'sending' "
+                "RETURNING broadcast_id, status",
+                (chat_id,),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            queued = Counter(broadcast_id for broadcast_id, status in rows if status == "queued")
+            for broadcast_id, count in queued.items():
+                await connection.execute(
+                    "UPDATE broadcasts SET cancelled = cancelled + ? WHERE id = ?",
+                    (count, broadcast_id),
+                )
+            await self._finish(connection, sorted(queued), _iso(now))
+        return len(rows)
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._db.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return None if row is None else Broadcast.model_validate(dict(row))
+
+    async def recent(
+        self, limit: int = 10, status: BroadcastStatus | None = None
+    ) -> list[Broadcast]:
+        """The newest broadcasts first, optionally only those with one status."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM broadcasts WHERE ? IS NULL OR status = ? ORDER BY id DESC LIMIT ?",
+            (status, status, limit),
+        )
+        return [Broadcast.model_validate(dict(row)) for row in rows]
+
+    @staticmethod
+    async def _broadcasts(
+        connection: aiosqlite.Connection, sql: str, params: tuple
+    ) -> list[Broadcast]:
+        async with connection.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [Broadcast.model_validate(dict(row)) for row in rows]
+
+    async def _finish(
+        self, connection: aiosqlite.Connection, broadcast_ids: Iterable[int], at: str
+    ) -> list[Broadcast]:
+        finished: list[Broadcast] = []
+        for broadcast_id in broadcast_ids:
+            finished += await self._broadcasts(
+                connection,
+                "UPDATE broadcasts SET status = 'done', finished_at = ? "
+                "WHERE id = ? AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM deliveries "
+                "WHERE broadcast_id = broadcasts.id AND status IN ('queued', 'sending')) "
+                "RETURNING *",
+                (at, broadcast_id),
+            )
+        return finished
