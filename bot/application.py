@@ -14,6 +14,7 @@ import handlers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.menu import set_default_commands
+from bot.scheduling import schedule
 from bot.services import Services
 from bot.updates import UpdateProcessor
 from handlers.common import BotContext, services_of
@@ -48,6 +49,7 @@ async def start(application: Application) -> None:
     await set_default_commands(bot, services.settings.default_language)
     for tg_id in await services.repos.users.coordinator_ids():
         await services.members.refresh_menu(tg_id)
+    schedule(application)
     log.info("started as @%s", bot.username)
 
 
@@ -60,13 +62,16 @@ async def stop(application: Application) -> None:
 async def polling(application: Application) -> AsyncIterator[Application]:
     """Run the bot inside the current event loop, as `run_polling` does (sandbox and tests)."""
     await application.initialize()
-    await start(application)
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    await application.start()
     try:
+        await start(application)
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        await application.start()
         yield application
     finally:
-        await application.updater.stop()
-        await application.stop()
+        # Also after a failed start: an open database connection would keep the process alive.
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
         await stop(application)
         await application.shutdown()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.dialogue import Button, Reply
@@ -27,9 +27,11 @@ def clamp_page(page: int, total: int) -> int:
 
 def render_page(
     texts: Texts, *, title: str, empty: str, prefix: str, entries: Sequence[Entry], page: int,
-    total: int, extra: Sequence[Sequence[Button]] = (),
+    total: int, extra: Sequence[Sequence[Button]] = (), turn: Callable[[int], str] | None = None,
 ) -> Reply:
-    """A page of a list; `prefix:o:<id>` opens an entry, `prefix:p:<n>` turns the page."""
+    """A page of a list; `prefix:o:<id>` opens an entry, `prefix:p:<n>` (or `turn(n)`) turns
+    the page, and `extra` rows (filters) follow."""
+    turn = turn or (lambda number: f"{prefix}:p:{number}")
     if not entries:
         return Reply(empty, [list(row) for row in extra])
     lines = [f"{number}. {entry.line}" for number, entry in enumerate(entries, 1)]
@@ -37,12 +39,12 @@ def render_page(
     body = "\n".join([title, "", *lines, "", texts("list.page", page=page + 1, pages=pages)])
     rows = [[Button(str(number), f"{prefix}:o:{entry.id}")
              for number, entry in enumerate(entries, 1)]]
-    turn = []
+    turning = []
     if page > 0:
-        turn.append(Button(texts("button.back"), f"{prefix}:p:{page - 1}"))
+        turning.append(Button(texts("button.back"), turn(page - 1)))
     if page + 1 < pages:
-        turn.append(Button(texts("button.next"), f"{prefix}:p:{page + 1}"))
-    if turn:
-        rows.append(turn)
+        turning.append(Button(texts("button.next"), turn(page + 1)))
+    if turning:
+        rows.append(turning)
     rows.extend(list(row) for row in extra)
     return Reply(body, rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import time
 from typing import TYPE_CHECKING, Any
 
@@ -78,13 +79,15 @@ class Members:
             self._setting_flow("digest_time", "settings.ask.digest_time", parse_time_of_day),
         )
 
-    async def session(self, tg_id: int, telegram_language: str | None) -> Session:
+    async def session(
+        self, tg_id: int, telegram_language: str | None, username: str | None = None
+    ) -> Session:
         """The member behind an update, created on first contact."""
         services = self._services
         code = (telegram_language or "").split("-")[0].lower()
         client_language = code if code in LANGUAGES else None
         user = await services.repos.users.ensure(tg_id, services.clock.now(), client_language)
-        return await self._session(user)
+        return replace(await self._session(user), username=username)
 
     async def clear_menu(self, tg_id: int) -> None:
         """Back to the default menu (after /forget, nothing personal is kept, menus included)."""
@@ -145,7 +148,8 @@ class Members:
              Button(t("settings.button.country"), "set:country")],
             [Button(t("settings.button.city"), "set:city"),
              Button(t("settings.button.timezone"), "set:timezone")],
-            [Button(t("settings.button.digest_time"), "set:digest_time")],
+            [Button(t("settings.button.digest_time"), "set:digest_time"),
+             Button(t("settings.button.alerts"), "set:alerts")],
         ]
         return Reply(f"{notice}\n\n{body}" if notice else body, buttons)
 

@@ -23,7 +23,10 @@ class Command:
 COMMANDS = (
     Command("start", Role.MEMBER),
     Command("help", Role.MEMBER),
+    Command("needs", Role.MEMBER),
     Command("register_org", Role.MEMBER),
+    Command("neednew", Role.ORGANISER),
+    Command("myneeds", Role.ORGANISER),
     Command("invite", Role.ORGANISER),
     Command("announce", Role.COORDINATOR),
     Command("broadcasts", Role.COORDINATOR),

@@ -12,6 +12,7 @@ from bot.delivery import DeliveryQueue, sending_bot
 from bot.dialogue import Dialogues
 from bot.flood import FloodGuard
 from bot.members import Members
+from bot.needs import Needs
 from bot.notices import Notices
 from bot.organisations import Organisations
 from bot.privacy import Privacy
@@ -25,7 +26,7 @@ class Services:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.database = Database(settings.database_path)
-        self.repos = Repositories(self.database)
+        self.repos = Repositories(self.database, settings.default_language)
         self.flood = FloodGuard()
         self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,
                                       rate=settings.broadcast_rate)
@@ -36,6 +37,7 @@ class Services:
         self.coordinators = Coordinators(self)
         self.privacy = Privacy(self)
         self.announcements = Announcements(self)
+        self.needs = Needs(self)
         self._bot: Bot | None = None
 
     @property

@@ -30,6 +30,8 @@ class Session:
     texts: Texts
     services: Services
     membership: Membership | None = None
+    # The Telegram @username of this update's sender: never stored unless they share it.
+    username: str | None = None
 
     @property
     def role(self) -> Role:

@@ -11,6 +11,7 @@ from handlers import (
     fallback,
     gate,
     general,
+    needs,
     organisations,
     privacy,
     settings,
@@ -26,5 +27,6 @@ def register(application: Application) -> None:
     coordinators.register(application)
     privacy.register(application)
     announcements.register(application)
+    needs.register(application)
     fallback.register(application)
     errors.register(application)

@@ -59,7 +59,7 @@ def services_of(application: Application) -> Services:
 async def session_of(update: Update, context: BotContext) -> Session:
     user = update.effective_user
     assert user is not None
-    return await context.services.members.session(user.id, user.language_code)
+    return await context.services.members.session(user.id, user.language_code, user.username)
 
 
 async def send(update: Update, reply: Reply) -> None:

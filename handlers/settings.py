@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.session import Session
-from handlers.common import BotContext, answer, handler, send
+from handlers.common import BotContext, answer, edit, handler, send
 
 
 @handler()
@@ -22,8 +22,15 @@ async def open_setting(update: Update, context: BotContext, session: Session) ->
                                                                      context.match.group(1)))
 
 
+@handler()
+async def back_to_menu(update: Update, context: BotContext, session: Session) -> None:
+    """Back from a sub-menu (alerts) to the settings menu, in place."""
+    await edit(update, context.services.members.settings_menu(session))
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("settings", settings))
+    application.add_handler(CallbackQueryHandler(back_to_menu, pattern=r"^set:menu$"))
     application.add_handler(CallbackQueryHandler(
         open_setting, pattern=r"^set:(language|country|city|timezone|digest_time)$"
     ))

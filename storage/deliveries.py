@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -108,12 +109,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _audience_condition(audience: str) -> tuple[str, tuple[object, ...]]:
+def _audience_condition(audience: str, default_language: str) -> tuple[str, tuple[object, ...]]:
     """The SQL condition on an active member `u` that selects an audience.
 
-    A new audience (organisers, subscribers) is one more branch here.
+    `audience@xx` keeps only members whose language is xx (for texts written per language).
     """
+    audience, _, language = audience.partition("@")
+    if language:
+        condition, params = _audience_condition(audience, default_language)
+        return (f"({condition}) AND coalesce(u.language, u.client_language, ?) = ?",
+                (*params, default_language, language))
     name, _, argument = audience.partition(":")
+    if name == "alert" and argument.isalpha():
+        return "u.tg_id IN (SELECT tg_id FROM need_alerts WHERE category = ?)", (argument,)
     if name == "everyone" and not argument:
         return "1", ()
     if name == "country" and _COUNTRY.fullmatch(argument):
@@ -145,8 +153,9 @@ _APPLY: dict[Result, tuple[str, str | None]] = {
 
 
 class DeliveryRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, default_language: str = "en") -> None:
         self._db = database
+        self._default_language = default_language
 
     async def create(
         self,
@@ -174,7 +183,7 @@ class DeliveryRepository:
         if recipients is None:
             if audience is None:
                 raise ValueError("give an audience or recipients")
-            condition, params = _audience_condition(audience)
+            condition, params = _audience_condition(audience, self._default_language)
         created = _iso(now)
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
@@ -223,7 +232,7 @@ class DeliveryRepository:
 
     async def count_audience(self, audience: str) -> int:
         """How many active members an audience has right now (for a preview)."""
-        condition, params = _audience_condition(audience)
+        condition, params = _audience_condition(audience, self._default_language)
         return await self._db.fetch_value(
             f"SELECT count(*) FROM users AS u WHERE u.is_active = 1 AND {condition}", params
         )
@@ -237,12 +246,15 @@ class DeliveryRepository:
         )
         return cursor.rowcount == 1
 
-    async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> Claim:
+    async def claim(
+        self, now: datetime, *, limit: int, lease: timedelta, held: Collection[int] = ()
+    ) -> Claim:
         """Lease up to `limit` due deliveries, most urgent broadcast first.
 
         Due: queued with next_attempt_at ≤ now, of a broadcast that is sending, or scheduled
         with not_before ≤ now (which starts it). Rows whose lease expired (a sender died with
-        them) are queued again first and counted as resent.
+        them) are queued again first and counted as resent, except the rows in `held`, which
+        the caller still has in hand (a clock that jumped ahead must not make them go twice).
         """
         at = _iso(now)
         async with self._db.transaction() as connection:
@@ -252,7 +264,11 @@ class DeliveryRepository:
                 "WHERE status = 'scheduled' AND not_before <= ? RETURNING *",
                 (at,),
             )
-            await self._requeue(connection, at, "AND lease_until < ?", (at,))
+            await self._requeue(
+                connection, at,
+                "AND lease_until < ? AND id NOT IN (SELECT value FROM json_each(?))",
+                (at, json.dumps(list(held))),
+            )
             async with connection.execute(
                 "SELECT id, text, reply_markup FROM broadcasts WHERE status = 'sending' "
                 f"ORDER BY {_PRIORITY}, id"

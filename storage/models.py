@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -76,3 +76,51 @@ class AuditEntry(BaseModel):
     actor_id: int | None
     action: str
     target: str
+
+
+CATEGORIES = ("legal", "housing", "evacuation", "money", "volunteers", "translation", "media",
+              "medical", "other")
+URGENCIES = ("normal", "urgent", "critical")
+Category = Literal["legal", "housing", "evacuation", "money", "volunteers", "translation",
+                   "media", "medical", "other"]
+Urgency = Literal["normal", "urgent", "critical"]
+NeedStatus = Literal["open", "fulfilled", "closed", "expired"]
+ONLINE = "online"
+
+
+class Need(BaseModel):
+    """Something a member organisation needs; private details go only to an accepted helper."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    org_id: int
+    org_name: str
+    author_id: int | None = None
+    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
+    description: Annotated[str, StringConstraints(max_length=2000)]
+    private_details: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    category: Category
+    urgency: Urgency
+    country: Annotated[str, StringConstraints(pattern=r"^([A-Z]{2}|online)$")]
+    city: City | None = None
+    deadline: date | None = None
+    status: NeedStatus = "open"
+    created_at: datetime
+    updated_at: datetime
+    offers: int = 0
+
+
+OfferStatus = Literal["pending", "accepted", "declined"]
+
+
+class Offer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    need_id: int
+    helper_id: int
+    message: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    username: str | None = None
+    status: OfferStatus = "pending"
+    created_at: datetime

@@ -7,6 +7,7 @@ from storage.audit import AuditRepository
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.dialogues import DialogueRepository
+from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
 from storage.personal import PersonalDataRepository
 from storage.updates import UpdateRepository
@@ -14,7 +15,7 @@ from storage.users import UserRepository
 
 
 class Repositories:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, default_language: str = "en") -> None:
         self.database = database
         self.users = UserRepository(database)
         self.updates = UpdateRepository(database)
@@ -22,5 +23,6 @@ class Repositories:
         self.organisations = OrganisationRepository(database)
         self.audit = AuditRepository(database)
         self.personal = PersonalDataRepository(database)
-        self.deliveries = DeliveryRepository(database)
+        self.deliveries = DeliveryRepository(database, default_language)
         self.announcements = AnnouncementRepository(database)
+        self.needs = NeedRepository(database)

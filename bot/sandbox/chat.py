@@ -142,10 +142,11 @@ async def run_sandbox(settings: Settings, database: str, fresh: bool = False) ->
         "coordinator_ids": settings.coordinator_ids | {chat.people[YOU]},
     })
     application = build_application(settings)
-    processor = application.update_processor
-    async with polling(application):
-        await _converse(chat, server, processor)
-    await server.stop()
+    try:
+        async with polling(application):
+            await _converse(chat, server, application.update_processor)
+    finally:
+        await server.stop()
     return 0
 
 

@@ -19,8 +19,8 @@ CREATE TABLE broadcasts (
     blocked      INTEGER NOT NULL DEFAULT 0,
     failed       INTEGER NOT NULL DEFAULT 0,
     cancelled    INTEGER NOT NULL DEFAULT 0,
-    -- Sends repeated after an outcome nobody could know (a crash, an expired lease, a time-out):
-    -- each of them may have reached its recipient twice.
+    -- Rows sent again after an outcome nobody could know (a crash, an expired lease, a
+    -- time-out): an upper bound on the recipients who may have got the message twice.
     resent       INTEGER NOT NULL DEFAULT 0,
     finished_at  TEXT
 );

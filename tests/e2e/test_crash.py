@@ -45,9 +45,9 @@ def _delivered(log_path) -> Counter:
     return counts
 
 
-async def _reply(server: BotApiServer, after: int, timeout: float = 60):
+async def _reply(server: BotApiServer, after: int):
     return await server.wait_for(lambda: next((
-        r for r in server.outbox[after:] if r.chat_id == COORDINATOR), None), timeout=timeout)
+        r for r in server.outbox[after:] if r.chat_id == COORDINATOR), None), timeout=60)
 
 
 async def test_sigkill_mid_broadcast_then_restart_skips_nobody(tmp_path) -> None:

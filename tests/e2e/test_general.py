@@ -26,8 +26,8 @@ async def test_start_in_russian_from_the_telegram_client_language(bot: BotUnderT
     assert "/language — Выбрать язык" in reply.text
 
 
-MEMBER_COMMANDS = ["start", "help", "register_org", "settings", "language", "mydata", "forget",
-                   "cancel"]
+MEMBER_COMMANDS = ["start", "help", "needs", "register_org", "settings", "language", "mydata",
+                   "forget", "cancel"]
 
 
 def _listed(text: str) -> list[str]:
@@ -39,8 +39,8 @@ async def test_help_lists_one_line_a_command_for_the_role(bot: BotUnderTest) -> 
     assert _listed((await bot.person("en").send("/help")).text) == MEMBER_COMMANDS
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     assert _listed((await coordinator.send("/help")).text) == [
-        "start", "help", "register_org", "invite", "announce", "broadcasts", "orgs",
-        "coordinators", "audit", "settings",
+        "start", "help", "needs", "register_org", "neednew", "myneeds", "invite", "announce",
+        "broadcasts", "orgs", "coordinators", "audit", "settings",
         "language", "mydata", "forget", "cancel"]
 
 

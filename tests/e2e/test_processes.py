@@ -57,7 +57,8 @@ async def test_sandbox_chat_from_a_pipe(tmp_path) -> None:
     assert process.returncode == 0, stderr.decode()
     assert "[bot → you]\n  Hello! This is the coalition's bot" in output
     assert "-- you are now boris" in output
-    assert "[1] Язык  [2] Страна  [3] Город  [4] Часовой пояс  [5] Время дайджеста" in output
+    assert ("[1] Язык  [2] Страна  [3] Город  [4] Часовой пояс  [5] Время дайджеста  "
+            "[6] Оповещения") in output
     assert "Страна: Грузия" in output
     assert "[1] English  [2] Русский" in output
     assert "Готово: буду говорить с вами по-русски." in output

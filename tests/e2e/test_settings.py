@@ -28,7 +28,7 @@ async def test_settings_menu_shows_current_values(bot: BotUnderTest) -> None:
         "Your settings", "Language: English", "Country: not set", "City: not set",
         "Time zone: Europe/Berlin", "Digest time: 09:00"]
     assert button_labels(reply.last) == [
-        "Language", "Country", "City", "Time zone", "Digest time"]
+        "Language", "Country", "City", "Time zone", "Digest time", "Alerts"]
 
 
 async def test_each_setting_in_english(bot: BotUnderTest) -> None:

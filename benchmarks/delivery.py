@@ -1,0 +1,206 @@
+"""Delivery queue benchmark: achieved rate, memory with 1k vs 100k recipients, DB time a message.
+
+Run: .venv/bin/python -m benchmarks.delivery   (about four minutes)
+
+The sandbox Bot API server runs in a process of its own, and so does each sending run, so that
+neither the server's memory nor the benchmark's own is counted in a run's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.delivery import DeliveryQueue, sending_bot
+from bot.sandbox.server import DEFAULT_TOKEN
+from storage.database import Database
+from storage.deliveries import DeliveryRepository
+from storage.schema import migrate
+
+TEXT = "<b>Returning the Names</b>: join us on 29 October at 10:00. <a href='https://x.org'>More</a>"
+
+
+@dataclass
+class Run:
+    label: str
+    recipients: int
+    rate: float
+
+
+@dataclass
+class Measured:
+    run: Run
+    sent: int
+    achieved_rate: float
+    peak_rss_kib: int
+    db_seconds: dict[str, float]
+    wall_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.achieved_rate / self.run.rate
+
+    def db_ms_per_message(self, *methods: str) -> float:
+        return 1000 * sum(self.db_seconds.get(m, 0.0) for m in methods) / self.sent
+
+
+class TimedDeliveries(DeliveryRepository):
+    """The repository, adding up the wall time spent inside each call, by method."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    async def _timed(self, name: str, call):
+        started = time.perf_counter()
+        try:
+            return await call
+        finally:
+            self.seconds[name] += time.perf_counter() - started
+
+    async def create(self, **kwargs):
+        return await self._timed("create", super().create(**kwargs))
+
+    async def claim(self, *args, **kwargs):
+        return await self._timed("claim", super().claim(*args, **kwargs))
+
+    async def record(self, *args, **kwargs):
+        return await self._timed("record", super().record(*args, **kwargs))
+
+    async def get(self, *args, **kwargs):
+        return await self._timed("get", super().get(*args, **kwargs))
+
+
+# --- the sending process ---------------------------------------------------------------------
+
+
+async def send(database_path: str, base_url: str, rate: float) -> dict:
+    """One broadcast to everyone in the database, sent to the end by a real DeliveryQueue."""
+    database = Database(database_path)
+    await database.open()
+    try:
+        repository = TimedDeliveries(database)
+        queue = DeliveryQueue(repository, SystemClock(), rate=rate)
+        broadcast_id = await queue.enqueue(kind="announcement", text=TEXT, audience="everyone")
+        started = time.monotonic()
+        await queue.start(sending_bot(DEFAULT_TOKEN, base_url, rate))
+        try:
+            broadcast = await queue.finished(broadcast_id)
+        finally:
+            await queue.stop()
+        wall = time.monotonic() - started
+    finally:
+        await database.close()
+    return {
+        "sent": broadcast.sent,
+        "failed": broadcast.failed + broadcast.blocked,
+        "wall_seconds": wall,
+        "db_seconds": dict(repository.seconds),
+        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+# --- the driver ------------------------------------------------------------------------------
+
+
+async def prepare(database_path: Path, members: int) -> None:
+    database = Database(database_path)
+    await database.open()
+    try:
+        await migrate(database)
+        ids = iter(range(1, members + 1))
+        async with database.transaction() as connection:
+            while chunk := list(islice(ids, 10_000)):
+                await connection.executemany(
+                    "INSERT INTO users (tg_id, created_at) VALUES (?, '2026-11-01T00:00:00+00:00')",
+                    [(tg_id,) for tg_id in chunk],
+                )
+    finally:
+        await database.close()
+
+
+def measure(run: Run, workdir: Path) -> Measured:
+    database_path = workdir / f"{run.label}.db"
+    log_path = workdir / f"{run.label}.jsonl"
+    asyncio.run(prepare(database_path, run.recipients))
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "PTB_TIMEDELTA": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.sandbox.server", "--port", "0", "--log", str(log_path),
+         "--users", f"1-{run.recipients}"],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        port = int(server.stdout.readline().split()[1])
+        child = subprocess.run(
+            [sys.executable, "-m", "benchmarks.delivery", "--send", str(database_path),
+             f"http://127.0.0.1:{port}/bot", str(run.rate)],
+            capture_output=True, text=True, env=env, check=False,
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    if child.returncode != 0:
+        raise RuntimeError(f"{run.label}: the sending process failed:\n{child.stderr}")
+    result = json.loads(child.stdout.splitlines()[-1])
+    times = [json.loads(line)["time"] for line in log_path.read_text("utf-8").splitlines()]
+    if result["sent"] != run.recipients or result["failed"] or len(times) != run.recipients:
+        raise RuntimeError(f"{run.label}: {result['sent']} sent, {len(times)} received, "
+                           f"{result['failed']} failed, of {run.recipients}")
+    return Measured(run, result["sent"], (len(times) - 1) / (times[-1] - times[0]),
+                    result["peak_rss_kib"], result["db_seconds"], result["wall_seconds"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--send", nargs=3, metavar=("DB", "BASE_URL", "RATE"),
+                        help="(internal) be the sending process of one run")
+    args = parser.parse_args()
+    if args.send:
+        database_path, base_url, rate = args.send
+        print(json.dumps(asyncio.run(send(database_path, base_url, float(rate)))))
+        return
+
+    runs = {
+        "a": Run("a", 1_500, 25),
+        "b": Run("b", 10_000, 1000),
+        "c1": Run("c1", 1_000, 1000),
+        "c2": Run("c2", 100_000, 1000),
+    }
+    results: dict[str, Measured] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as workdir:
+        for key, run in runs.items():
+            print(f"… {run.recipients:,} recipients at {run.rate:g}/s", flush=True)
+            results[key] = measure(run, Path(workdir))
+
+    a, b, c1, c2 = results["a"], results["b"], results["c1"], results["c2"]
+    for label, m in (("(a)", a), ("(b)", b)):
+        print(f"{label} rate: {m.run.recipients:,} recipients at BROADCAST_RATE={m.run.rate:g}: "
+              f"achieved {m.achieved_rate:.1f}/s = {m.ratio:.3f} of the configured rate "
+              f"(first to last send {m.sent / m.achieved_rate:.1f} s)")
+    print(f"(c) peak RSS of the sending process: {c1.peak_rss_kib / 1024:.1f} MiB for "
+          f"{c1.run.recipients:,} recipients, {c2.peak_rss_kib / 1024:.1f} MiB for "
+          f"{c2.run.recipients:,}: ratio {c2.peak_rss_kib / c1.peak_rss_kib:.3f} "
+          f"(100k run achieved {c2.ratio:.3f} of 1000/s)")
+    for label, m in (("(a)", a), ("(b)", b), ("(c)", c2)):
+        print(f"(d) database time per delivered message, run {label} ({m.sent:,} messages): "
+              f"{m.db_ms_per_message('claim', 'record'):.3f} ms claiming and recording "
+              f"(claim {m.db_ms_per_message('claim'):.3f}, record "
+              f"{m.db_ms_per_message('record'):.3f}); writing the rows "
+              f"{m.db_ms_per_message('create'):.4f} ms; progress reads "
+              f"{m.db_ms_per_message('get'):.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

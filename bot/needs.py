@@ -1,0 +1,433 @@
+"""Needs (SPEC §4): posting, browsing with filters, offers of help, alerts, expiry."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from bot.config import LANGUAGES
+from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step, keyboard
+from bot.i18n import Html, Texts, texts
+from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.members import parse_city
+from bot.organisations import check_length
+from bot.places import country_name, parse_country
+from bot.session import Session
+from bot.text import clean_line, clean_text
+from bot.timeparse import parse_date
+from storage.models import CATEGORIES, ONLINE, URGENCIES, Need, Offer
+from storage.needs import NeedFilter
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+UNTOUCHED = timedelta(days=14)
+COUNTRY_BUTTONS = 8
+URGENCY_ICON = {"critical": "🔴", "urgent": "🟠", "normal": "⚪"}
+EDITABLE_ORDER = ("title", "description", "private_details", "category", "urgency", "country",
+                  "city", "deadline")
+_NONE = "-"
+
+
+def parse_title(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_line(text), 3, 120)
+
+
+def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_text(text), 1, 2000)
+
+
+def parse_private(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_text(text), 1, 1000)
+
+
+def parse_place(text: str, session: Session, answers: dict[str, Any]) -> str:
+    if text.strip().casefold() in (ONLINE, "онлайн"):
+        return ONLINE
+    code = parse_country(text) if len(text) <= 60 else None
+    if code is None:
+        raise Invalid("invalid.need_country")
+    return code
+
+
+def parse_deadline(text: str, session: Session, answers: dict[str, Any]) -> str:
+    day = parse_date(text)
+    zone = ZoneInfo(session.services.members.timezone(session.user))
+    if day < session.services.clock.now().astimezone(zone).date():
+        raise Invalid("invalid.deadline_past")
+    return day.isoformat()
+
+
+def _options(kind: str, values: tuple[str, ...]) -> list[Option]:
+    return [Option(value, f"{kind}.{value}") for value in values]
+
+
+STEPS = {
+    "title": Step("title", "need.ask.title", parse=parse_title),
+    "description": Step("description", "need.ask.description", parse=parse_description),
+    "private_details": Step("private_details", "need.ask.private", parse=parse_private,
+                            optional=True),
+    "category": Step("category", "need.ask.category", options=_options("category", CATEGORIES)),
+    "urgency": Step("urgency", "need.ask.urgency", options=_options("urgency", URGENCIES)),
+    "country": Step("country", "need.ask.country", parse=parse_place),
+    "city": Step("city", "need.ask.city", parse=parse_city, optional=True),
+    "deadline": Step("deadline", "need.ask.deadline", parse=parse_deadline, optional=True),
+}
+
+
+def place(t: Texts, country: str, city: str | None) -> str:
+    name = t("need.online") if country == ONLINE else country_name(country, t.language)
+    return f"{name}, {city}" if city else name
+
+
+class Needs:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._repo = services.repos.needs
+        services.dialogues.register(
+            Flow(name="neednew", steps=tuple(STEPS[name] for name in EDITABLE_ORDER),
+                 preview=self._preview, finish=self._publish),
+            Flow(name="offer", steps=(
+                Step("message", "offer.ask.message", parse=self._parse_offer_message),
+                Step("share", "offer.ask.share", options=[
+                    Option("share", "offer.share"), Option("noshare", "offer.noshare")]),
+            ), finish=self._offer),
+            *(Flow(name=f"need_edit_{name}", steps=(STEPS[name],), finish=self._edit)
+              for name in EDITABLE_ORDER),
+        )
+
+    # --- posting ---------------------------------------------------------------------------
+
+    async def begin(self, session: Session) -> Reply:
+        return await self._services.dialogues.start(session, "neednew")
+
+    def _details(self, t: Texts, fields: dict[str, Any], org_name: str) -> Html:
+        deadline = fields.get("deadline")
+        return Html(t(
+            "need.details", icon=URGENCY_ICON[fields["urgency"]], title=fields["title"],
+            organisation=org_name, category=t(f"category.{fields['category']}"),
+            urgency=t(f"urgency.{fields['urgency']}"),
+            place=place(t, fields["country"], fields.get("city")),
+            deadline=deadline.isoformat() if isinstance(deadline, date) else (
+                deadline or t("need.no_deadline")),
+            description=fields["description"],
+        ))
+
+    async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
+        t = session.texts
+        details = self._details(t, answers, session.membership.org_name)
+        if answers.get("private_details"):
+            return t("need.preview_private", card=details, private=answers["private_details"])
+        return t("need.preview", card=details)
+
+    async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        session = await services.members.reload(session)
+        if session.org_id is None:
+            return Reply(t("not_available"))
+        now = services.clock.now()
+        need_id = await self._repo.create(session.org_id, session.user.tg_id, answers, now)
+        need = await self._repo.get(need_id)
+        if need.urgency == "critical":
+            await self._alert(need)
+        return Reply(t("need.published", title=need.title))
+
+    async def _alert(self, need: Need) -> None:
+        """Critical needs go at once to the members who asked for alerts in that category."""
+        services = self._services
+        for language in LANGUAGES:
+            t = texts(language)
+            await services.delivery.enqueue(
+                kind="alert", audience=f"alert:{need.category}@{language}",
+                text=t("need.alert", card=self._public_card(t, need)),
+                reply_markup=self._help_keyboard(t, need.id),
+            )
+
+    def _help_keyboard(self, t: Texts, need_id: int) -> InlineKeyboardMarkup | None:
+        return keyboard(Reply("", [[Button(t("button.help"), f"need:help:{need_id}")]]))
+
+    def _public_card(self, t: Texts, need: Need) -> Html:
+        """What anyone may see of a need: never its private details."""
+        return self._details(t, need.model_dump(), need.org_name)
+
+    # --- browsing --------------------------------------------------------------------------
+
+    async def browse(self, session: Session, where: NeedFilter, page: int) -> Reply:
+        t = session.texts
+        total = await self._repo.count(where)
+        page = clamp_page(page, total)
+        needs = await self._repo.browse(where, page * PAGE_SIZE, PAGE_SIZE)
+        entries = [Entry(need.id, Html(t(
+            "need.line", icon=URGENCY_ICON[need.urgency], title=need.title,
+            organisation=need.org_name, place=place(t, need.country, need.city),
+        ))) for need in needs]
+        state = _state(where)
+        filters = [[Button(t("button.filter"), f"nd:f:{state}")]]
+        if where != NeedFilter():
+            filters[0].append(Button(t("button.clear_filters"), f"nd:l:0:{_state(NeedFilter())}"))
+        shown = self._filter_text(t, where)
+        return render_page(
+            t, title=t.plural("need.list.title", total, filters=shown),
+            empty=t("need.list.empty", filters=shown), prefix="nd", entries=entries, page=page,
+            total=total, extra=filters, turn=lambda number: f"nd:l:{number}:{state}")
+
+    def _filter_text(self, t: Texts, where: NeedFilter) -> str:
+        parts = []
+        if where.category:
+            parts.append(t(f"category.{where.category}"))
+        if where.country:
+            parts.append(place(t, where.country, None))
+        if where.urgency:
+            parts.append(t(f"urgency.{where.urgency}"))
+        return ", ".join(parts) if parts else t("need.no_filters")
+
+    async def filter_menu(self, session: Session, where: NeedFilter, facet: str | None) -> Reply:
+        """The filter buttons: facets first, then the values of the chosen facet."""
+        t, state = session.texts, _state(where)
+        back = [Button(t("button.back"), f"nd:l:0:{state}")]
+        if facet is None:
+            return Reply(t("need.filter.ask"), [[
+                Button(t("need.filter.category"), f"nd:fc:{state}"),
+                Button(t("need.filter.country"), f"nd:fk:{state}"),
+                Button(t("need.filter.urgency"), f"nd:fu:{state}")], back])
+        if facet == "c":
+            values = [(value, t(f"category.{value}")) for value in CATEGORIES]
+        elif facet == "u":
+            values = [(value, t(f"urgency.{value}")) for value in URGENCIES]
+        else:
+            values = [(code, place(t, code, None))
+                      for code in await self._repo.countries(COUNTRY_BUTTONS)]
+        field = {"c": "category", "u": "urgency", "k": "country"}[facet]
+        rows = [[Button(label, f"nd:l:0:{_state(_with(where, field, value))}")]
+                for value, label in values]
+        return Reply(t("need.filter.choose"), [*rows, back])
+
+    async def card(self, session: Session, need_id: int) -> Reply:
+        t = session.texts
+        need = await self._repo.get(need_id)
+        if need is None or need.status != "open":
+            return Reply(t("not_available"))
+        age = (self._services.clock.now() - need.created_at).days
+        text = t("need.card", card=self._public_card(t, need),
+                 age=t.plural("need.age", age) if age else t("need.age_today"))
+        return Reply(text, [[Button(t("button.help"), f"need:help:{need.id}")]])
+
+    # --- offers ----------------------------------------------------------------------------
+
+    async def begin_offer(self, session: Session, need_id: int) -> Reply:
+        t = session.texts
+        need = await self._repo.get(need_id)
+        if need is None or need.status != "open":
+            return Reply(t("not_available"))
+        if session.org_id == need.org_id:
+            return Reply(t("offer.own_organisation"))
+        if await self._repo.has_offered(need_id, session.user.tg_id):
+            return Reply(t("offer.already"))
+        return await self._services.dialogues.start(session, "offer", {"need": need_id})
+
+    def _parse_offer_message(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        return check_length(clean_text(text), 1, 500)
+
+    async def _offer(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        need = await self._repo.get(answers["need"])
+        if need is None or need.status != "open":
+            return Reply(t("not_available"))
+        username = session.username if answers["share"] == "share" else None
+        offer_id = await self._repo.add_offer(need.id, session.user.tg_id, answers["message"],
+                                              username, services.clock.now())
+        if offer_id is None:
+            return Reply(t("offer.already"))
+        offer = await self._repo.offer(offer_id)
+        organisers = await services.repos.organisations.members(need.org_id)
+        await services.notices.send(organisers, lambda tx: self._offer_notice(tx, need, offer))
+        if answers["share"] == "share" and username is None:
+            return Reply(t("offer.sent_no_username", title=need.title))
+        return Reply(t("offer.sent", title=need.title))
+
+    def _offer_notice(self, t: Texts, need: Need, offer: Offer) -> Reply:
+        contact = t("offer.contact", username=f"@{offer.username}") if offer.username else (
+            t("offer.no_contact"))
+        return Reply(
+            t("offer.notice", title=need.title, message=offer.message, contact=contact),
+            [[Button(t("button.accept"), f"offer:ac:{offer.id}"),
+              Button(t("button.decline"), f"offer:dc:{offer.id}")]])
+
+    async def decide_offer(self, session: Session, offer_id: int, accept: bool) -> Reply:
+        """An organiser of the posting organisation accepts (revealing the private details to
+        that helper only) or declines an offer."""
+        services, t = self._services, session.texts
+        offer = await self._repo.offer(offer_id)
+        need = await self._repo.get(offer.need_id) if offer else None
+        if offer is None or need is None or session.org_id != need.org_id:
+            return Reply(t("not_available"))
+        async with services.database.transaction():
+            if not await self._repo.decide_offer(
+                    offer_id, "accepted" if accept else "declined", services.clock.now()):
+                return Reply(t("offer.already_decided"))
+            if accept:
+                await services.notices.send([offer.helper_id], lambda tx: Reply(
+                    tx("offer.accepted_private", title=need.title, organisation=need.org_name,
+                       private=need.private_details) if need.private_details else
+                    tx("offer.accepted", title=need.title, organisation=need.org_name)))
+            else:
+                await services.notices.send([offer.helper_id], lambda tx: Reply(
+                    tx("offer.declined", title=need.title, organisation=need.org_name)))
+        return Reply(t("offer.accepted_done" if accept else "offer.declined_done"))
+
+    # --- the organisation's own needs ------------------------------------------------------
+
+    async def own(self, session: Session, page: int) -> Reply:
+        t, org_id = session.texts, session.org_id
+        total = await self._repo.count_of_organisation(org_id)
+        page = clamp_page(page, total)
+        needs = await self._repo.of_organisation(org_id, page * PAGE_SIZE, PAGE_SIZE)
+        entries = [Entry(need.id, Html(t(
+            "need.own_line", icon=URGENCY_ICON[need.urgency], title=need.title,
+            status=t(f"need.status.{need.status}"), offers=t.plural("need.offers", need.offers),
+        ))) for need in needs]
+        return render_page(t, title=t.plural("need.own_title", total), empty=t("need.own_empty"),
+                           prefix="mn", entries=entries, page=page, total=total)
+
+    async def _own_need(self, session: Session, need_id: int) -> Need | None:
+        """The need, if the person may act for its organisation right now."""
+        need = await self._repo.get(need_id)
+        return need if need is not None and need.org_id == session.org_id else None
+
+    async def own_card(self, session: Session, need_id: int) -> Reply:
+        t = session.texts
+        need = await self._own_need(session, need_id)
+        if need is None:
+            return Reply(t("not_available"))
+        text = t("need.own_card", card=self._public_card(t, need),
+                 status=t(f"need.status.{need.status}"), offers=t.plural("need.offers",
+                                                                          need.offers))
+        if need.private_details:
+            text = t("need.preview_private", card=Html(text), private=need.private_details)
+        rows = [[Button(t("button.offers"), f"mn:of:{need.id}")]]
+        if need.status == "open":
+            rows.insert(0, [Button(t("button.fulfilled"), f"mn:ful:{need.id}"),
+                            Button(t("button.close"), f"mn:cls:{need.id}"),
+                            Button(t("button.edit"), f"mn:ed:{need.id}")])
+        return Reply(text, rows)
+
+    async def close(self, session: Session, need_id: int, status: str) -> Reply:
+        t = session.texts
+        need = await self._own_need(session, need_id)
+        if need is None or not await self._repo.set_status(need_id, status,
+                                                           self._services.clock.now()):
+            return Reply(t("not_available"))
+        return Reply(t(f"need.{status}", title=need.title))
+
+    async def edit_menu(self, session: Session, need_id: int) -> Reply:
+        t = session.texts
+        need = await self._own_need(session, need_id)
+        if need is None or need.status != "open":
+            return Reply(t("not_available"))
+        return Reply(t("need.edit.ask", title=need.title), [
+            [Button(t(f"need.field.{name}"), f"mn:ef:{need.id}:{name}")]
+            for name in EDITABLE_ORDER])
+
+    async def begin_edit(self, session: Session, need_id: int, field: str) -> Reply:
+        need = await self._own_need(session, need_id)
+        if need is None or need.status != "open" or field not in EDITABLE_ORDER:
+            return Reply(session.texts("not_available"))
+        return await self._services.dialogues.start(session, f"need_edit_{field}",
+                                                    {"need": need_id})
+
+    async def _edit(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        session = await services.members.reload(session)
+        need = await self._own_need(session, answers["need"])
+        if need is None or need.status != "open":
+            return Reply(t("not_available"))
+        [field] = [name for name in EDITABLE_ORDER if name in answers]
+        await self._repo.update(need.id, services.clock.now(), **{field: answers[field]})
+        return await self.own_card(session, need.id)
+
+    async def offers(self, session: Session, need_id: int) -> list[Reply]:
+        """The need's offers, one message each, pending ones with Accept / Decline."""
+        t = session.texts
+        need = await self._own_need(session, need_id)
+        if need is None:
+            return [Reply(t("not_available"))]
+        offers = await self._repo.offers_for(need_id)
+        if not offers:
+            return [Reply(t("offer.none", title=need.title))]
+        replies = []
+        for offer in offers:
+            reply = self._offer_notice(t, need, offer)
+            if offer.status != "pending":
+                reply = Reply(f"{reply.text}\n{t(f'offer.status.{offer.status}')}")
+            replies.append(reply)
+        return replies
+
+    # --- keeping the board fresh -----------------------------------------------------------
+
+    async def housekeeping(self) -> None:
+        """Expire needs past their deadline; ask about needs untouched for 14 days (once)."""
+        services = self._services
+        now = services.clock.now()
+        expired = await self._repo.expire(now.date(), now)
+        if expired:
+            log.info("%d needs expired", len(expired))
+        for need in await self._repo.mark_untouched(now - UNTOUCHED, now):
+            organisers = await services.repos.organisations.members(need.org_id)
+            await services.notices.send(organisers, lambda tx, need=need: Reply(
+                tx("need.still_needed", title=need.title),
+                [[Button(tx("button.yes"), f"need:yes:{need.id}"),
+                  Button(tx("button.no"), f"need:no:{need.id}")]]))
+
+    async def still_needed(self, session: Session, need_id: int, needed: bool) -> Reply:
+        t = session.texts
+        need = await self._own_need(session, need_id)
+        now = self._services.clock.now()
+        if need is None:
+            return Reply(t("not_available"))
+        if needed and await self._repo.confirm_still_needed(need_id, now):
+            return Reply(t("need.kept", title=need.title))
+        if not needed and await self._repo.set_status(need_id, "closed", now):
+            return Reply(t("need.closed", title=need.title))
+        return Reply(t("not_available"))
+
+    # --- alert choices (from /settings) ----------------------------------------------------
+
+    async def alerts_menu(self, session: Session, notice: str | None = None) -> Reply:
+        t = session.texts
+        chosen = await self._repo.alert_categories(session.user.tg_id)
+        rows = [[Button(("✅ " if value in chosen else "▫️ ") + t(f"category.{value}"),
+                        f"alert:{value}")] for value in CATEGORIES]
+        rows.append([Button(t("button.back"), "set:menu")])
+        text = t("alerts.menu")
+        return Reply(f"{notice}\n\n{text}" if notice else text, rows)
+
+    async def toggle_alert(self, session: Session, category: str) -> Reply:
+        if category not in CATEGORIES:
+            return Reply(session.texts("not_available"))
+        await self._repo.toggle_alert(session.user.tg_id, category)
+        return await self.alerts_menu(session)
+
+
+def _state(where: NeedFilter) -> str:
+    return ":".join(value or _NONE for value in (where.category, where.country, where.urgency))
+
+
+def parse_state(category: str, country: str, urgency: str) -> NeedFilter | None:
+    """Filter state from callback data; None when a value is not one the bot offers."""
+    values = [None if value == _NONE else value for value in (category, country, urgency)]
+    if values[0] not in (None, *CATEGORIES) or values[2] not in (None, *URGENCIES):
+        return None
+    if values[1] not in (None, ONLINE) and (len(values[1]) != 2 or not values[1].isupper()):
+        return None
+    return NeedFilter(*values)
+
+
+def _with(where: NeedFilter, field: str, value: str) -> NeedFilter:
+    return NeedFilter(**{"category": where.category, "country": where.country,
+                         "urgency": where.urgency, field: value})

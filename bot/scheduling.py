@@ -1,0 +1,21 @@
+"""Recurring work on PTB's job queue (APScheduler); what it acts on is in the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram.ext import Application, ContextTypes
+
+HOUSEKEEPING = "needs-housekeeping"
+
+
+async def _needs_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.bot_data["services"].needs.housekeeping()
+
+
+def schedule(application: Application) -> None:
+    """(Re)create the recurring jobs: they keep no state, so a restart loses nothing."""
+    application.job_queue.run_repeating(
+        _needs_housekeeping, interval=timedelta(hours=1), first=0, name=HOUSEKEEPING,
+        job_kwargs={"id": HOUSEKEEPING, "replace_existing": True, "misfire_grace_time": 3600},
+    )

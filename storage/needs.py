@@ -1,0 +1,197 @@
+"""Repository of needs, offers of help and critical-need alert choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from storage.database import Database
+from storage.models import Need, NeedStatus, Offer
+
+_NEED = ("SELECT n.id, n.org_id, o.name AS org_name, n.author_id, n.title, n.description, "
+         "n.private_details, n.category, n.urgency, n.country, n.city, n.deadline, n.status, "
+         "n.created_at, n.updated_at, "
+         "(SELECT count(*) FROM offers WHERE need_id = n.id) AS offers "
+         "FROM needs AS n JOIN organisations AS o ON o.id = n.org_id")
+EDITABLE = frozenset({"title", "description", "private_details", "category", "urgency",
+                      "country", "city", "deadline"})
+
+
+@dataclass(frozen=True)
+class NeedFilter:
+    """What /needs shows: any combination of category, country and urgency."""
+
+    category: str | None = None
+    country: str | None = None
+    urgency: str | None = None
+
+    def where(self) -> tuple[str, tuple]:
+        conditions, params = ["n.status = 'open'", "o.status = 'approved'"], []
+        for column in ("category", "country", "urgency"):
+            value = getattr(self, column)
+            if value is not None:
+                conditions.append(f"n.{column} = ?")
+                params.append(value)
+        return " AND ".join(conditions), tuple(params)
+
+
+def _need(row) -> Need:
+    return Need.model_validate(dict(row))
+
+
+class NeedRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(self, org_id: int, author_id: int, fields: dict, now: datetime) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO needs (org_id, author_id, title, description, private_details, "
+            "category, urgency, country, city, deadline, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (org_id, author_id, fields["title"], fields["description"],
+             fields.get("private_details"), fields["category"], fields["urgency"],
+             fields["country"], fields.get("city"), fields.get("deadline"), now.isoformat(),
+             now.isoformat()),
+        )
+        return cursor.lastrowid
+
+    async def get(self, need_id: int) -> Need | None:
+        row = await self._db.fetch_one(f"{_NEED} WHERE n.id = ?", (need_id,))
+        return None if row is None else _need(row)
+
+    async def browse(self, where: NeedFilter, offset: int, limit: int) -> list[Need]:
+        """Open needs of approved organisations, critical and urgent first, newest first."""
+        condition, params = where.where()
+        rows = await self._db.fetch_all(
+            f"{_NEED} WHERE {condition} ORDER BY n.urgency_rank DESC, n.created_at DESC "
+            "LIMIT ? OFFSET ?", (*params, limit, offset),
+        )
+        return [_need(row) for row in rows]
+
+    async def count(self, where: NeedFilter) -> int:
+        condition, params = where.where()
+        return await self._db.fetch_value(
+            "SELECT count(*) FROM needs AS n JOIN organisations AS o ON o.id = n.org_id "
+            f"WHERE {condition}", params,
+        )
+
+    async def countries(self, limit: int) -> list[str]:
+        """The places with the most open needs, for the country filter's buttons."""
+        rows = await self._db.fetch_all(
+            "SELECT country FROM needs WHERE status = 'open' GROUP BY country "
+            "ORDER BY count(*) DESC, country LIMIT ?", (limit,),
+        )
+        return [row[0] for row in rows]
+
+    async def of_organisation(self, org_id: int, offset: int, limit: int) -> list[Need]:
+        rows = await self._db.fetch_all(
+            f"{_NEED} WHERE n.org_id = ? ORDER BY n.status != 'open', n.created_at DESC "
+            "LIMIT ? OFFSET ?", (org_id, limit, offset),
+        )
+        return [_need(row) for row in rows]
+
+    async def count_of_organisation(self, org_id: int) -> int:
+        return await self._db.fetch_value("SELECT count(*) FROM needs WHERE org_id = ?",
+                                          (org_id,))
+
+    async def update(self, need_id: int, now: datetime, **values: object) -> None:
+        unknown = set(values) - EDITABLE
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        assignments = "".join(f"{name} = ?, " for name in values)
+        await self._db.execute(
+            f"UPDATE needs SET {assignments}updated_at = ?, asked_at = NULL WHERE id = ?",
+            (*values.values(), now.isoformat(), need_id),
+        )
+
+    async def set_status(
+        self, need_id: int, status: NeedStatus, now: datetime, *, expected: NeedStatus = "open"
+    ) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE needs SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (status, now.isoformat(), need_id, expected),
+        )
+        return cursor.rowcount == 1
+
+    async def confirm_still_needed(self, need_id: int, now: datetime) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE needs SET updated_at = ?, asked_at = NULL WHERE id = ? AND status = 'open'",
+            (now.isoformat(), need_id),
+        )
+        return cursor.rowcount == 1
+
+    async def expire(self, today: date, now: datetime) -> list[int]:
+        """Open needs whose deadline has passed become expired; their ids."""
+        async with self._db.transaction():
+            rows = await self._db.fetch_all(
+                "UPDATE needs SET status = 'expired', updated_at = ? "
+                "WHERE status = 'open' AND deadline < ? RETURNING id",
+                (now.isoformat(), today.isoformat()),
+            )
+        return [row[0] for row in rows]
+
+    async def mark_untouched(self, before: datetime, now: datetime) -> list[Need]:
+        """Open needs not updated since `before` and not asked yet: now asked (once)."""
+        async with self._db.transaction():
+            rows = await self._db.fetch_all(
+                "UPDATE needs SET asked_at = ? WHERE status = 'open' AND asked_at IS NULL "
+                "AND updated_at < ? RETURNING id", (now.isoformat(), before.isoformat()),
+            )
+        needs = [await self.get(row[0]) for row in rows]
+        return [need for need in needs if need is not None]
+
+    # --- offers ----------------------------------------------------------------------------
+
+    async def add_offer(
+        self, need_id: int, helper_id: int, message: str, username: str | None, now: datetime
+    ) -> int | None:
+        """The new offer's id; None if this helper already offered help for this need."""
+        cursor = await self._db.execute(
+            "INSERT OR IGNORE INTO offers (need_id, helper_id, message, username, created_at) "
+            "VALUES (?, ?, ?, ?, ?)", (need_id, helper_id, message, username, now.isoformat()),
+        )
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    async def has_offered(self, need_id: int, helper_id: int) -> bool:
+        return await self._db.fetch_one(
+            "SELECT 1 FROM offers WHERE need_id = ? AND helper_id = ?", (need_id, helper_id)
+        ) is not None
+
+    async def offer(self, offer_id: int) -> Offer | None:
+        row = await self._db.fetch_one(
+            "SELECT id, need_id, helper_id, message, username, status, created_at FROM offers "
+            "WHERE id = ?", (offer_id,),
+        )
+        return None if row is None else Offer.model_validate(dict(row))
+
+    async def offers_for(self, need_id: int) -> list[Offer]:
+        rows = await self._db.fetch_all(
+            "SELECT id, need_id, helper_id, message, username, status, created_at FROM offers "
+            "WHERE need_id = ? ORDER BY id", (need_id,),
+        )
+        return [Offer.model_validate(dict(row)) for row in rows]
+
+    async def decide_offer(self, offer_id: int, status: str, now: datetime) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE offers SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+            (status, now.isoformat(), offer_id),
+        )
+        return cursor.rowcount == 1
+
+    # --- alerts ----------------------------------------------------------------------------
+
+    async def alert_categories(self, tg_id: int) -> set[str]:
+        rows = await self._db.fetch_all(
+            "SELECT category FROM need_alerts WHERE tg_id = ?", (tg_id,))
+        return {row[0] for row in rows}
+
+    async def toggle_alert(self, tg_id: int, category: str) -> bool:
+        """Switch alerts for a category on or off; True if now on."""
+        async with self._db.transaction():
+            cursor = await self._db.execute(
+                "DELETE FROM need_alerts WHERE tg_id = ? AND category = ?", (tg_id, category))
+            if cursor.rowcount:
+                return False
+            await self._db.execute(
+                "INSERT INTO need_alerts (tg_id, category) VALUES (?, ?)", (tg_id, category))
+            return True

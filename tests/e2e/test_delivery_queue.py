@@ -1,0 +1,304 @@
+"""End to end: the delivery queue's sender against the sandbox Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.delivery import FIRST_RETRY, DeliveryQueue, sending_bot, window
+from bot.sandbox.server import BotApiServer, SentRecord
+from storage.database import Database
+from storage.deliveries import DeliveryRepository
+from storage.schema import migrate
+from tests.harness import FakeClock
+
+FAST = 1000.0
+TIMEOUT = 15
+
+StartQueue = Callable[..., Awaitable[DeliveryQueue]]
+
+
+@pytest.fixture
+async def database(tmp_path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "delivery.db")
+    await database.open()
+    await migrate(database)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def repo(database: Database) -> DeliveryRepository:
+    return DeliveryRepository(database)
+
+
+@pytest.fixture
+async def start_queue(
+    server: BotApiServer, repo: DeliveryRepository, clock: FakeClock
+) -> AsyncIterator[StartQueue]:
+    started: list[DeliveryQueue] = []
+
+    async def start(rate: float = FAST) -> DeliveryQueue:
+        queue = DeliveryQueue(repo, clock, rate=rate)
+        await queue.start(sending_bot(server.token, server.base_url, rate))
+        started.append(queue)
+        return queue
+
+    yield start
+    for queue in started:
+        await queue.stop()
+
+
+async def add_members(
+    database: Database, server: BotApiServer, ids: Iterable[int], *, in_telegram: bool = True
+) -> None:
+    ids = list(ids)
+    async with database.transaction() as connection:
+        await connection.executemany(
+            "INSERT INTO users (tg_id, created_at) VALUES (?, '2026-11-01T00:00:00+00:00')",
+            [(tg_id,) for tg_id in ids],
+        )
+    if in_telegram:
+        for tg_id in ids:
+            server.add_user(tg_id, first_name=f"M{tg_id}")
+
+
+def sends(server: BotApiServer, chats: Iterable[int] | None = None) -> list[SentRecord]:
+    wanted = None if chats is None else set(chats)
+    return [r for r in server.outbox
+            if r.method == "sendMessage" and (wanted is None or r.chat_id in wanted)]
+
+
+async def delivery(database: Database, broadcast_id: int, chat_id: int) -> dict:
+    row = await database.fetch_one(
+        "SELECT * FROM deliveries WHERE broadcast_id = ? AND chat_id = ?", (broadcast_id, chat_id))
+    assert row is not None
+    return dict(row)
+
+
+async def test_every_recipient_gets_the_message_exactly_once(
+    server: BotApiServer, database: Database, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, range(1, 301))
+    queue = await start_queue()
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Going", callback_data="rsvp:1")]])
+    broadcast_id = await queue.enqueue(
+        kind="announcement", text="<b>Rally</b> on Sunday", audience="everyone",
+        reply_markup=keyboard, author_id=1)
+    async with asyncio.timeout(TIMEOUT):
+        broadcast = await queue.finished(broadcast_id)
+    assert (broadcast.status, broadcast.total, broadcast.sent, broadcast.blocked,
+            broadcast.failed, broadcast.resent) == ("done", 300, 300, 0, 0, 0)
+    records = sends(server)
+    assert Counter(r.chat_id for r in records) == Counter(range(1, 301))
+    first = records[0]
+    assert (first.text, first.entities) == (
+        "Rally on Sunday", [{"type": "bold", "offset": 0, "length": 5}])
+    assert first.reply_markup == {
+        "inline_keyboard": [[{"text": "Going", "callback_data": "rsvp:1"}]]}
+    assert await database.fetch_value(
+        "SELECT count(*) FROM deliveries WHERE status = 'sent' AND sent_at IS NOT NULL "
+        "AND lease_until IS NULL") == 300
+
+
+async def test_blocked_and_vanished_recipients_become_inactive_and_are_not_retried(
+    server: BotApiServer, database: Database, repo: DeliveryRepository, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, range(1, 51))
+    await add_members(database, server, [77], in_telegram=False)  # "chat not found"
+    for chat_id in (5, 17, 33):
+        server.block(chat_id)
+    queue = await start_queue()
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+    async with asyncio.timeout(TIMEOUT):
+        broadcast = await queue.finished(broadcast_id)
+    assert (broadcast.sent, broadcast.blocked, broadcast.failed) == (47, 4, 0)
+    assert {r.chat_id for r in sends(server)} == set(range(1, 51)) - {5, 17, 33}
+    assert Counter(r.chat_id for r in server.rejected) == {5: 1, 17: 1, 33: 1, 77: 1}
+    inactive = await database.fetch_all("SELECT tg_id FROM users WHERE is_active = 0")
+    assert sorted(row[0] for row in inactive) == [5, 17, 33, 77]
+    row = await delivery(database, broadcast_id, 77)
+    assert (row["status"], row["error"]) == ("blocked", "BadRequest: Chat not found")
+    assert await repo.count_audience("everyone") == 47
+
+
+async def test_retry_after_pauses_all_sending_and_loses_nothing(
+    server: BotApiServer, database: Database, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, range(1, 21))
+    # Slow enough that no send is in flight when the 429 answer arrives.
+    queue = await start_queue(rate=20)
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+    await server.wait_for(lambda: len(sends(server)) >= 5, timeout=TIMEOUT)
+    server.inject_error("sendMessage", error_code=429, retry_after=2)
+    throttled = await server.wait_for(
+        lambda: next((r for r in server.rejected if r.error_code == 429), None), timeout=TIMEOUT)
+    throttled_at, before = time.monotonic(), len(sends(server))
+    async with asyncio.timeout(TIMEOUT):
+        broadcast = await queue.finished(broadcast_id)
+    after = sends(server)[before:]
+    assert after
+    # The test notices the 429 a moment after it was answered, hence the small allowance.
+    assert min(r.time for r in after) - throttled_at >= 2 - 0.1
+    assert Counter(r.chat_id for r in sends(server)) == Counter(range(1, 21))
+    assert (broadcast.sent, broadcast.failed) == (20, 0)
+    row = await delivery(database, broadcast_id, throttled.chat_id)
+    assert (row["status"], row["attempts"]) == ("sent", 0)
+
+
+async def test_transient_errors_are_retried_with_back_off(
+    server: BotApiServer, database: Database, clock: FakeClock, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, range(1, 21))
+    server.inject_error("sendMessage", chat_id=3, error_code=500,
+                        description="Internal Server Error")
+    server.inject_error("sendMessage", chat_id=7, error_code=400,
+                        description="Bad Request: something went wrong")
+    queue = await start_queue()
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+    await server.wait_for(lambda: len(sends(server)) == 18 and len(server.rejected) == 2,
+                          timeout=TIMEOUT)
+    await queue.drain()
+    retry_at = (clock.now() + FIRST_RETRY).isoformat()
+    for chat_id, reason in ((3, "NetworkError: Internal Server Error"),
+                            (7, "BadRequest: Something went wrong")):
+        row = await delivery(database, broadcast_id, chat_id)
+        assert (row["status"], row["attempts"], row["error"], row["next_attempt_at"]) == (
+            "queued", 1, reason, retry_at)
+    clock.advance(seconds=30)
+    queue.wake()
+    async with asyncio.timeout(TIMEOUT):
+        broadcast = await queue.finished(broadcast_id)
+    assert (broadcast.sent, broadcast.failed) == (20, 0)
+    assert Counter(r.chat_id for r in sends(server)) == Counter(range(1, 21))
+
+
+async def test_a_permanent_error_fails_after_five_attempts_with_the_reason(
+    server: BotApiServer, database: Database, clock: FakeClock, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, [1, 2, 3])
+    server.inject_error("sendMessage", chat_id=2, error_code=400,
+                        description="Bad Request: message is too long", times=None)
+    queue = await start_queue()
+    broadcast_id = await queue.enqueue(kind="alert", text="Hi", audience="everyone")
+    for attempt in range(1, 6):
+        await server.wait_for(lambda n=attempt: len(server.rejected) == n, timeout=TIMEOUT)
+        await queue.drain()
+        row = await delivery(database, broadcast_id, 2)
+        assert (row["attempts"], row["error"]) == (attempt, "BadRequest: Message is too long")
+        if attempt < 5:
+            delay = FIRST_RETRY * 2 ** (attempt - 1)
+            assert (row["status"], row["next_attempt_at"]) == (
+                "queued", (clock.now() + delay).isoformat())
+            clock.advance(seconds=delay.total_seconds())
+            queue.wake()
+    assert row["status"] == "failed"
+    async with asyncio.timeout(TIMEOUT):
+        broadcast = await queue.finished(broadcast_id)
+    assert (broadcast.status, broadcast.sent, broadcast.failed) == ("done", 2, 1)
+
+
+async def test_cancel_mid_way_stops_the_broadcast(
+    server: BotApiServer, database: Database, repo: DeliveryRepository, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, range(1, 201))
+    queue = await start_queue(rate=100)
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+    await server.wait_for(lambda: len(sends(server)) >= 20, timeout=TIMEOUT)
+    assert await queue.cancel(broadcast_id)
+    async with asyncio.timeout(TIMEOUT):
+        assert (await queue.finished(broadcast_id)).status == "cancelled"
+        await queue.drain()
+    broadcast = await repo.get(broadcast_id)
+    went_out = len(sends(server))
+    assert broadcast.sent == went_out
+    assert 20 <= went_out <= 20 + window(100)
+    assert (broadcast.pending, broadcast.sent + broadcast.cancelled) == (0, 200)
+    assert not await queue.cancel(broadcast_id)
+    # Anything still to go out would have gone before a message enqueued later.
+    await add_members(database, server, [999])
+    marker = await queue.enqueue(kind="notice", text="Later", recipients=[999])
+    async with asyncio.timeout(TIMEOUT):
+        await queue.finished(marker)
+    assert len(sends(server, range(1, 201))) == went_out
+
+
+async def test_a_scheduled_broadcast_waits_for_the_clock(
+    server: BotApiServer, database: Database, clock: FakeClock, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, [1, 2, 3, 4])
+    queue = await start_queue()
+    later = await queue.enqueue(kind="reminder", text="Tomorrow", recipients=[1, 2, 3],
+                                not_before=clock.now().replace(hour=10))
+    marker = await queue.enqueue(kind="notice", text="Now", recipients=[4])
+    async with asyncio.timeout(TIMEOUT):
+        await queue.finished(marker)
+    assert sends(server, [1, 2, 3]) == []
+    clock.advance(minutes=59)
+    queue.wake()
+    marker = await queue.enqueue(kind="notice", text="Now again", recipients=[4])
+    async with asyncio.timeout(TIMEOUT):
+        await queue.finished(marker)
+    assert sends(server, [1, 2, 3]) == []
+    clock.advance(minutes=1)
+    queue.wake()
+    async with asyncio.timeout(TIMEOUT):
+        broadcast = await queue.finished(later)
+    assert broadcast.sent == 3
+    assert sorted(r.chat_id for r in sends(server, [1, 2, 3])) == [1, 2, 3]
+
+
+async def test_the_configured_rate_is_never_exceeded(
+    server: BotApiServer, database: Database, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, range(1, 101))
+    queue = await start_queue(rate=50)
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+    async with asyncio.timeout(TIMEOUT):
+        await queue.finished(broadcast_id)
+    times = sorted(r.time for r in sends(server))
+    assert len(times) == 100
+    span = times[-1] - times[0]
+    assert span >= 1.9
+    assert (len(times) - 1) / span <= 50 * 1.05
+
+
+async def test_one_chat_gets_at_most_one_message_a_second(
+    server: BotApiServer, database: Database, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, [1, 2, 3])
+    queue = await start_queue()
+    first = await queue.enqueue(kind="alert", text="One", audience="everyone")
+    second = await queue.enqueue(kind="announcement", text="Two", audience="everyone")
+    async with asyncio.timeout(TIMEOUT):
+        await queue.finished(first)
+        await queue.finished(second)
+    for chat_id in (1, 2, 3):
+        received = sends(server, [chat_id])
+        assert [r.text for r in received] == ["One", "Two"]
+        assert received[1].time - received[0].time >= 1.0
+
+
+async def test_stop_finishes_in_flight_sends_and_a_new_queue_resumes_the_rest(
+    server: BotApiServer, database: Database, repo: DeliveryRepository, start_queue: StartQueue
+) -> None:
+    await add_members(database, server, range(1, 301))
+    first = await start_queue(rate=200)
+    broadcast_id = await first.enqueue(kind="announcement", text="Hi", audience="everyone")
+    await server.wait_for(lambda: len(sends(server)) >= 50, timeout=TIMEOUT)
+    await first.stop()
+    went_out = len(sends(server))
+    broadcast = await repo.get(broadcast_id)
+    assert (broadcast.status, broadcast.sent) == ("sending", went_out)
+    assert await database.fetch_value(
+        "SELECT count(*) FROM deliveries WHERE status = 'sending'") == 0
+    second = await start_queue(rate=200)
+    async with asyncio.timeout(TIMEOUT):
+        broadcast = await second.finished(broadcast_id)
+    assert (broadcast.status, broadcast.sent, broadcast.resent) == ("done", 300, 0)
+    assert Counter(r.chat_id for r in sends(server)) == Counter(range(1, 301))
