@@ -123,7 +123,8 @@ class Needs:
         t = session.texts
         details = self._details(t, answers, session.membership.org_name)
         if answers.get("private_details"):
-            return t("need.preview_private", card=details, private=answers["private_details"])
+            details = Html(t("need.preview_private", card=details,
+                             private=answers["private_details"]))
         return t("need.preview", card=details)
 
     async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:

@@ -12,6 +12,7 @@ from bot.sandbox.server import BotApiServer, SentRecord
 from bot.services import Services
 
 SETTLE_TIMEOUT = 15
+ACTION_SECONDS = 1
 
 
 class FakeClock:
@@ -67,7 +68,7 @@ class Person:
     async def press(self, label: str, message: SentRecord | None = None) -> Replies:
         """Press the button with this label on a message (default: the newest with buttons)."""
         message = message or self.last_with_buttons()
-        data = button_data(message, label)
+        data = button_data(self.bot.current(message), label)
         return await self.bot.act(
             self, lambda: self.bot.server.user_presses(self.tg_id, message.message_id, data)
         )
@@ -126,10 +127,19 @@ class BotUnderTest:
                              language_code=language)
         return Person(self, tg_id, language)
 
+    def current(self, message: SentRecord) -> SentRecord:
+        """The message as the person sees it now: its latest edit, if it was edited."""
+        for record in reversed(self.server.outbox):
+            if (record.chat_id, record.message_id) == (message.chat_id, message.message_id):
+                return record
+        return message
+
     def received(self, tg_id: int) -> list[SentRecord]:
         return [record for record in self.server.outbox if record.chat_id == tg_id]
 
     async def act(self, person: Person, action) -> Replies:
+        # People take a moment between messages; without it every test would be a flood.
+        self.clock.advance(seconds=ACTION_SECONDS)
         sent_before = len(self.server.outbox)
         answers_before = len(self.server.callback_answers)
         action()

@@ -1,0 +1,346 @@
+"""End to end: posting needs, browsing with filters, offers, private details, alerts, expiry."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.i18n import texts
+from tests.e2e.orgs import seed_organisation, snapshot
+from tests.harness import BotUnderTest, Person, button_labels
+
+EN, RU = texts("en"), texts("ru")
+SECRET = "Case 2-417/2026, safe flat: Lindenstr. 5"
+
+
+async def _organiser(bot: BotUnderTest, name: str = "Free Voices", language: str = "en",
+                     country: str = "DE") -> Person:
+    person = bot.person(language)
+    await person.send("/start")
+    await seed_organisation(bot, name, person, country=country)
+    return person
+
+
+async def _post(organiser: Person, *, title: str = "Lawyer for a prisoner",
+                private: str | None = SECRET, category: str = "Legal",
+                urgency: str = "Urgent", country: str = "Germany", city: str | None = "Berlin",
+                deadline: str | None = None, language: str = "en"):
+    t = texts(language)
+    await organiser.send("/neednew")
+    await organiser.send(title)
+    await organiser.send("Defence in an appeal hearing.")
+    if private:
+        await organiser.send(private)
+    else:
+        await organiser.press(t("button.skip"))
+    await organiser.press(t(f"category.{category.lower()}"))
+    await organiser.press(t(f"urgency.{urgency.lower()}"))
+    await organiser.send(country)
+    if city:
+        await organiser.send(city)
+    else:
+        await organiser.press(t("button.skip"))
+    if deadline:
+        preview = await organiser.send(deadline)
+    else:
+        preview = await organiser.press(t("button.skip"))
+    assert button_labels(preview.last) == [t("button.publish"), t("button.cancel")]
+    return preview, await organiser.press(t("button.publish"))
+
+
+async def test_post_a_need_in_english(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    preview, published = await _post(olga, deadline="2026-12-24")
+    assert preview.text.splitlines()[:9] == [
+        "Please check the need before publishing:", "", "🟠 Lawyer for a prisoner", "Free Voices",
+        "⚖️ Legal · 🟠 Urgent", "Place: Germany, Berlin", "Deadline: 2026-12-24", "",
+        "Defence in an appeal hearing."]
+    assert SECRET in preview.text
+    assert published.text == EN("need.published", title="Lawyer for a prisoner")
+    [need] = await bot.services.repos.needs.browse(_all(), 0, 5)
+    assert (need.category, need.urgency, need.country, need.city, str(need.deadline),
+            need.private_details) == ("legal", "urgent", "DE", "Berlin", "2026-12-24", SECRET)
+
+
+async def test_post_a_need_in_russian_online_without_optional_fields(bot: BotUnderTest) -> None:
+    boris = await _organiser(bot, "Мемориал", language="ru")
+    preview, published = await _post(boris, title="Переводчики для суда", private=None,
+                                      category="Translation", urgency="Normal",
+                                      country="онлайн", city=None, language="ru")
+    assert "Место: Онлайн" in preview.text and "Срок: нет" in preview.text
+    assert "🔒" not in preview.text
+    assert published.text.startswith("Опубликовано: Переводчики для суда")
+
+
+def _all():
+    from storage.needs import NeedFilter
+
+    return NeedFilter()
+
+
+BAD = [
+    ("title", "ab", EN.plural("invalid.too_short", 3)),
+    ("title", "T" * 121, EN.plural("invalid.too_long", 121, limit=120)),
+    ("title", "\u202e\u200b\u202c", EN.plural("invalid.too_short", 3)),
+    ("description", "D" * 2001, EN.plural("invalid.too_long", 2001, limit=2000)),
+    ("private_details", "P" * 1001, EN.plural("invalid.too_long", 1001, limit=1000)),
+    ("category", "Legal", EN("dialogue.use_buttons")),
+    ("urgency", "critical", EN("dialogue.use_buttons")),
+    ("country", "Mordor", EN("invalid.need_country")),
+    ("city", "<b>Berlin</b>", EN("invalid.city")),
+    ("deadline", "2026-02-31", EN("invalid.date_impossible")),
+    ("deadline", "31.02.2027", EN("invalid.date_impossible")),
+    ("deadline", "2026-11-29", EN("invalid.deadline_past")),
+    ("deadline", "next week", EN("invalid.date")),
+]
+ORDER = ["title", "description", "private_details", "category", "urgency", "country", "city"]
+ANSWERS = {"title": ("send", "Lawyer"), "description": ("send", "About"),
+           "private_details": ("send", "secret"), "category": ("press", "⚖️ Legal"),
+           "urgency": ("press", "🔴 Critical"), "country": ("send", "DE"),
+           "city": ("send", "Berlin")}
+
+
+@pytest.mark.parametrize(("step", "answer", "reason"), BAD)
+async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
+    bot: BotUnderTest, step: str, answer: str, reason: str
+) -> None:
+    olga = await _organiser(bot)
+    await olga.send("/neednew")
+    for name in ORDER:
+        if name == step:
+            break
+        how, value = ANSWERS[name]
+        await (olga.send(value) if how == "send" else olga.press(value))
+    before = await snapshot(bot)
+    reply = await olga.send(answer)
+    assert reply.text.startswith(reason.replace("<i>", "").replace("</i>", "")), reply.text
+    assert (await bot.services.dialogues.current(olga.tg_id)).step == step
+    assert await bot.services.repos.needs.count(_all()) == 0
+    after = await snapshot(bot)
+    assert {k: v for k, v in after.items() if k != "dialogues"} == {
+        k: v for k, v in before.items() if k != "dialogues"}
+
+
+async def test_html_and_bidi_in_every_text_field_are_shown_literally(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    member = bot.person("en")
+    await olga.send("/neednew")
+    await olga.send("<b>Lawyer</b> & \u202eco\u202c")
+    await olga.send("Needs <script>alert(1)</script> & <i>care</i>")
+    await olga.send("<a href='x'>secret</a>")
+    await olga.press("⚖️ Legal")
+    await olga.press("⚪ Normal")
+    await olga.send("DE")
+    await olga.press("Skip")
+    preview = await olga.press("Skip")
+    assert "<b>Lawyer</b> & co" in preview.text
+    assert "Needs <script>alert(1)</script> & <i>care</i>" in preview.text
+    await olga.press("Publish")
+    listing = await member.send("/needs")
+    assert "<b>Lawyer</b> & co — Free Voices" in listing.text
+    card = await member.press("1")
+    assert "Needs <script>alert(1)</script> & <i>care</i>" in card.text
+    assert "secret" not in card.text
+
+
+async def test_browse_with_each_filter_and_pages(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    anna = await _organiser(bot, "Memorial Circle", country="GE")
+    repo, now = bot.services.repos.needs, bot.clock.now()
+    org_of = {olga: (await bot.services.repos.organisations.membership(olga.tg_id)).org_id,
+              anna: (await bot.services.repos.organisations.membership(anna.tg_id)).org_id}
+    for number in range(7):
+        bot.clock.advance(minutes=1)
+        await repo.create(org_of[olga], olga.tg_id, {
+            "title": f"Housing {number}", "description": "d", "category": "housing",
+            "urgency": "normal", "country": "DE"}, bot.clock.now())
+    await repo.create(org_of[anna], anna.tg_id, {
+        "title": "Critical lawyer", "description": "d", "category": "legal",
+        "urgency": "critical", "country": "GE", "city": "Tbilisi"}, now)
+    member = bot.person("en")
+    first = (await member.send("/needs")).last
+    lines = first.text.splitlines()
+    assert lines[0] == "8 open needs (no filters)"
+    assert lines[2] == "1. 🔴 Critical lawyer — Memorial Circle, Georgia, Tbilisi"
+    assert lines[3] == "2. ⚪ Housing 6 — Free Voices, Germany"
+    assert button_labels(first) == ["1", "2", "3", "4", "5", "Next", "Filter"]
+    await member.press("Next", first)
+    second = bot.server.messages[(member.tg_id, first.message_id)]
+    assert "1. ⚪ Housing 2 — Free Voices, Germany" in second["text"]
+    assert "Page 2 of 2" in second["text"]
+    for facet, value, expected in (("Category", "⚖️ Legal", 1), ("Country", "Germany", 7),
+                                   ("Urgency", "🔴 Critical", 1)):
+        await member.press("Filter", first)
+        await member.press(facet, first)
+        await member.press(value, first)
+        shown = bot.server.messages[(member.tg_id, first.message_id)]["text"]
+        assert shown.splitlines()[0].startswith(f"{expected} open need"), shown
+        await member.press("Clear filters", first)
+    await member.press("Filter", first)
+    await member.press("Category", first)
+    await member.press("🏠 Housing", first)
+    await member.press("Filter", first)
+    await member.press("Urgency", first)
+    await member.press("🔴 Critical", first)
+    empty = bot.server.messages[(member.tg_id, first.message_id)]["text"]
+    assert empty == "No open needs match (🏠 Housing, 🔴 Critical)."
+    assert [b["text"] for row in bot.server.messages[(member.tg_id, first.message_id)][
+        "reply_markup"]["inline_keyboard"] for b in row] == ["Filter", "Clear filters"]
+
+
+async def test_offer_accept_reveals_private_details_to_that_helper_only(
+    bot: BotUnderTest,
+) -> None:
+    olga = await _organiser(bot)
+    helper, bystander = bot.person("en"), bot.person("en")
+    await helper.send("/settings")
+    await helper.press("Alerts")
+    await helper.press("⚖️ Legal")
+    await bystander.send("/start")
+    await _post(olga, urgency="Critical")
+    await bot.server.wait_for(lambda: any("critical need" in (r.text or "")
+                                          for r in helper.received()))
+    await helper.send("/needs")
+    card = await helper.press("1")
+    asked = await helper.press("I can help", card.last)
+    assert asked.text == EN("offer.ask.message")
+    await helper.send("I am a lawyer <admitted> in Berlin")
+    sent = await helper.press("Share my username")
+    assert sent.text == EN("offer.sent", title="Lawyer for a prisoner")
+    offer = await bot.server.wait_for(lambda: next((
+        r for r in olga.received() if "An offer of help" in (r.text or "")), None))
+    assert "I am a lawyer <admitted> in Berlin" in offer.text
+    assert f"Contact: @p{helper.tg_id}" in offer.text
+    again = await helper.press("I can help", card.last)
+    assert again.text == EN("offer.already")
+    accepted = await olga.press("Accept", offer)
+    assert accepted.text == EN("offer.accepted_done")
+    revealed = await bot.server.wait_for(lambda: next((
+        r for r in helper.received() if SECRET in (r.text or "")), None))
+    assert revealed.text.startswith("Good news: Free Voices accepted")
+    assert (await olga.press("Accept", offer)).text == EN("offer.already_decided")
+    await bot.services.delivery.drain()
+    for record in bot.server.outbox:
+        if SECRET in (record.text or "") or SECRET in (record.caption or ""):
+            assert record.chat_id in (helper.tg_id, olga.tg_id), record
+    assert not any(SECRET in (r.text or "") for r in olga.received()
+                   if "critical need" in (r.text or ""))
+
+
+async def test_decline_and_username_not_shared(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    helper = bot.person("ru")
+    await _post(olga)
+    await helper.send("/needs")
+    await helper.press("1")
+    await helper.press("Могу помочь")
+    await helper.send("Могу приютить")
+    await helper.press("Не показывать")
+    offer = await bot.server.wait_for(lambda: next((
+        r for r in olga.received() if "An offer of help" in (r.text or "")), None))
+    assert "@" not in offer.text and EN("offer.no_contact") in offer.text
+    stored = await bot.services.database.fetch_value("SELECT username FROM offers")
+    assert stored is None
+    assert (await olga.press("Decline", offer)).text == EN("offer.declined_done")
+    declined = await bot.server.wait_for(lambda: next((
+        r for r in helper.received() if "благодарит" in (r.text or "")), None))
+    assert SECRET not in declined.text
+
+
+async def test_critical_alert_reaches_only_opted_in_members(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    legal, medical, nobody = bot.person("en"), bot.person("ru"), bot.person("en")
+    for person, label in ((legal, "⚖️ Legal"), (medical, "🩺 Медицина")):
+        await person.send("/settings")
+        await person.press(texts(person.language)("settings.button.alerts"))
+        menu = (await person.press(label)).last
+        assert f"✅ {label}" in button_labels(menu)
+        assert sum(label.startswith("✅") for label in button_labels(menu)) == 1
+    await nobody.send("/start")
+    await _post(olga, urgency="Critical")
+    await _post(olga, title="Doctor needed", category="Medical", urgency="Urgent")
+    await _post(olga, title="Medicine now", category="Medical", urgency="Critical")
+    await bot.server.wait_for(lambda: any("Medicine now" in (r.text or "")
+                                          for r in medical.received()))
+    await bot.services.delivery.drain()
+    alerts = {person: [r.text for r in person.received() if "🚨" in (r.text or "")]
+              for person in (legal, medical, nobody, olga)}
+    assert len(alerts[legal]) == 1 and "Lawyer for a prisoner" in alerts[legal][0]
+    assert len(alerts[medical]) == 1 and alerts[medical][0].startswith("🚨 Только что")
+    assert alerts[nobody] == [] and alerts[olga] == []
+    assert all(SECRET not in text for texts_ in alerts.values() for text in texts_)
+    alert = next(r for r in legal.received() if "🚨" in (r.text or ""))
+    assert button_labels(alert) == ["I can help"]
+
+
+async def test_another_organisation_cannot_touch_the_need(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    intruder = await _organiser(bot, "Other Org")
+    await _post(olga)
+    [need] = await bot.services.repos.needs.browse(_all(), 0, 1)
+    own = await intruder.send("/myneeds")
+    assert own.text == EN("need.own_empty")
+    before = await snapshot(bot)
+    needs_before = await bot.services.database.fetch_all("SELECT * FROM needs")
+    for data in (f"mn:ful:{need.id}", f"mn:cls:{need.id}", f"mn:ed:{need.id}",
+                 f"mn:ef:{need.id}:title", f"mn:o:{need.id}", f"mn:of:{need.id}",
+                 f"need:no:{need.id}", f"need:yes:{need.id}"):
+        reply = await intruder.press_forged(data)
+        assert reply.texts == [EN("not_available")], data
+    member = bot.person("en")
+    await member.send("/start")
+    assert (await member.send("/myneeds")).text == EN("not_available.command")
+    assert (await member.send("/neednew")).text == EN("not_available.command")
+    reply = await member.press_forged(f"mn:cls:{need.id}")
+    assert reply.notices == [EN("not_available")]
+    assert [tuple(r) for r in await bot.services.database.fetch_all(
+        "SELECT * FROM needs")] == [tuple(r) for r in needs_before]
+    after = await snapshot(bot)
+    assert {k: v for k, v in after.items() if k != "users"} == {
+        k: v for k, v in before.items() if k != "users"}
+
+
+async def test_myneeds_fulfil_close_and_edit_with_the_same_checks(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _post(olga)
+    await _post(olga, title="Second need")
+    listing = await olga.send("/myneeds")
+    assert listing.text.splitlines()[0] == "Your organisation's 2 needs"
+    card = await olga.press("1")
+    assert button_labels(card.last) == ["Fulfilled", "Close", "Edit", "Offers"]
+    await olga.press("Edit", card.last)
+    await olga.press("Title")
+    assert (await olga.send("x")).text.startswith(EN.plural("invalid.too_short", 3))
+    edited = await olga.send("Second need, renamed")
+    assert edited.text.startswith("🟠 Second need, renamed")
+    done = await olga.press("Fulfilled", card.last)
+    assert done.text == EN("need.fulfilled", title="Second need, renamed")
+    assert (await olga.press("Close", card.last)).text == EN("not_available")
+    member = bot.person("en")
+    assert (await member.send("/needs")).text.splitlines()[0].startswith("1 open need")
+
+
+async def test_expiry_and_still_needed_by_the_clock(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _post(olga, title="Until Christmas", deadline="2026-12-24")
+    await _post(olga, title="Long running")
+    housekeeping = bot.application.job_queue.get_jobs_by_name("needs-housekeeping")[0]
+    bot.clock.advance(days=13)
+    await housekeeping.run(bot.application)
+    assert not [r for r in olga.received() if "Is it still needed" in (r.text or "")]
+    bot.clock.advance(days=2)
+    await housekeeping.run(bot.application)
+    asks = await bot.server.wait_for(lambda: [
+        r for r in olga.received() if "Is it still needed" in (r.text or "")] if len([
+            r for r in olga.received() if "Is it still needed" in (r.text or "")]) == 2 else None)
+    await housekeeping.run(bot.application)
+    await bot.services.delivery.drain()
+    assert len([r for r in olga.received() if "Is it still needed" in (r.text or "")]) == 2
+    long_running = next(r for r in asks if "Long running" in r.text)
+    christmas = next(r for r in asks if "Until Christmas" in r.text)
+    assert (await olga.press("No", long_running)).text == EN("need.closed", title="Long running")
+    assert (await olga.press("Yes", christmas)).text.startswith("“Until Christmas” stays open")
+    bot.clock.advance(days=10)
+    await housekeeping.run(bot.application)
+    statuses = dict(tuple(row) for row in await bot.services.database.fetch_all(
+        "SELECT title, status FROM needs"))
+    assert statuses == {"Until Christmas": "expired", "Long running": "closed"}
