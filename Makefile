@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: sandbox run test lint migrate clean
+.PHONY: sandbox run test lint migrate bench-delivery bench-needs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ migrate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+bench-delivery: $(STAMP)
+	$(BIN)/python -m benchmarks.delivery
+
+bench-needs: $(STAMP)
+	$(BIN)/python -m benchmarks.needs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
