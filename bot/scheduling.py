@@ -7,10 +7,15 @@ from datetime import timedelta
 from telegram.ext import Application, ContextTypes
 
 HOUSEKEEPING = "needs-housekeeping"
+EVENT_DUES = "event-dues"
 
 
 async def _needs_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.application.bot_data["services"].needs.housekeeping()
+
+
+async def _event_dues(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.bot_data["services"].events.run_dues()
 
 
 def schedule(application: Application) -> None:
@@ -18,4 +23,8 @@ def schedule(application: Application) -> None:
     application.job_queue.run_repeating(
         _needs_housekeeping, interval=timedelta(hours=1), first=0, name=HOUSEKEEPING,
         job_kwargs={"id": HOUSEKEEPING, "replace_existing": True, "misfire_grace_time": 3600},
+    )
+    application.job_queue.run_repeating(
+        _event_dues, interval=timedelta(minutes=1), first=0, name=EVENT_DUES,
+        job_kwargs={"id": EVENT_DUES, "replace_existing": True, "misfire_grace_time": 60},
     )

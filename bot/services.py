@@ -5,11 +5,13 @@ from __future__ import annotations
 from telegram import Bot
 
 from bot.announcements import Announcements
+from bot.campaigns import Campaigns
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.delivery import DeliveryQueue, sending_bot
 from bot.dialogue import Dialogues
+from bot.events import Events
 from bot.flood import FloodGuard
 from bot.members import Members
 from bot.needs import Needs
@@ -38,6 +40,8 @@ class Services:
         self.privacy = Privacy(self)
         self.announcements = Announcements(self)
         self.needs = Needs(self)
+        self.events = Events(self)
+        self.campaigns = Campaigns(self)
         self._bot: Bot | None = None
 
     @property

@@ -8,6 +8,7 @@ from handlers import (
     announcements,
     coordinators,
     errors,
+    events,
     fallback,
     gate,
     general,
@@ -28,5 +29,6 @@ def register(application: Application) -> None:
     privacy.register(application)
     announcements.register(application)
     needs.register(application)
+    events.register(application)
     fallback.register(application)
     errors.register(application)

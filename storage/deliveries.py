@@ -120,6 +120,12 @@ def _audience_condition(audience: str, default_language: str) -> tuple[str, tupl
         return (f"({condition}) AND coalesce(u.language, u.client_language, ?) = ?",
                 (*params, default_language, language))
     name, _, argument = audience.partition(":")
+    if name == "event":
+        event_id, _, who = argument.partition(":")
+        answers = {"going": "('going')", "answered": "('going', 'maybe')"}.get(who)
+        if event_id.isdigit() and answers:
+            return (f"u.tg_id IN (SELECT tg_id FROM rsvps WHERE event_id = ? "
+                    f"AND answer IN {answers})"), (int(event_id),)
     if name == "alert" and argument.isalpha():
         return "u.tg_id IN (SELECT tg_id FROM need_alerts WHERE category = ?)", (argument,)
     if name == "everyone" and not argument:

@@ -124,3 +124,48 @@ class Offer(BaseModel):
     username: str | None = None
     status: OfferStatus = "pending"
     created_at: datetime
+
+
+KINDS = ("commemoration", "rally", "fundraiser", "cultural", "meeting", "other")
+DISCLOSURES = ("public", "going", "going_before")
+Disclosure = Literal["public", "going", "going_before"]
+Answer = Literal["going", "maybe", "not_going", "waiting"]
+
+
+class Event(BaseModel):
+    """An event of a member organisation; its venue is shown only as `disclosure` allows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    org_id: int
+    org_name: str
+    campaign_id: int | None = None
+    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
+    description: Annotated[str, StringConstraints(max_length=2000)]
+    kind: Literal["commemoration", "rally", "fundraiser", "cultural", "meeting", "other"]
+    starts_at: datetime
+    ends_at: datetime | None = None
+    timezone: str
+    country: CountryCode
+    city: City
+    venue: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    disclosure: Disclosure
+    disclose_hours: int | None = None
+    capacity: int | None = None
+    status: Literal["scheduled", "cancelled"] = "scheduled"
+    going: int = 0
+    maybe: int = 0
+    waiting: int = 0
+
+
+class Campaign(BaseModel):
+    """A world-wide commemoration (Returning the Names): one date range, many city sites."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
+    description: Annotated[str, StringConstraints(max_length=2000)]
+    starts_on: date
+    ends_on: date

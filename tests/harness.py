@@ -75,9 +75,10 @@ class Person:
 
     async def press_forged(self, data: str, message: SentRecord | None = None) -> Replies:
         """Send callback data no button of the message carries, as a tampered client would."""
-        message = message or self.bot.received(self.tg_id)[-1]
+        received = self.bot.received(self.tg_id)
+        message_id = (message or received[-1]).message_id if (message or received) else 1
         return await self.bot.act(
-            self, lambda: self.bot.server.user_presses_forged(self.tg_id, message.message_id, data)
+            self, lambda: self.bot.server.user_presses_forged(self.tg_id, message_id, data)
         )
 
     def last_with_buttons(self) -> SentRecord:

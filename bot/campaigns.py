@@ -1,0 +1,119 @@
+"""Campaigns (SPEC §5.2): one commemoration, many city sites, nearest sites first."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.i18n import Html
+from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.organisations import check_length
+from bot.places import country_name
+from bot.roles import Role
+from bot.session import Session
+from bot.text import clean_line, clean_text
+from bot.timeparse import parse_date
+from storage.models import Event
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+SITE_BUTTONS = 10
+
+
+def parse_title(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_line(text), 3, 120)
+
+
+def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_text(text), 1, 2000)
+
+
+def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str:
+    day = parse_date(text)
+    if day < session.services.clock.now().date():
+        raise Invalid("invalid.deadline_past")
+    return day.isoformat()
+
+
+def parse_last_day(text: str, session: Session, answers: dict[str, Any]) -> str:
+    day = parse_date(text)
+    if day.isoformat() < answers["starts_on"]:
+        raise Invalid("invalid.end_before_start")
+    return day.isoformat()
+
+
+def nearest_first(sites: list[Event], country: str | None, city: str | None) -> list[Event]:
+    """The member's country first (their city first in it), then the others by country."""
+    return sorted(sites, key=lambda site: (
+        site.country != country, site.country, site.city != city, site.city, site.starts_at))
+
+
+class Campaigns:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._repo = services.repos.events
+        services.dialogues.register(Flow(
+            name="campaignnew",
+            steps=(Step("title", "campaign.ask.title", parse=parse_title),
+                   Step("description", "campaign.ask.description", parse=parse_description),
+                   Step("starts_on", "campaign.ask.starts_on", parse=parse_first_day),
+                   Step("ends_on", "campaign.ask.ends_on", parse=parse_last_day)),
+            preview=self._preview, finish=self._publish))
+
+    async def begin(self, session: Session) -> Reply:
+        return await self._services.dialogues.start(session, "campaignnew")
+
+    async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
+        return session.texts("campaign.preview", title=answers["title"],
+                             description=answers["description"], starts_on=answers["starts_on"],
+                             ends_on=answers["ends_on"])
+
+    async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        if not session.may(Role.COORDINATOR):
+            return Reply(t("not_available"))
+        now = services.clock.now()
+        campaign_id = await self._repo.create_campaign(answers, session.user.tg_id, now)
+        await services.repos.audit.record(session.user.tg_id, "campaign.create",
+                                          f"campaign:{campaign_id}", now)
+        return Reply(t("campaign.published", title=answers["title"]))
+
+    async def overview(self, session: Session, page: int) -> Reply:
+        t = session.texts
+        campaigns = await self._repo.campaigns(self._services.clock.now().date(),
+                                               open_only=False)
+        page = clamp_page(page, len(campaigns))
+        shown = campaigns[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+        entries = [Entry(campaign.id, Html(t(
+            "campaign.line", title=campaign.title, starts_on=campaign.starts_on.isoformat(),
+            ends_on=campaign.ends_on.isoformat()))) for campaign in shown]
+        return render_page(t, title=t("campaign.list.title"), empty=t("campaign.list.empty"),
+                           prefix="cp", entries=entries, page=page, total=len(campaigns))
+
+    async def card(self, session: Session, campaign_id: int) -> Reply:
+        """The campaign with its sites grouped by country and city, nearest first."""
+        t, user = session.texts, session.user
+        campaign = await self._repo.campaign(campaign_id)
+        if campaign is None:
+            return Reply(t("not_available"))
+        sites = nearest_first(await self._repo.sites(campaign_id), user.country, user.city)
+        zone = ZoneInfo(self._services.members.timezone(user))
+        lines, number = [], 0
+        for country, in_country in groupby(sites, key=lambda site: site.country):
+            lines.append(t("campaign.country", country=country_name(country, t.language)))
+            for city, in_city in groupby(in_country, key=lambda site: site.city):
+                for site in in_city:
+                    number += 1
+                    lines.append(t("campaign.site", number=number, city=city,
+                                   title=site.title, organisation=site.org_name,
+                                   when=f"{site.starts_at.astimezone(zone):%Y-%m-%d %H:%M}"))
+        body = "\n".join(lines) if lines else t("campaign.no_sites")
+        text = t("campaign.card", title=campaign.title, description=campaign.description,
+                 starts_on=campaign.starts_on.isoformat(), ends_on=campaign.ends_on.isoformat(),
+                 sites=Html(body))
+        buttons = [Button(str(n), f"ev:o:{site.id}")
+                   for n, site in enumerate(sites[:SITE_BUTTONS], 1)]
+        return Reply(text, [row for row in (buttons[:5], buttons[5:]) if row])

@@ -1,0 +1,522 @@
+"""Events (SPEC §5.1): registering, browsing, RSVP with a waiting list, venue disclosure,
+calendar files, reminders and cancellation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from bot.config import LANGUAGES
+from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
+from bot.i18n import Html, Texts, texts
+from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.members import parse_city, parse_country_answer
+from bot.organisations import check_length
+from bot.places import country_name, guess_timezone, parse_timezone
+from bot.session import Session
+from bot.text import clean_line, clean_text
+from bot.timeparse import local_to_utc, parse_future_datetime, parse_time
+from storage.events import EventFilter
+from storage.models import KINDS, Answer, Event
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+GUESS = "ok"
+REMINDERS = {"remind_24h": timedelta(hours=24), "remind_1h": timedelta(hours=1)}
+COUNTRY_BUTTONS = 8
+PERIODS = (7, 30)
+EDIT_FIELDS = ("title", "description", "start", "venue", "capacity")
+_NONE = "-"
+
+
+def parse_title(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_line(text), 3, 120)
+
+
+def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
+    return check_length(clean_text(text), 1, 2000)
+
+
+def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
+    venue = check_length(clean_line(text), 1, 300)
+    if venue.lower().startswith(("http:", "https:", "www.")):
+        parts = urlsplit(venue)
+        if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in venue:
+            raise Invalid("invalid.link")
+    return venue
+
+
+def parse_hours(text: str, session: Session, answers: dict[str, Any]) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 168:
+        raise Invalid("invalid.hours")
+    return int(value)
+
+
+def parse_capacity(text: str, session: Session, answers: dict[str, Any]) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        raise Invalid("invalid.capacity")
+    return int(value)
+
+
+def zone_of(answers: dict[str, Any]) -> str:
+    """The zone the organiser confirmed (the guess) or typed."""
+    if answers["timezone"] == GUESS:
+        return guess_timezone(answers["city"], answers["country"])
+    return answers["timezone"]
+
+
+def venue_visible(event: Event, answer: Answer | None, now: datetime, *, organiser: bool) -> bool:
+    """Whether a person may see the venue now: the whole of the disclosure rule, in one place."""
+    if organiser or event.disclosure == "public":
+        return True
+    if answer != "going":
+        return False
+    if event.disclosure == "going":
+        return True
+    return now >= event.starts_at - timedelta(hours=event.disclose_hours or 0)
+
+
+def event_dues(event: Event) -> dict[str, datetime]:
+    dues = {what: event.starts_at - before for what, before in REMINDERS.items()}
+    if event.disclosure == "going_before":
+        dues["reveal"] = event.starts_at - timedelta(hours=event.disclose_hours or 0)
+    return dues
+
+
+class Events:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._repo = services.repos.events
+        steps = (
+            Step("title", "event.ask.title", parse=parse_title),
+            Step("description", "event.ask.description", parse=parse_description),
+            Step("kind", "event.ask.kind",
+                 options=[Option(kind, f"kind.{kind}") for kind in KINDS]),
+            Step("country", "event.ask.country", parse=parse_country_answer),
+            Step("city", "event.ask.city", parse=parse_city),
+            Step("timezone", "event.ask.timezone", parse=self._parse_zone,
+                 options=self._zone_options, question_values=self._zone_question),
+            Step("start", "event.ask.start", parse=self._parse_start,
+                 question_values=lambda s, a: {"zone": zone_of(a)}),
+            Step("end", "event.ask.end", parse=self._parse_end, optional=True),
+            Step("venue", "event.ask.venue", parse=parse_venue),
+            Step("disclosure", "event.ask.disclosure", options=[
+                Option("public", "disclosure.public"), Option("going", "disclosure.going"),
+                Option("going_before", "disclosure.going_before")]),
+            Step("hours", "event.ask.hours", parse=parse_hours,
+                 when=lambda answers: answers.get("disclosure") == "going_before"),
+            Step("capacity", "event.ask.capacity", parse=parse_capacity, optional=True),
+            Step("campaign", "event.ask.campaign", options=self._campaign_options,
+                 optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
+        )
+        services.dialogues.register(
+            Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
+            *(Flow(name=f"event_edit_{step.name}", steps=(step,), finish=self._edit)
+              for step in steps if step.name in EDIT_FIELDS))
+
+    # --- registering -----------------------------------------------------------------------
+
+    async def begin(self, session: Session) -> Reply:
+        today = self._services.clock.now().date()
+        open_campaigns = [[campaign.id, campaign.title] for campaign in
+                          await self._repo.campaigns(today, open_only=True)]
+        return await self._services.dialogues.start(session, "eventnew",
+                                                    {"_campaigns": open_campaigns})
+
+    def _zone_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
+        guess = guess_timezone(answers.get("city"), answers.get("country"))
+        return [Option(GUESS, label=f"✅ {guess}")] if guess else []
+
+    def _zone_question(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        guess = guess_timezone(answers.get("city"), answers.get("country"))
+        return {"guess": guess or session.texts("event.no_guess")}
+
+    def _parse_zone(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        zone = parse_timezone(text) if len(text) <= 60 else None
+        if zone is None:
+            raise Invalid("invalid.timezone")
+        return zone
+
+    def _parse_start(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        now = self._services.clock.now()
+        return parse_future_datetime(text, zone_of(answers), now).isoformat()
+
+    def _parse_end(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        zone = zone_of(answers)
+        start = datetime.fromisoformat(answers["start"])
+        if len(text.split()) == 1:
+            local_day = start.astimezone(ZoneInfo(zone)).date()
+            end = local_to_utc(local_day, parse_time(text), zone)
+        else:
+            end = parse_future_datetime(text, zone, self._services.clock.now())
+        if end <= start:
+            raise Invalid("invalid.end_before_start")
+        return end.isoformat()
+
+    def _campaign_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
+        return [Option(str(campaign_id), label=title)
+                for campaign_id, title in answers.get("_campaigns", [])]
+
+    def _fields(self, answers: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "title": answers["title"], "description": answers["description"],
+            "kind": answers["kind"], "country": answers["country"], "city": answers["city"],
+            "timezone": zone_of(answers), "starts_at": datetime.fromisoformat(answers["start"]),
+            "ends_at": datetime.fromisoformat(answers["end"]) if answers.get("end") else None,
+            "venue": answers["venue"], "disclosure": answers["disclosure"],
+            "disclose_hours": answers.get("hours"), "capacity": answers.get("capacity"),
+            "campaign_id": int(answers["campaign"]) if answers.get("campaign") else None,
+        }
+
+    async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
+        t = session.texts
+        fields = self._fields(answers)
+        return t("event.preview", card=self._details(
+            t, fields, session.membership.org_name, viewer_zone=fields["timezone"],
+            venue=fields["venue"], campaign=self._campaign_title(answers)))
+
+    def _campaign_title(self, answers: dict[str, Any]) -> str | None:
+        chosen = answers.get("campaign")
+        return next((title for campaign_id, title in answers.get("_campaigns", [])
+                     if str(campaign_id) == chosen), None)
+
+    def _when(self, t: Texts, start: datetime, end: datetime | None, zone: str) -> str:
+        local = start.astimezone(ZoneInfo(zone))
+        text = f"{local:%Y-%m-%d %H:%M}"
+        if end is not None:
+            local_end = end.astimezone(ZoneInfo(zone))
+            text += f"–{local_end:%H:%M}" if local_end.date() == local.date() else (
+                f" – {local_end:%Y-%m-%d %H:%M}")
+        return t("event.time_in", time=text, zone=zone)
+
+    def _details(self, t: Texts, fields: dict[str, Any], org_name: str, *, viewer_zone: str,
+                 venue: str | None, campaign: str | None = None) -> Html:
+        """An event as a person sees it: the venue only when given (the caller decides)."""
+        when = self._when(t, fields["starts_at"], fields.get("ends_at"), fields["timezone"])
+        if viewer_zone != fields["timezone"]:
+            when = t("event.time_both", own=when, viewer=self._when(
+                t, fields["starts_at"], fields.get("ends_at"), viewer_zone))
+        lines = [t("event.details", title=fields["title"], organisation=org_name,
+                   kind=t(f"kind.{fields['kind']}"), when=Html(when),
+                   place=f"{fields['city']}, {country_name(fields['country'], t.language)}",
+                   description=fields["description"])]
+        if campaign:
+            lines.append(t("event.campaign_line", campaign=campaign))
+        if venue is not None:
+            lines.append(t("event.venue", venue=venue))
+        elif fields["disclosure"] == "going":
+            lines.append(t("event.venue_going"))
+        else:
+            lines.append(t("event.venue_going_before", hours=fields["disclose_hours"]))
+        if fields.get("capacity"):
+            lines.append(t("event.capacity", capacity=fields["capacity"]))
+        return Html("\n".join(lines))
+
+    async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        session = await services.members.reload(session)
+        if session.org_id is None:
+            return Reply(t("not_available"))
+        fields = self._fields(answers)
+        if fields["starts_at"] <= services.clock.now():
+            return Reply(t("invalid.datetime_past"))
+        event_id = await self._repo.create(session.org_id, session.user.tg_id, fields,
+                                           services.clock.now())
+        await self._repo.set_dues(event_id, event_dues(await self._repo.get(event_id)))
+        return Reply(t("event.published", title=fields["title"]))
+
+    # --- browsing --------------------------------------------------------------------------
+
+    async def browse(self, session: Session, state: str, page: int) -> Reply:
+        t, now = session.texts, self._services.clock.now()
+        where = self._filter(session, state, now)
+        if where is None:
+            return Reply(t("not_available"))
+        total = await self._repo.count_upcoming(where, now)
+        page = clamp_page(page, total)
+        events = await self._repo.upcoming(where, now, page * PAGE_SIZE, PAGE_SIZE)
+        zone = self._services.members.timezone(session.user)
+        entries = [Entry(event.id, Html(t(
+            "event.line", title=event.title, city=event.city, country=event.country,
+            when=f"{event.starts_at.astimezone(ZoneInfo(zone)):%d.%m %H:%M}")))
+            for event in events]
+        buttons = [[Button(t("button.filter"), f"ev:f:{state}")]]
+        if state != _blank():
+            buttons[0].append(Button(t("button.clear_filters"), f"ev:l:0:{_blank()}"))
+        return render_page(t, title=t.plural("event.list.title", total), empty=t(
+            "event.list.empty"), prefix="ev", entries=entries, page=page, total=total,
+            extra=buttons, turn=lambda number: f"ev:l:{number}:{state}")
+
+    def _filter(self, session: Session, state: str, now: datetime) -> EventFilter | None:
+        """Filter state from callback data: country, near me, campaign, days ('-' = any)."""
+        country, mine, campaign, days = state.split(":")
+        user = session.user
+        if mine == "m" and not (user.country and user.city):
+            return EventFilter(country=user.country)
+        return EventFilter(
+            country=None if country == _NONE else country,
+            city=user.city if mine == "m" else None,
+            campaign_id=None if campaign == _NONE else int(campaign),
+            until=None if days == _NONE else now + timedelta(days=int(days)),
+        ) if mine in ("m", _NONE) else None
+
+    async def filter_menu(self, session: Session, state: str, facet: str | None) -> Reply:
+        t, now = session.texts, self._services.clock.now()
+        country, mine, campaign, days = state.split(":")
+        back = [Button(t("button.back"), f"ev:l:0:{state}")]
+        if facet is None:
+            rows = [[Button(t("event.filter.country"), f"ev:fk:{state}"),
+                     Button(t("event.filter.campaign"), f"ev:fc:{state}")],
+                    [Button(t("event.filter.near"), f"ev:l:0:{country}:m:{campaign}:{days}")],
+                    [Button(t("event.filter.days", days=n),
+                            f"ev:l:0:{country}:{mine}:{campaign}:{n}") for n in PERIODS], back]
+            return Reply(t("event.filter.ask"), rows)
+        if facet == "k":
+            rows = [[Button(country_name(code, t.language),
+                            f"ev:l:0:{code}:{mine}:{campaign}:{days}")]
+                    for code in await self._repo.upcoming_countries(now, COUNTRY_BUTTONS)]
+        else:
+            rows = [[Button(item.title, f"ev:l:0:{country}:{mine}:{item.id}:{days}")]
+                    for item in await self._repo.campaigns(now.date(), open_only=True)]
+        return Reply(t("event.filter.choose"), [*rows, back])
+
+    async def card(self, session: Session, event_id: int) -> Reply:
+        t = session.texts
+        event = await self._repo.get(event_id)
+        if event is None or event.status != "scheduled":
+            return Reply(t("not_available"))
+        answer = await self._repo.answer_of(event_id, session.user.tg_id)
+        organiser = session.org_id == event.org_id
+        now = self._services.clock.now()
+        visible = venue_visible(event, answer, now, organiser=organiser)
+        campaign = await self._repo.campaign(event.campaign_id) if event.campaign_id else None
+        text = self._details(t, event.model_dump(), event.org_name,
+                             viewer_zone=self._services.members.timezone(session.user),
+                             venue=event.venue if visible else None,
+                             campaign=campaign.title if campaign else None)
+        if organiser:
+            counts = t("event.counts", going=event.going, maybe=event.maybe,
+                       waiting=event.waiting)
+            text = Html(f"{text}\n{counts}")
+        if answer:
+            text = Html(f"{text}\n{t(f'rsvp.yours.{answer}')}")
+        return Reply(text, [
+            [Button(t("button.going"), f"rsvp:going:{event.id}"),
+             Button(t("button.maybe"), f"rsvp:maybe:{event.id}"),
+             Button(t("button.not_going"), f"rsvp:not_going:{event.id}")],
+            [Button(t("button.calendar"), f"ics:{event.id}")]])
+
+    # --- RSVP ------------------------------------------------------------------------------
+
+    async def rsvp(self, session: Session, event_id: int, answer: Answer) -> Reply:
+        """Going (or the waiting list beyond capacity), Maybe, Not going; leaving promotes."""
+        services, t = self._services, session.texts
+        now, tg_id = services.clock.now(), session.user.tg_id
+        async with services.database.transaction():
+            event = await self._repo.get(event_id)
+            if event is None or event.status != "scheduled" or event.starts_at <= now:
+                return Reply(t("not_available"))
+            before = await self._repo.answer_of(event_id, tg_id)
+            if answer == "going" and before in ("going", "waiting"):
+                answer = before
+            elif answer == "going" and event.capacity and event.going >= event.capacity:
+                answer = "waiting"
+            await self._repo.set_answer(event_id, tg_id, answer, now)
+            if before == "going" and answer != "going":
+                await self._promote(event)
+        event = await self._repo.get(event_id)
+        if answer == "waiting":
+            position = await self._repo.waiting_position(event_id, tg_id)
+            return Reply(t("rsvp.waiting", title=event.title, position=position))
+        key = f"rsvp.done.{answer}"
+        if answer == "going" and venue_visible(event, "going", now, organiser=False):
+            return Reply(t("rsvp.going_venue", title=event.title, venue=event.venue))
+        return Reply(t(key, title=event.title))
+
+    async def _promote(self, event: Event) -> None:
+        """The first on the waiting list takes the freed place and is told."""
+        promoted = await self._repo.first_waiting(event.id)
+        if promoted is None:
+            return
+        now = self._services.clock.now()
+        await self._repo.set_answer(event.id, promoted, "going", now)
+        visible = venue_visible(event, "going", now, organiser=False)
+        await self._services.notices.send([promoted], lambda tx: Reply(
+            tx("rsvp.promoted_venue", title=event.title, venue=event.venue) if visible
+            else tx("rsvp.promoted", title=event.title)))
+
+    # --- calendar --------------------------------------------------------------------------
+
+    async def calendar(self, session: Session, event_id: int) -> tuple[bytes, str] | None:
+        """An RFC 5545 file for the event, with the venue only if this person may see it."""
+        event = await self._repo.get(event_id)
+        if event is None or event.status != "scheduled":
+            return None
+        answer = await self._repo.answer_of(event_id, session.user.tg_id)
+        visible = venue_visible(event, answer, self._services.clock.now(),
+                                organiser=session.org_id == event.org_id)
+        zone = ZoneInfo(event.timezone)
+        calendar = icalendar.Calendar()
+        calendar.add("prodid", "-//coalition-bot//events//EN")
+        calendar.add("version", "2.0")
+        item = icalendar.Event()
+        item.add("uid", f"event-{event.id}@coalition-bot")
+        item.add("dtstamp", self._services.clock.now())
+        item.add("summary", event.title)
+        item.add("description", event.description)
+        item.add("dtstart", event.starts_at.astimezone(zone))
+        if event.ends_at:
+            item.add("dtend", event.ends_at.astimezone(zone))
+        place = f"{event.city}, {country_name(event.country, session.texts.language)}"
+        item.add("location", f"{event.venue}, {place}" if visible else place)
+        calendar.add_component(item)
+        calendar.add_missing_timezones()
+        return calendar.to_ical(), f"event-{event.id}.ics"
+
+    # --- what events owe at given times ----------------------------------------------------
+
+    async def run_dues(self) -> None:
+        """Reminders 24 h and 1 h before, and venue reveals, each once, through the queue.
+
+        A reminder missed while the bot was down goes out now if the event has not begun."""
+        services = self._services
+        now = services.clock.now()
+        for event_id, what in await self._repo.due(now):
+            event = await self._repo.get(event_id)
+            async with services.database.transaction():
+                if not await self._repo.mark_done(event_id, what, now):
+                    continue
+                if event is None or event.status != "scheduled" or event.starts_at <= now:
+                    continue
+                await self._send_to_rsvps(event, "going", lambda t, event=event, what=what:
+                                          self._due_text(t, event, what, now))
+
+    def _due_text(self, t: Texts, event: Event, what: str, now: datetime) -> str:
+        zone = event.timezone
+        when = self._when(t, event.starts_at, event.ends_at, zone)
+        visible = venue_visible(event, "going", now, organiser=False)
+        if what == "reveal":
+            return t("event.reveal", title=event.title, when=Html(when), venue=event.venue)
+        key = "event.reminder_venue" if visible else "event.reminder"
+        return t(key, title=event.title, when=Html(when), venue=event.venue,
+                 left=t(f"event.left.{what}"))
+
+    async def _send_to_rsvps(self, event: Event, who: str, render) -> None:
+        """One message per language to the event's Going (or Going and Maybe) members."""
+        for language in LANGUAGES:
+            await self._services.delivery.enqueue(
+                kind="reminder", audience=f"event:{event.id}:{who}@{language}",
+                text=render(texts(language)))
+
+    # --- the organisation's own events -----------------------------------------------------
+
+    async def own(self, session: Session, page: int) -> Reply:
+        t, org_id, now = session.texts, session.org_id, self._services.clock.now()
+        total = await self._repo.count_of_organisation(org_id)
+        page = clamp_page(page, total)
+        events = await self._repo.of_organisation(org_id, now, page * PAGE_SIZE, PAGE_SIZE)
+        entries = [Entry(event.id, Html(t(
+            "event.own_line", title=event.title,
+            when=f"{event.starts_at.astimezone(ZoneInfo(event.timezone)):%Y-%m-%d %H:%M}",
+            status=t(f"event.status.{event.status}"), going=event.going, maybe=event.maybe,
+            waiting=event.waiting))) for event in events]
+        return render_page(t, title=t.plural("event.own_title", total),
+                           empty=t("event.own_empty"), prefix="me", entries=entries, page=page,
+                           total=total)
+
+    async def _own_event(self, session: Session, event_id: int) -> Event | None:
+        event = await self._repo.get(event_id)
+        return event if event is not None and event.org_id == session.org_id else None
+
+    async def own_card(self, session: Session, event_id: int) -> Reply:
+        t = session.texts
+        event = await self._own_event(session, event_id)
+        if event is None:
+            return Reply(t("not_available"))
+        card = await self.card(session, event_id)
+        if event.status != "scheduled":
+            return Reply(t("event.own_cancelled", title=event.title))
+        return Reply(card.text, [[Button(t("button.edit"), f"me:ed:{event.id}"),
+                                  Button(t("button.cancel_event"), f"me:cx:{event.id}")]])
+
+    async def cancel(self, session: Session, event_id: int) -> Reply:
+        """Cancel the event and tell everyone who answered Going or Maybe."""
+        services, t = self._services, session.texts
+        event = await self._own_event(session, event_id)
+        if event is None:
+            return Reply(t("not_available"))
+        async with services.database.transaction():
+            if not await self._repo.cancel(event_id, services.clock.now()):
+                return Reply(t("not_available"))
+            await self._send_to_rsvps(event, "answered", lambda tx: tx(
+                "event.cancelled_notice", title=event.title, organisation=event.org_name,
+                when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))))
+        return Reply(t("event.cancelled", title=event.title))
+
+    async def edit_menu(self, session: Session, event_id: int) -> Reply:
+        t = session.texts
+        event = await self._own_event(session, event_id)
+        if event is None or event.status != "scheduled":
+            return Reply(t("not_available"))
+        return Reply(t("event.edit.ask", title=event.title), [
+            [Button(t(f"event.field.{name}"), f"me:ef:{event.id}:{name}")]
+            for name in EDIT_FIELDS])
+
+    async def begin_edit(self, session: Session, event_id: int, field: str) -> Reply:
+        event = await self._own_event(session, event_id)
+        if event is None or event.status != "scheduled" or field not in EDIT_FIELDS:
+            return Reply(session.texts("not_available"))
+        return await self._services.dialogues.start(session, f"event_edit_{field}", {
+            "event": event_id, "timezone": event.timezone})
+
+    async def _edit(self, session: Session, answers: dict[str, Any]) -> Reply:
+        """Save one changed field; a new time or place is told to those going."""
+        services, t = self._services, session.texts
+        session = await services.members.reload(session)
+        event = await self._own_event(session, answers["event"])
+        if event is None or event.status != "scheduled":
+            return Reply(t("not_available"))
+        now = services.clock.now()
+        field = next(name for name in EDIT_FIELDS if name in answers)
+        if field == "start":
+            starts_at = datetime.fromisoformat(answers["start"])
+            ends_at = event.ends_at + (starts_at - event.starts_at) if event.ends_at else None
+            await self._repo.update(event.id, now, starts_at=starts_at, ends_at=ends_at)
+        elif field == "capacity" and answers["capacity"] is None:
+            return Reply(t("not_available"))
+        else:
+            await self._repo.update(event.id, now, **{field: answers[field]})
+        changed = await self._repo.get(event.id)
+        if field == "start":
+            await self._repo.set_dues(event.id, {
+                what: due for what, due in event_dues(changed).items() if due > now})
+        if field == "capacity":
+            while changed.capacity and changed.going < changed.capacity and changed.waiting:
+                await self._promote(changed)
+                changed = await self._repo.get(event.id)
+        if field in ("start", "venue"):
+            await self._send_to_rsvps(changed, "going", lambda tx: self._change_text(
+                tx, changed, field, now))
+        return await self.own_card(session, event.id)
+
+    def _change_text(self, t: Texts, event: Event, field: str, now: datetime) -> str:
+        when = Html(self._when(t, event.starts_at, event.ends_at, event.timezone))
+        if field == "start":
+            return t("event.moved", title=event.title, when=when)
+        if venue_visible(event, "going", now, organiser=False):
+            return t("event.venue_changed", title=event.title, venue=event.venue)
+        return t("event.venue_changed_later", title=event.title, hours=event.disclose_hours)
+
+
+def _blank() -> str:
+    return ":".join([_NONE] * 4)

@@ -1,0 +1,198 @@
+"""Repository of events, campaigns, RSVPs and the messages events owe at given times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from storage.database import Database
+from storage.models import Answer, Campaign, Event
+
+_EVENT = (
+    "SELECT e.id, e.org_id, o.name AS org_name, e.campaign_id, e.title, e.description, e.kind, "
+    "e.starts_at, e.ends_at, e.timezone, e.country, e.city, e.venue, e.disclosure, "
+    "e.disclose_hours, e.capacity, e.status, "
+    "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'going') AS going, "
+    "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'maybe') AS maybe, "
+    "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'waiting') AS waiting "
+    "FROM events AS e CROSS JOIN organisations AS o ON o.id = e.org_id"
+)
+EDITABLE = frozenset({"title", "description", "starts_at", "ends_at", "venue", "capacity"})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What /events shows: upcoming events, narrowed by place, campaign and period."""
+
+    country: str | None = None
+    city: str | None = None
+    campaign_id: int | None = None
+    until: datetime | None = None
+
+    def where(self, now: datetime) -> tuple[str, tuple]:
+        conditions = ["e.status = 'scheduled'", "e.starts_at > ?",
+                      "e.org_id IN (SELECT id FROM organisations WHERE status = 'approved')"]
+        params: list[object] = [_iso(now)]
+        for sql, value in (("e.country = ?", self.country), ("e.city = ?", self.city),
+                           ("e.campaign_id = ?", self.campaign_id),
+                           ("e.starts_at <= ?", self.until and _iso(self.until))):
+            if value is not None:
+                conditions.append(sql)
+                params.append(value)
+        return " AND ".join(conditions), tuple(params)
+
+
+class EventRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(self, org_id: int, author_id: int, fields: dict, now: datetime) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO events (org_id, author_id, campaign_id, title, description, kind, "
+            "starts_at, ends_at, timezone, country, city, venue, disclosure, disclose_hours, "
+            "capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?)",
+            (org_id, author_id, fields.get("campaign_id"), fields["title"], fields["description"],
+             fields["kind"], _iso(fields["starts_at"]),
+             fields["ends_at"] and _iso(fields["ends_at"]), fields["timezone"], fields["country"],
+             fields["city"], fields["venue"], fields["disclosure"], fields.get("disclose_hours"),
+             fields.get("capacity"), _iso(now), _iso(now)),
+        )
+        return cursor.lastrowid
+
+    async def get(self, event_id: int) -> Event | None:
+        row = await self._db.fetch_one(f"{_EVENT} WHERE e.id = ?", (event_id,))
+        return None if row is None else Event.model_validate(dict(row))
+
+    async def upcoming(self, where: EventFilter, now: datetime, offset: int,
+                       limit: int) -> list[Event]:
+        condition, params = where.where(now)
+        rows = await self._db.fetch_all(
+            f"{_EVENT} WHERE {condition} ORDER BY e.starts_at, e.id LIMIT ? OFFSET ?",
+            (*params, limit, offset))
+        return [Event.model_validate(dict(row)) for row in rows]
+
+    async def count_upcoming(self, where: EventFilter, now: datetime) -> int:
+        condition, params = where.where(now)
+        return await self._db.fetch_value(f"SELECT count(*) FROM events AS e WHERE {condition}",
+                                          params)
+
+    async def upcoming_countries(self, now: datetime, limit: int) -> list[str]:
+        rows = await self._db.fetch_all(
+            "SELECT country FROM events WHERE status = 'scheduled' AND starts_at > ? "
+            "GROUP BY country ORDER BY count(*) DESC, country LIMIT ?", (_iso(now), limit))
+        return [row[0] for row in rows]
+
+    async def of_organisation(self, org_id: int, now: datetime, offset: int,
+                              limit: int) -> list[Event]:
+        rows = await self._db.fetch_all(
+            f"{_EVENT} WHERE e.org_id = ? ORDER BY e.starts_at < ?, e.starts_at LIMIT ? OFFSET ?",
+            (org_id, _iso(now), limit, offset))
+        return [Event.model_validate(dict(row)) for row in rows]
+
+    async def count_of_organisation(self, org_id: int) -> int:
+        return await self._db.fetch_value("SELECT count(*) FROM events WHERE org_id = ?",
+                                          (org_id,))
+
+    async def update(self, event_id: int, now: datetime, **values: object) -> None:
+        unknown = set(values) - EDITABLE
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        stored = [_iso(value) if isinstance(value, datetime) else value
+                  for value in values.values()]
+        assignments = "".join(f"{name} = ?, " for name in values)
+        await self._db.execute(
+            f"UPDATE events SET {assignments}updated_at = ? WHERE id = ?",
+            (*stored, _iso(now), event_id))
+
+    async def cancel(self, event_id: int, now: datetime) -> bool:
+        async with self._db.transaction():
+            cursor = await self._db.execute(
+                "UPDATE events SET status = 'cancelled', updated_at = ? "
+                "WHERE id = ? AND status = 'scheduled'", (_iso(now), event_id))
+            await self._db.execute(
+                "UPDATE event_dues SET done_at = ? WHERE event_id = ? AND done_at IS NULL",
+                (_iso(now), event_id))
+        return cursor.rowcount == 1
+
+    # --- RSVPs -----------------------------------------------------------------------------
+
+    async def answer_of(self, event_id: int, tg_id: int) -> Answer | None:
+        return await self._db.fetch_value(
+            "SELECT answer FROM rsvps WHERE event_id = ? AND tg_id = ?", (event_id, tg_id))
+
+    async def set_answer(self, event_id: int, tg_id: int, answer: Answer, now: datetime) -> None:
+        """Store an answer; the time only changes with the answer, so the queue keeps order."""
+        await self._db.execute(
+            "INSERT INTO rsvps (event_id, tg_id, answer, answered_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (event_id, tg_id) DO UPDATE SET answer = excluded.answer, "
+            "answered_at = excluded.answered_at WHERE answer != excluded.answer",
+            (event_id, tg_id, answer, _iso(now)))
+
+    async def first_waiting(self, event_id: int) -> int | None:
+        return await self._db.fetch_value(
+            "SELECT tg_id FROM rsvps WHERE event_id = ? AND answer = 'waiting' "
+            "ORDER BY answered_at, rowid LIMIT 1", (event_id,))
+
+    async def waiting_position(self, event_id: int, tg_id: int) -> int:
+        return await self._db.fetch_value(
+            "SELECT count(*) FROM rsvps AS w, rsvps AS me WHERE me.event_id = ? AND me.tg_id = ? "
+            "AND w.event_id = me.event_id AND w.answer = 'waiting' "
+            "AND (w.answered_at, w.rowid) <= (me.answered_at, me.rowid)", (event_id, tg_id))
+
+    # --- dues ------------------------------------------------------------------------------
+
+    async def set_dues(self, event_id: int, dues: dict[str, datetime]) -> None:
+        """(Re)plan what the event owes and when; a changed time makes it owed again."""
+        async with self._db.transaction():
+            await self._db.execute("DELETE FROM event_dues WHERE event_id = ?", (event_id,))
+            for what, due_at in dues.items():
+                await self._db.execute(
+                    "INSERT INTO event_dues (event_id, what, due_at) VALUES (?, ?, ?)",
+                    (event_id, what, _iso(due_at)))
+
+    async def due(self, now: datetime) -> list[tuple[int, str]]:
+        rows = await self._db.fetch_all(
+            "SELECT event_id, what FROM event_dues WHERE done_at IS NULL AND due_at <= ? "
+            "ORDER BY due_at", (_iso(now),))
+        return [(row[0], row[1]) for row in rows]
+
+    async def mark_done(self, event_id: int, what: str, now: datetime) -> bool:
+        """Mark one due done; False if it already was (so it is acted on once)."""
+        cursor = await self._db.execute(
+            "UPDATE event_dues SET done_at = ? WHERE event_id = ? AND what = ? "
+            "AND done_at IS NULL", (_iso(now), event_id, what))
+        return cursor.rowcount == 1
+
+    # --- campaigns -------------------------------------------------------------------------
+
+    async def create_campaign(self, fields: dict, author_id: int, now: datetime) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO campaigns (title, description, starts_on, ends_on, created_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (fields["title"], fields["description"], fields["starts_on"], fields["ends_on"],
+             author_id, _iso(now)))
+        return cursor.lastrowid
+
+    async def campaign(self, campaign_id: int) -> Campaign | None:
+        row = await self._db.fetch_one(
+            "SELECT id, title, description, starts_on, ends_on FROM campaigns WHERE id = ?",
+            (campaign_id,))
+        return None if row is None else Campaign.model_validate(dict(row))
+
+    async def campaigns(self, today: date, *, open_only: bool) -> list[Campaign]:
+        rows = await self._db.fetch_all(
+            "SELECT id, title, description, starts_on, ends_on FROM campaigns "
+            "WHERE ? = 0 OR ends_on >= ? ORDER BY ends_on < ?, starts_on",
+            (int(open_only), today.isoformat(), today.isoformat()))
+        return [Campaign.model_validate(dict(row)) for row in rows]
+
+    async def sites(self, campaign_id: int) -> list[Event]:
+        rows = await self._db.fetch_all(
+            f"{_EVENT} WHERE e.campaign_id = ? AND e.status = 'scheduled' "
+            "AND o.status = 'approved' ORDER BY e.country, e.city, e.starts_at", (campaign_id,))
+        return [Event.model_validate(dict(row)) for row in rows]

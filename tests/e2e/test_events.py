@@ -1,0 +1,372 @@
+"""End to end: registering events, RSVP and waiting list, venue disclosure, calendar files,
+reminders and reveals by the clock, cancellation, campaigns, forged buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import icalendar
+import pytest
+
+from bot.i18n import texts
+from tests.conftest import COORDINATOR_ID
+from tests.e2e.orgs import seed_organisation, snapshot
+from tests.harness import BotUnderTest, Person, button_labels
+
+EN, RU = texts("en"), texts("ru")
+VENUE = "Courtyard behind Lindenstr. 5"
+DISCLOSURES = {"Public": "public", "Going only": "going",
+               "Going only, hours before": "going_before"}
+
+
+async def _organiser(bot: BotUnderTest, name: str = "Free Voices", language: str = "en",
+                     country: str = "DE") -> Person:
+    person = bot.person(language)
+    await person.send("/start")
+    await seed_organisation(bot, name, person, country=country)
+    return person
+
+
+async def _register(organiser: Person, *, title: str = "Returning the Names — Berlin",
+                    country: str = "Germany", city: str = "Berlin", zone: str | None = None,
+                    start: str = "2026-12-05 10:00", end: str | None = "12:30",
+                    venue: str = VENUE, disclosure: str = "Public", hours: str | None = None,
+                    capacity: str | None = None, campaign: str | None = None,
+                    language: str = "en"):
+    t = texts(language)
+    await organiser.send("/eventnew")
+    await organiser.send(title)
+    await organiser.send("We read aloud the names of the victims.")
+    await organiser.press(t("kind.commemoration"))
+    await organiser.send(country)
+    zone_question = await organiser.send(city)
+    if zone:
+        await organiser.send(zone)
+    else:
+        await organiser.press(button_labels(zone_question.last)[0])
+    await organiser.send(start)
+    await (organiser.send(end) if end else organiser.press(t("button.skip")))
+    await organiser.send(venue)
+    await organiser.press(t(f"disclosure.{DISCLOSURES[disclosure]}"))
+    if hours:
+        await organiser.send(hours)
+    capacity_reply = await (organiser.send(capacity) if capacity else organiser.press(
+        t("button.skip")))
+    if campaign:
+        capacity_reply = await organiser.press(campaign)
+    elif "campaign" in capacity_reply.text:
+        capacity_reply = await organiser.press(t("button.skip"))
+    preview = capacity_reply
+    assert button_labels(preview.last) == [t("button.publish"), t("button.cancel")], preview.text
+    return preview, await organiser.press(t("button.publish"))
+
+
+async def _event_id(bot: BotUnderTest, title: str) -> int:
+    return await bot.services.database.fetch_value("SELECT id FROM events WHERE title = ?",
+                                                   (title,))
+
+
+async def _open_card(person: Person, event_id: int):
+    return await person.press_forged(f"ev:o:{event_id}")
+
+
+async def test_register_in_english_with_the_guessed_zone(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    preview, published = await _register(olga)
+    assert preview.text.splitlines()[2:6] == [
+        "Returning the Names — Berlin", "Free Voices · 🕯 Commemoration",
+        "When: 2026-12-05 10:00–12:30 (Europe/Berlin)", "Where: Berlin, Germany"]
+    assert f"📍 {VENUE}" in preview.text
+    assert published.text.startswith("Published: Returning the Names — Berlin")
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    event = await bot.services.repos.events.get(event_id)
+    assert event.starts_at.isoformat() == "2026-12-05T09:00:00+00:00"
+    assert event.timezone == "Europe/Berlin"
+
+
+async def test_register_in_russian_with_a_typed_zone(bot: BotUnderTest) -> None:
+    boris = await _organiser(bot, "Мемориал", language="ru", country="GE")
+    preview, published = await _register(
+        boris, title="Возвращение имён — Батуми", country="Грузия", city="Батуми",
+        zone="Тбилиси", start="05.12.2026 10:00", end=None, language="ru")
+    assert "Когда: 2026-12-05 10:00 (Asia/Tbilisi)" in preview.text
+    assert published.text.startswith("Опубликовано: Возвращение имён — Батуми")
+
+
+async def test_ten_oclock_in_tbilisi_stays_ten_across_berlins_dst(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _register(olga, title="Spring reading", country="Georgia", city="Tbilisi",
+                    start="2027-04-10 10:00", end=None)
+    await _register(olga, title="Winter reading", country="Georgia", city="Tbilisi",
+                    start="2027-01-10 10:00", end=None)
+    viewer = bot.person("en")
+    for title, berlin in (("Spring reading", "08:00"), ("Winter reading", "07:00")):
+        card = await _open_card(viewer, await _event_id(bot, title))
+        assert (f"When: 2027-{'04' if 'Spring' in title else '01'}-10 10:00 (Asia/Tbilisi), "
+                f"that is 2027-{'04' if 'Spring' in title else '01'}-10 {berlin} "
+                "(Europe/Berlin) for you") in card.text
+
+
+BAD = [
+    ("title", "ab", EN.plural("invalid.too_short", 3)),
+    ("title", "T" * 121, EN.plural("invalid.too_long", 121, limit=120)),
+    ("description", "D" * 2001, EN.plural("invalid.too_long", 2001, limit=2000)),
+    ("kind", "rally", EN("dialogue.use_buttons")),
+    ("country", "Atlantis", EN("invalid.country")),
+    ("city", "<b>Berlin</b>", EN("invalid.city")),
+    ("timezone", "Mars/Olympus", EN("invalid.timezone")),
+    ("start", "2027-03-28 02:30", "That time does not exist in Europe/Berlin"),
+    ("start", "2026-11-01 10:00", EN("invalid.datetime_past")),
+    ("start", "2027-02-30 10:00", EN("invalid.date_impossible")),
+    ("start", "tomorrow", EN("invalid.datetime")),
+    ("end", "09:00", EN("invalid.end_before_start")),
+    ("end", "25:61", EN("invalid.time")),
+    ("venue", "https://no spaces allowed", EN("invalid.link")),
+    ("venue", "V" * 301, EN.plural("invalid.too_long", 301, limit=300)),
+    ("hours", "0", EN("invalid.hours")),
+    ("hours", "many", EN("invalid.hours")),
+    ("capacity", "-3", EN("invalid.capacity")),
+    ("capacity", "1e9", EN("invalid.capacity")),
+]
+STEPS = [("title", "send", "A reading"), ("description", "send", "About"),
+         ("kind", "press", "🕯 Commemoration"), ("country", "send", "DE"),
+         ("city", "send", "Berlin"), ("timezone", "press", "✅ Europe/Berlin"),
+         ("start", "send", "2026-12-05 10:00"), ("end", "send", "12:00"),
+         ("venue", "send", "Square"), ("disclosure", "press", "Going only, hours before"),
+         ("hours", "send", "3")]
+
+
+@pytest.mark.parametrize(("step", "answer", "reason"), BAD)
+async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
+    bot: BotUnderTest, step: str, answer: str, reason: str
+) -> None:
+    olga = await _organiser(bot)
+    await olga.send("/eventnew")
+    for name, how, value in STEPS:
+        if name == step:
+            break
+        await (olga.send(value) if how == "send" else olga.press(value))
+    before = await snapshot(bot)
+    reply = await olga.send(answer)
+    assert reply.text.startswith(reason.replace("<i>", "").replace("</i>", "")), reply.text
+    assert (await bot.services.dialogues.current(olga.tg_id)).step == step
+    assert await bot.services.database.fetch_value("SELECT count(*) FROM events") == 0
+    after = await snapshot(bot)
+    assert {k: v for k, v in after.items() if k != "dialogues"} == {
+        k: v for k, v in before.items() if k != "dialogues"}
+
+
+async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _register(olga, capacity="2")
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    a, b, c, d = (bot.person("en") for _ in range(4))
+    for person in (a, b):
+        card = await _open_card(person, event_id)
+        assert (await person.press("Going", card.last)).text.startswith("You are going")
+    card_c = await _open_card(c, event_id)
+    assert (await c.press("Going", card_c.last)).text.startswith(
+        "“Returning the Names — Berlin” is full: you are number 1")
+    card_d = await _open_card(d, event_id)
+    assert "number 2" in (await d.press("Going", card_d.last)).text
+    assert "number 1" in (await c.press("Going", card_c.last)).text
+    card_a = await _open_card(a, event_id)
+    assert (await a.press("Maybe", card_a.last)).text.startswith("Noted: maybe")
+    promoted = await bot.server.wait_for(lambda: next((
+        r for r in c.received() if "A place freed up" in (r.text or "")), None))
+    assert VENUE in promoted.text
+    assert await bot.services.repos.events.answer_of(event_id, c.tg_id) == "going"
+    assert await bot.services.repos.events.answer_of(event_id, d.tg_id) == "waiting"
+    own = await olga.send("/myevents")
+    assert "going 2, maybe 1, waiting 1" in own.text
+    counts = await _open_card(olga, event_id)
+    assert "Going 2 · Maybe 1 · Waiting 1" in counts.text
+    member_view = await _open_card(d, event_id)
+    assert "Going 2" not in member_view.text
+    shown_to_organiser = " ".join(r.text or "" for r in olga.received()).lower()
+    assert not any(f"p{person.tg_id}" in shown_to_organiser for person in (a, b, c, d))
+
+
+@pytest.mark.parametrize("disclosure", ["Going only", "Going only, hours before"])
+async def test_hidden_venue_never_reaches_a_member_not_going(
+    bot: BotUnderTest, disclosure: str
+) -> None:
+    olga = await _organiser(bot)
+    hours = "3" if disclosure.endswith("before") else None
+    await _register(olga, disclosure=disclosure, hours=hours)
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    going, maybe, stranger = bot.person("en"), bot.person("en"), bot.person("en")
+    card = await _open_card(going, event_id)
+    assert VENUE not in card.text
+    answered = await going.press("Going", card.last)
+    maybe_card = await _open_card(maybe, event_id)
+    await maybe.press("Maybe", maybe_card.last)
+    assert (VENUE in answered.text) == (hours is None)
+    listing = await stranger.send("/events")
+    await stranger.press("1", listing.last)
+    calendar_for_stranger = await stranger.press("Add to calendar")
+    assert VENUE.encode() not in calendar_for_stranger.last.document
+    housekeeping = bot.application.job_queue.get_jobs_by_name("event-dues")[0]
+    for moment in ("2026-12-04T09:30:00+00:00", "2026-12-05T06:30:00+00:00",
+                   "2026-12-05T08:30:00+00:00"):
+        bot.clock.set(datetime.fromisoformat(moment))
+        await housekeeping.run(bot.application)
+    await bot.server.wait_for(lambda: len([r for r in going.received()
+                                           if "⏰" in (r.text or "")]) == 2)
+    await bot.services.delivery.drain()
+    assert any(VENUE in (r.text or "") for r in going.received())
+    calendar_for_going = await going.press("Add to calendar", card.last)
+    assert VENUE.encode() in calendar_for_going.last.document
+    for person in (maybe, stranger):
+        for record in person.received():
+            assert VENUE not in (record.text or ""), record
+            assert record.document is None or VENUE.encode() not in record.document
+
+
+async def test_calendar_file_parses_back(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _register(olga)
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    member = bot.person("ru")
+    card = await _open_card(member, event_id)
+    reply = await member.press("В календарь", card.last)
+    document = reply.last
+    assert document.filename == f"event-{event_id}.ics"
+    calendar = icalendar.Calendar.from_ical(document.document)
+    [item] = calendar.walk("VEVENT")
+    assert str(item["UID"]) == f"event-{event_id}@coalition-bot"
+    assert str(item["SUMMARY"]) == "Returning the Names — Berlin"
+    assert item["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert item.decoded("DTSTART") == datetime.fromisoformat("2026-12-05T10:00:00+01:00")
+    assert str(item["LOCATION"]).startswith(VENUE)
+    assert calendar.walk("VTIMEZONE")
+
+
+async def test_reminders_24h_and_1h_once_even_across_a_missed_run(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _register(olga)
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    going = bot.person("ru")
+    card = await _open_card(going, event_id)
+    await going.press("Иду", card.last)
+    dues = bot.application.job_queue.get_jobs_by_name("event-dues")[0]
+    bot.clock.set(datetime.fromisoformat("2026-12-04T09:30:00+00:00"))
+    await dues.run(bot.application)
+    await dues.run(bot.application)
+    first = await bot.server.wait_for(
+        lambda: [r for r in going.received() if "⏰" in (r.text or "")])
+    assert first[0].text.startswith("⏰ «Returning the Names — Berlin» начнётся через 24 часа")
+    bot.clock.set(datetime.fromisoformat("2026-12-05T08:59:00+00:00"))
+    await dues.run(bot.application)
+    both = await bot.server.wait_for(lambda: len([
+        r for r in going.received() if "⏰" in (r.text or "")]) == 2)
+    assert both
+    bot.clock.set(datetime.fromisoformat("2026-12-05T09:30:00+00:00"))
+    await dues.run(bot.application)
+    await bot.services.delivery.drain()
+    assert len([r for r in going.received() if "⏰" in (r.text or "")]) == 2
+
+
+async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _register(olga)
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    going, maybe, no = bot.person("en"), bot.person("en"), bot.person("en")
+    for person, answer in ((going, "Going"), (maybe, "Maybe"), (no, "Not going")):
+        card = await _open_card(person, event_id)
+        await person.press(answer, card.last)
+    await olga.send("/myevents")
+    own = await olga.press("1")
+    assert button_labels(own.last) == ["Edit", "Cancel event"]
+    cancelled = await olga.press("Cancel event", own.last)
+    assert cancelled.text.startswith("“Returning the Names — Berlin” is cancelled")
+    for person in (going, maybe):
+        await bot.server.wait_for(lambda person=person: any(
+            "❌" in (r.text or "") for r in person.received()))
+    await bot.services.delivery.drain()
+    assert not any("❌" in (r.text or "") for r in no.received())
+    assert (await _open_card(going, event_id)).text == EN("not_available")
+
+
+async def test_edit_time_notifies_going(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    await _register(olga)
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    going = bot.person("en")
+    card = await _open_card(going, event_id)
+    await going.press("Going", card.last)
+    await olga.send("/myevents")
+    own = await olga.press("1")
+    await olga.press("Edit", own.last)
+    await olga.press("Start time")
+    assert (await olga.send("2026-11-01 10:00")).text.startswith(EN("invalid.datetime_past"))
+    await olga.send("2026-12-06 11:00")
+    moved = await bot.server.wait_for(lambda: next((
+        r for r in going.received() if "new time" in (r.text or "")), None))
+    assert "2026-12-06 11:00–13:30 (Europe/Berlin)" in moved.text
+
+
+async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.send("/campaignnew")
+    await coordinator.send("Returning the Names 2026")
+    await coordinator.send("Reading the names of the victims of political terror.")
+    await coordinator.send("2026-12-05")
+    assert (await coordinator.send("2026-12-01")).text.startswith(
+        EN("invalid.end_before_start").replace("<i>", "").replace("</i>", ""))
+    await coordinator.send("06.12.2026")
+    assert (await coordinator.press("Publish")).text.startswith("The campaign")
+    sites = (("Free Voices", "DE", "Germany", "Berlin"), ("Memorial GE", "GE", "Georgia",
+             "Tbilisi"), ("Memorial LT", "LT", "Lithuania", "Vilnius"),
+             ("Memorial LT 2", "LT", "Lithuania", "Kaunas"))
+    for name, code, country, city in sites:
+        organiser = await _organiser(bot, name, country=code)
+        await _register(organiser, title=f"Names — {city}", country=country, city=city,
+                        end=None, campaign="Returning the Names 2026")
+    member = bot.person("en")
+    await member.send("/settings")
+    await member.press("Country")
+    await member.send("Lithuania")
+    await member.send("/settings")
+    await member.press("City")
+    await member.send("Vilnius")
+    listing = await member.send("/campaigns")
+    card = await member.press("1", listing.last)
+    lines = card.text.splitlines()
+    start = lines.index("Lithuania")
+    assert lines[start:start + 7] == [
+        "Lithuania", "1. Vilnius: Names — Vilnius — Memorial LT, 2026-12-05 09:00",
+        "2. Kaunas: Names — Kaunas — Memorial LT 2, 2026-12-05 09:00", "Germany",
+        "3. Berlin: Names — Berlin — Free Voices, 2026-12-05 10:00", "Georgia",
+        "4. Tbilisi: Names — Tbilisi — Memorial GE, 2026-12-05 07:00"]
+    site = await member.press("1", card.last)
+    assert site.text.startswith("Names — Vilnius")
+    going = await member.press("Going", site.last)
+    assert going.text.startswith("You are going to “Names — Vilnius”")
+
+
+async def test_forged_and_foreign_event_buttons_are_refused(bot: BotUnderTest) -> None:
+    olga = await _organiser(bot)
+    intruder = await _organiser(bot, "Other Org")
+    await _register(olga)
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    before = await snapshot(bot)
+    events_before = [tuple(r) for r in await bot.services.database.fetch_all(
+        "SELECT * FROM events")]
+    for data in (f"me:cx:{event_id}", f"me:ed:{event_id}", f"me:ef:{event_id}:venue",
+                 f"me:o:{event_id}"):
+        assert (await intruder.press_forged(data)).texts == [EN("not_available")], data
+    member = bot.person("en")
+    await member.send("/start")
+    for data in (f"me:cx:{event_id}", "cp:o:999", "ev:o:999", "rsvp:going:999", "ics:999",
+                 "rsvp:sure:1", "ev:l:0:XX:y:-:-"):
+        reply = await member.press_forged(data)
+        assert reply.notices == [EN("not_available")] or reply.texts == [
+            EN("not_available")], data
+    assert (await member.send("/eventnew")).text == EN("not_available.command")
+    assert (await member.send("/campaignnew")).text == EN("not_available.command")
+    assert [tuple(r) for r in await bot.services.database.fetch_all(
+        "SELECT * FROM events")] == events_before
+    after = await snapshot(bot)
+    assert {k: v for k, v in after.items() if k != "users"} == {
+        k: v for k, v in before.items() if k != "users"}
