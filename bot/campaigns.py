@@ -6,14 +6,13 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.answers import parse_description, parse_title
 from bot.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.i18n import Html
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
-from bot.organisations import check_length
 from bot.places import country_name
 from bot.roles import Role
 from bot.session import Session
-from bot.text import clean_line, clean_text
 from bot.timeparse import parse_date
 from storage.models import Event
 
@@ -21,14 +20,6 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 SITE_BUTTONS = 10
-
-
-def parse_title(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_line(text), 3, 120)
-
-
-def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_text(text), 1, 2000)
 
 
 def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str:

@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from bot.answers import line_of, parse_description, parse_title
 from bot.config import LANGUAGES
 from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
 from bot.i18n import Html, Texts, texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.members import parse_city, parse_country_answer
-from bot.organisations import check_length
 from bot.places import country_name, guess_timezone, parse_timezone
 from bot.session import Session
-from bot.text import clean_line, clean_text
 from bot.timeparse import local_to_utc, parse_future_datetime, parse_time
 from storage.events import EventFilter
 from storage.models import KINDS, Answer, Event
@@ -37,16 +36,8 @@ EDIT_FIELDS = ("title", "description", "start", "venue", "capacity")
 _NONE = "-"
 
 
-def parse_title(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_line(text), 3, 120)
-
-
-def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_text(text), 1, 2000)
-
-
 def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
-    venue = check_length(clean_line(text), 1, 300)
+    venue = line_of(1, 300)(text, session, answers)
     if venue.lower().startswith(("http:", "https:", "www.")):
         parts = urlsplit(venue)
         if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in venue:

@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
+from bot.answers import parse_description, parse_title, text_of
 from bot.config import LANGUAGES
 from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step, keyboard
 from bot.i18n import Html, Texts, texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.members import parse_city
-from bot.organisations import check_length
 from bot.places import country_name, parse_country
 from bot.session import Session
-from bot.text import clean_line, clean_text
 from bot.timeparse import parse_date
 from storage.models import CATEGORIES, ONLINE, URGENCIES, Need, Offer
 from storage.needs import NeedFilter
@@ -35,16 +34,8 @@ EDITABLE_ORDER = ("title", "description", "private_details", "category", "urgenc
 _NONE = "-"
 
 
-def parse_title(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_line(text), 3, 120)
-
-
-def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_text(text), 1, 2000)
-
-
-def parse_private(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_text(text), 1, 1000)
+parse_private = text_of(1, 1000)
+parse_offer_message = text_of(1, 500)
 
 
 def parse_place(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -94,7 +85,7 @@ class Needs:
             Flow(name="neednew", steps=tuple(STEPS[name] for name in EDITABLE_ORDER),
                  preview=self._preview, finish=self._publish),
             Flow(name="offer", steps=(
-                Step("message", "offer.ask.message", parse=self._parse_offer_message),
+                Step("message", "offer.ask.message", parse=parse_offer_message),
                 Step("share", "offer.ask.share", options=[
                     Option("share", "offer.share"), Option("noshare", "offer.noshare")]),
             ), finish=self._offer),
@@ -231,9 +222,6 @@ class Needs:
         if await self._repo.has_offered(need_id, session.user.tg_id):
             return Reply(t("offer.already"))
         return await self._services.dialogues.start(session, "offer", {"need": need_id})
-
-    def _parse_offer_message(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        return check_length(clean_text(text), 1, 500)
 
     async def _offer(self, session: Session, answers: dict[str, Any]) -> Reply:
         services, t = self._services, session.texts

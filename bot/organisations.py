@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from bot.answers import line_of, text_of
 from bot.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.i18n import Html, Texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
@@ -16,7 +17,6 @@ from bot.members import parse_city, parse_country_answer
 from bot.places import country_name
 from bot.roles import Role
 from bot.session import Session
-from bot.text import clean_line, clean_text
 from storage.models import Organisation, OrgStatus
 
 if TYPE_CHECKING:
@@ -32,16 +32,8 @@ _INVITE = re.compile(r"^inv_[A-Za-z0-9_-]{43}$")
 _STATUS_ICON = {"pending": "⏳", "approved": "✅", "suspended": "⛔", "rejected": "✖️"}
 
 
-def check_length(text: str, minimum: int, maximum: int) -> str:
-    if len(text) > maximum:
-        raise Invalid("invalid.too_long", limit=maximum, count=len(text))
-    if len(text) < minimum:
-        raise Invalid("invalid.too_short", count=minimum)
-    return text
-
-
-def parse_description(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_text(text), 1, DESCRIPTION_MAX)
+parse_description = text_of(1, DESCRIPTION_MAX)
+parse_reason = text_of(1, REASON_MAX)
 
 
 def parse_website(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -50,10 +42,6 @@ def parse_website(text: str, session: Session, answers: dict[str, Any]) -> str:
     if parts is None or parts.scheme not in ("http", "https") or "." not in parts.netloc:
         raise Invalid("invalid.website")
     return url
-
-
-def parse_reason(text: str, session: Session, answers: dict[str, Any]) -> str:
-    return check_length(clean_text(text), 1, REASON_MAX)
 
 
 def invite_hash(token: str) -> str:
@@ -86,7 +74,7 @@ class Organisations:
         )
 
     async def _parse_new_name(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        name = check_length(clean_line(text), NAME_MIN, NAME_MAX)
+        name = line_of(NAME_MIN, NAME_MAX)(text, session, answers)
         if await self._repo.name_taken(name):
             raise Invalid("org.invalid.name_taken")
         return name

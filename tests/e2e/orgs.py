@@ -34,3 +34,12 @@ async def snapshot(bot: BotUnderTest) -> dict[str, list[tuple]]:
     tables["users"] = [tuple(row) for row in await database.fetch_all(
         "SELECT tg_id, is_coordinator, country, city FROM users ORDER BY tg_id")]
     return tables
+
+
+async def organiser(bot: BotUnderTest, name: str = "Free Voices", language: str = "en",
+                    country: str = "DE") -> Person:
+    """A person who has opened the bot and organises an approved organisation."""
+    person = bot.person(language)
+    await person.send("/start")
+    await seed_organisation(bot, name, person, country=country)
+    return person

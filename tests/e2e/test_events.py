@@ -10,21 +10,13 @@ import pytest
 
 from bot.i18n import texts
 from tests.conftest import COORDINATOR_ID
-from tests.e2e.orgs import seed_organisation, snapshot
+from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
 
 EN, RU = texts("en"), texts("ru")
 VENUE = "Courtyard behind Lindenstr. 5"
 DISCLOSURES = {"Public": "public", "Going only": "going",
                "Going only, hours before": "going_before"}
-
-
-async def _organiser(bot: BotUnderTest, name: str = "Free Voices", language: str = "en",
-                     country: str = "DE") -> Person:
-    person = bot.person(language)
-    await person.send("/start")
-    await seed_organisation(bot, name, person, country=country)
-    return person
 
 
 async def _register(organiser: Person, *, title: str = "Returning the Names — Berlin",
@@ -71,7 +63,7 @@ async def _open_card(person: Person, event_id: int):
 
 
 async def test_register_in_english_with_the_guessed_zone(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     preview, published = await _register(olga)
     assert preview.text.splitlines()[2:6] == [
         "Returning the Names — Berlin", "Free Voices · 🕯 Commemoration",
@@ -85,7 +77,7 @@ async def test_register_in_english_with_the_guessed_zone(bot: BotUnderTest) -> N
 
 
 async def test_register_in_russian_with_a_typed_zone(bot: BotUnderTest) -> None:
-    boris = await _organiser(bot, "Мемориал", language="ru", country="GE")
+    boris = await organiser(bot, "Мемориал", language="ru", country="GE")
     preview, published = await _register(
         boris, title="Возвращение имён — Батуми", country="Грузия", city="Батуми",
         zone="Тбилиси", start="05.12.2026 10:00", end=None, language="ru")
@@ -94,7 +86,7 @@ async def test_register_in_russian_with_a_typed_zone(bot: BotUnderTest) -> None:
 
 
 async def test_ten_oclock_in_tbilisi_stays_ten_across_berlins_dst(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _register(olga, title="Spring reading", country="Georgia", city="Tbilisi",
                     start="2027-04-10 10:00", end=None)
     await _register(olga, title="Winter reading", country="Georgia", city="Tbilisi",
@@ -140,7 +132,7 @@ STEPS = [("title", "send", "A reading"), ("description", "send", "About"),
 async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
     bot: BotUnderTest, step: str, answer: str, reason: str
 ) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await olga.send("/eventnew")
     for name, how, value in STEPS:
         if name == step:
@@ -157,7 +149,7 @@ async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
 
 
 async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _register(olga, capacity="2")
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     a, b, c, d = (bot.person("en") for _ in range(4))
@@ -191,7 +183,7 @@ async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest
 async def test_hidden_venue_never_reaches_a_member_not_going(
     bot: BotUnderTest, disclosure: str
 ) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     hours = "3" if disclosure.endswith("before") else None
     await _register(olga, disclosure=disclosure, hours=hours)
     event_id = await _event_id(bot, "Returning the Names — Berlin")
@@ -224,7 +216,7 @@ async def test_hidden_venue_never_reaches_a_member_not_going(
 
 
 async def test_calendar_file_parses_back(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _register(olga)
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     member = bot.person("ru")
@@ -243,7 +235,7 @@ async def test_calendar_file_parses_back(bot: BotUnderTest) -> None:
 
 
 async def test_reminders_24h_and_1h_once_even_across_a_missed_run(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _register(olga)
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     going = bot.person("ru")
@@ -268,7 +260,7 @@ async def test_reminders_24h_and_1h_once_even_across_a_missed_run(bot: BotUnderT
 
 
 async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _register(olga)
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     going, maybe, no = bot.person("en"), bot.person("en"), bot.person("en")
@@ -289,7 +281,7 @@ async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> Non
 
 
 async def test_edit_time_notifies_going(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _register(olga)
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     going = bot.person("en")
@@ -320,8 +312,8 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
              "Tbilisi"), ("Memorial LT", "LT", "Lithuania", "Vilnius"),
              ("Memorial LT 2", "LT", "Lithuania", "Kaunas"))
     for name, code, country, city in sites:
-        organiser = await _organiser(bot, name, country=code)
-        await _register(organiser, title=f"Names — {city}", country=country, city=city,
+        host = await organiser(bot, name, country=code)
+        await _register(host, title=f"Names — {city}", country=country, city=city,
                         end=None, campaign="Returning the Names 2026")
     member = bot.person("en")
     await member.send("/settings")
@@ -346,8 +338,8 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
 
 
 async def test_forged_and_foreign_event_buttons_are_refused(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
-    intruder = await _organiser(bot, "Other Org")
+    olga = await organiser(bot)
+    intruder = await organiser(bot, "Other Org")
     await _register(olga)
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     before = await snapshot(bot)

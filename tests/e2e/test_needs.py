@@ -5,19 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import texts
-from tests.e2e.orgs import seed_organisation, snapshot
+from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
 
 EN, RU = texts("en"), texts("ru")
 SECRET = "Case 2-417/2026, safe flat: Lindenstr. 5"
-
-
-async def _organiser(bot: BotUnderTest, name: str = "Free Voices", language: str = "en",
-                     country: str = "DE") -> Person:
-    person = bot.person(language)
-    await person.send("/start")
-    await seed_organisation(bot, name, person, country=country)
-    return person
 
 
 async def _post(organiser: Person, *, title: str = "Lawyer for a prisoner",
@@ -48,7 +40,7 @@ async def _post(organiser: Person, *, title: str = "Lawyer for a prisoner",
 
 
 async def test_post_a_need_in_english(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     preview, published = await _post(olga, deadline="2026-12-24")
     assert preview.text.splitlines()[:9] == [
         "Please check the need before publishing:", "", "🟠 Lawyer for a prisoner", "Free Voices",
@@ -62,7 +54,7 @@ async def test_post_a_need_in_english(bot: BotUnderTest) -> None:
 
 
 async def test_post_a_need_in_russian_online_without_optional_fields(bot: BotUnderTest) -> None:
-    boris = await _organiser(bot, "Мемориал", language="ru")
+    boris = await organiser(bot, "Мемориал", language="ru")
     preview, published = await _post(boris, title="Переводчики для суда", private=None,
                                       category="Translation", urgency="Normal",
                                       country="онлайн", city=None, language="ru")
@@ -103,7 +95,7 @@ ANSWERS = {"title": ("send", "Lawyer"), "description": ("send", "About"),
 async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
     bot: BotUnderTest, step: str, answer: str, reason: str
 ) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await olga.send("/neednew")
     for name in ORDER:
         if name == step:
@@ -121,7 +113,7 @@ async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
 
 
 async def test_html_and_bidi_in_every_text_field_are_shown_literally(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     member = bot.person("en")
     await olga.send("/neednew")
     await olga.send("<b>Lawyer</b> & \u202eco\u202c")
@@ -143,8 +135,8 @@ async def test_html_and_bidi_in_every_text_field_are_shown_literally(bot: BotUnd
 
 
 async def test_browse_with_each_filter_and_pages(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
-    anna = await _organiser(bot, "Memorial Circle", country="GE")
+    olga = await organiser(bot)
+    anna = await organiser(bot, "Memorial Circle", country="GE")
     repo, now = bot.services.repos.needs, bot.clock.now()
     org_of = {olga: (await bot.services.repos.organisations.membership(olga.tg_id)).org_id,
               anna: (await bot.services.repos.organisations.membership(anna.tg_id)).org_id}
@@ -190,7 +182,7 @@ async def test_browse_with_each_filter_and_pages(bot: BotUnderTest) -> None:
 async def test_offer_accept_reveals_private_details_to_that_helper_only(
     bot: BotUnderTest,
 ) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     helper, bystander = bot.person("en"), bot.person("en")
     await helper.send("/settings")
     await helper.press("Alerts")
@@ -227,7 +219,7 @@ async def test_offer_accept_reveals_private_details_to_that_helper_only(
 
 
 async def test_decline_and_username_not_shared(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     helper = bot.person("ru")
     await _post(olga)
     await helper.send("/needs")
@@ -247,7 +239,7 @@ async def test_decline_and_username_not_shared(bot: BotUnderTest) -> None:
 
 
 async def test_critical_alert_reaches_only_opted_in_members(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     legal, medical, nobody = bot.person("en"), bot.person("ru"), bot.person("en")
     for person, label in ((legal, "⚖️ Legal"), (medical, "🩺 Медицина")):
         await person.send("/settings")
@@ -273,8 +265,8 @@ async def test_critical_alert_reaches_only_opted_in_members(bot: BotUnderTest) -
 
 
 async def test_another_organisation_cannot_touch_the_need(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
-    intruder = await _organiser(bot, "Other Org")
+    olga = await organiser(bot)
+    intruder = await organiser(bot, "Other Org")
     await _post(olga)
     [need] = await bot.services.repos.needs.browse(_all(), 0, 1)
     own = await intruder.send("/myneeds")
@@ -300,7 +292,7 @@ async def test_another_organisation_cannot_touch_the_need(bot: BotUnderTest) -> 
 
 
 async def test_myneeds_fulfil_close_and_edit_with_the_same_checks(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _post(olga)
     await _post(olga, title="Second need")
     listing = await olga.send("/myneeds")
@@ -320,7 +312,7 @@ async def test_myneeds_fulfil_close_and_edit_with_the_same_checks(bot: BotUnderT
 
 
 async def test_expiry_and_still_needed_by_the_clock(bot: BotUnderTest) -> None:
-    olga = await _organiser(bot)
+    olga = await organiser(bot)
     await _post(olga, title="Until Christmas", deadline="2026-12-24")
     await _post(olga, title="Long running")
     housekeeping = bot.application.job_queue.get_jobs_by_name("needs-housekeeping")[0]

@@ -1,0 +1,39 @@
+"""Parsers of typed answers that several dialogues share: cleaned text within length limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dialogue import Invalid, Parser
+from bot.session import Session
+from bot.text import clean_line, clean_text
+
+
+def check_length(text: str, minimum: int, maximum: int) -> str:
+    if len(text) > maximum:
+        raise Invalid("invalid.too_long", limit=maximum, count=len(text))
+    if len(text) < minimum:
+        raise Invalid("invalid.too_short", count=minimum)
+    return text
+
+
+def line_of(minimum: int, maximum: int) -> Parser:
+    """One line (a name, a title): control and bidi characters removed, then measured."""
+
+    def parse(text: str, session: Session, answers: dict[str, Any]) -> str:
+        return check_length(clean_line(text), minimum, maximum)
+
+    return parse
+
+
+def text_of(minimum: int, maximum: int) -> Parser:
+    """Several lines (a description, a message), cleaned the same way, newlines kept."""
+
+    def parse(text: str, session: Session, answers: dict[str, Any]) -> str:
+        return check_length(clean_text(text), minimum, maximum)
+
+    return parse
+
+
+parse_title = line_of(3, 120)
+parse_description = text_of(1, 2000)
