@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: sandbox run test lint migrate bench-delivery bench-needs clean
+.PHONY: sandbox run test lint migrate bench-delivery bench-needs bench-digest bench-updates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ bench-delivery: $(STAMP)
 
 bench-needs: $(STAMP)
 	$(BIN)/python -m benchmarks.needs
+
+bench-digest: $(STAMP)
+	$(BIN)/python -m benchmarks.digest
+
+bench-updates: $(STAMP)
+	$(BIN)/python -m benchmarks.updates
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
