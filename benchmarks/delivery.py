@@ -1,10 +1,8 @@
-"""Delivery queue benchmark: achieved rate, memory with 1k vs 100k recipients, DB time a message.
+"""Delivery queue benchmark: achieved rate, memory with 1k vs 100k recipients, DB time a message."""
 
-Run: .venv/bin/python -m benchmarks.delivery   (about four minutes)
-
-The sandbox Bot API server runs in a process of its own, and so does each sending run, so that
-neither the server's memory nor the benchmark's own is counted in a run's peak RSS.
-"""
+# Run: .venv/bin/python -m benchmarks.delivery (about three minutes). The sandbox Bot API server
+# runs in a process of its own, and so does each sending run, so that neither the server's
+# memory nor the benchmark's own is counted in a run's peak RSS.
 
 from __future__ import annotations
 
@@ -163,7 +161,7 @@ def measure(run: Run, workdir: Path) -> Measured:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--send", nargs=3, metavar=("DB", "BASE_URL", "RATE"),
                         help="(internal) be the sending process of one run")
     args = parser.parse_args()

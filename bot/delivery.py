@@ -75,7 +75,8 @@ class AiohttpRequest(BaseRequest):
     httpx's connection pool (HTTPXRequest) scans every pooled connection on each request, and
     without sniffio installed httpcore retries a failing import on each one; together they cap
     one process well below 1000 sends a second. aiohttp hands out connections in constant time
-    and costs about a third of the CPU per send. There is no separate write timeout.
+    and costs about a third of the CPU per send. There is no separate write timeout, and no
+    file upload: the queue sends text.
     """
 
     def __init__(
@@ -122,20 +123,16 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None:
             raise RuntimeError("AiohttpRequest is not initialized")
+        if request_data is not None and request_data.multipart_data:
+            raise ValueError("the delivery queue's Bot sends text, not files")
         connect = _given(connect_timeout, self._connect_timeout)
+        pool = _given(pool_timeout, self._pool_timeout)
         timeout = aiohttp.ClientTimeout(
             sock_read=_given(read_timeout, self._read_timeout),
             sock_connect=connect,
-            connect=None if connect is None else connect + _given(pool_timeout, self._pool_timeout),
+            connect=None if connect is None or pool is None else connect + pool,
         )
-        data: aiohttp.FormData | dict[str, str] | None = None
-        if request_data is not None:
-            data = request_data.json_parameters
-            if files := request_data.multipart_data:
-                form = aiohttp.FormData(data)
-                for name, (filename, content, mime_type) in files.items():
-                    form.add_field(name, content, filename=filename, content_type=mime_type)
-                data = form
+        data = None if request_data is None else request_data.json_parameters
         try:
             async with self._session.request(method, url, data=data, timeout=timeout) as response:
                 return response.status, await response.read()
@@ -463,6 +460,8 @@ class DeliveryQueue:
 
     async def _nap(self, seconds: float) -> None:
         """Sleep up to `seconds` of real time, or until something nudges the sender."""
+        if self._stopping:
+            return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._nudge.wait()

@@ -1,8 +1,7 @@
-"""The delivery queue in a process of its own, for the crash test: one broadcast to 2,000 members.
+"""The delivery queue in a process of its own, for the crash test: one broadcast to 2,000 people."""
 
-Usage: python tests/e2e/delivery_runner.py DB_PATH BASE_URL TOKEN (rate from BROADCAST_RATE).
-Run again on the same database, it resumes the broadcast instead of enqueueing another.
-"""
+# python tests/e2e/delivery_runner.py DB_PATH BASE_URL TOKEN, at BROADCAST_RATE (default 400);
+# run again on the same database, it resumes the broadcast instead of enqueueing another.
 
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import NetworkError, TimedOut
 
-from bot.delivery import FIRST_RETRY, DeliveryQueue, sending_bot, window
+from bot.delivery import FIRST_RETRY, AiohttpRequest, DeliveryQueue, sending_bot, window
 from bot.sandbox.server import BotApiServer, SentRecord
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
@@ -302,3 +303,22 @@ async def test_stop_finishes_in_flight_sends_and_a_new_queue_resumes_the_rest(
         broadcast = await second.finished(broadcast_id)
     assert (broadcast.status, broadcast.sent, broadcast.resent) == ("done", 300, 0)
     assert Counter(r.chat_id for r in sends(server)) == Counter(range(1, 301))
+
+
+async def test_transport_failures_reach_the_queue_as_telegram_errors() -> None:
+    silent: list[asyncio.StreamWriter] = []
+    listener = await asyncio.start_server(lambda _, writer: silent.append(writer), "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}/bot1:X/getMe"
+    request = AiohttpRequest(2, read_timeout=0.2)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.post(url)
+        listener.close()
+        await listener.wait_closed()
+        for writer in silent:
+            writer.close()
+        with pytest.raises(NetworkError, match="aiohttp"):
+            await request.post(url)
+    finally:
+        await request.shutdown()
