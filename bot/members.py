@@ -132,7 +132,7 @@ class Members:
             [[Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES]],
         )
 
-    def settings_menu(self, session: Session, notice: str | None = None) -> Reply:
+    async def settings_menu(self, session: Session, notice: str | None = None) -> Reply:
         user, t = session.user, session.texts
         not_set = t("settings.not_set")
         body = t(
@@ -143,6 +143,7 @@ class Members:
             timezone=self.timezone(user),
             digest_time=(user.digest_time or DEFAULT_DIGEST_TIME).strftime("%H:%M"),
         )
+        body += await self._services.digests.settings_line(session)
         buttons = [
             [Button(t("settings.button.language"), "set:language"),
              Button(t("settings.button.country"), "set:country")],
@@ -165,10 +166,10 @@ class Members:
         async def finish(session: Session, answers: dict[str, Any]) -> Reply:
             await self._services.repos.users.update(session.user.tg_id, **{name: answers[name]})
             session = await self.reload(session)
-            return self.settings_menu(session, session.texts("settings.saved"))
+            return await self.settings_menu(session, session.texts("settings.saved"))
 
         async def back(session: Session) -> Reply:
-            return self.settings_menu(session)
+            return await self.settings_menu(session)
 
         return Flow(
             name=f"set_{name}",

@@ -7,6 +7,7 @@ from datetime import timedelta
 from telegram.ext import Application, ContextTypes
 
 HOUSEKEEPING = "needs-housekeeping"
+DIGESTS = "digests"
 EVENT_DUES = "event-dues"
 
 
@@ -18,6 +19,10 @@ async def _event_dues(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.application.bot_data["services"].events.run_dues()
 
 
+async def _digests(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.bot_data["services"].digests.tick()
+
+
 def schedule(application: Application) -> None:
     """(Re)create the recurring jobs: they keep no state, so a restart loses nothing."""
     application.job_queue.run_repeating(
@@ -27,4 +32,9 @@ def schedule(application: Application) -> None:
     application.job_queue.run_repeating(
         _event_dues, interval=timedelta(minutes=1), first=0, name=EVENT_DUES,
         job_kwargs={"id": EVENT_DUES, "replace_existing": True, "misfire_grace_time": 60},
+    )
+    # Every minute, and at start: a digest missed while the bot was down goes out (§7.4).
+    application.job_queue.run_repeating(
+        _digests, interval=timedelta(minutes=1), first=0, name=DIGESTS,
+        job_kwargs={"id": DIGESTS, "replace_existing": True, "misfire_grace_time": 60},
     )

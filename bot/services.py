@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.coordinators import Coordinators
 from bot.delivery import DeliveryQueue, sending_bot
 from bot.dialogue import Dialogues
+from bot.digests import Digests
 from bot.events import Events
 from bot.flood import FloodGuard
 from bot.members import Members
@@ -40,6 +41,7 @@ class Services:
         self.privacy = Privacy(self)
         self.announcements = Announcements(self)
         self.needs = Needs(self)
+        self.digests = Digests(self)
         self.events = Events(self)
         self.campaigns = Campaigns(self)
         self._bot: Bot | None = None

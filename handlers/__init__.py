@@ -7,6 +7,7 @@ from telegram.ext import Application
 from handlers import (
     announcements,
     coordinators,
+    digests,
     errors,
     events,
     fallback,
@@ -29,6 +30,7 @@ def register(application: Application) -> None:
     privacy.register(application)
     announcements.register(application)
     needs.register(application)
+    digests.register(application)
     events.register(application)
     fallback.register(application)
     errors.register(application)

@@ -12,7 +12,7 @@ from handlers.common import BotContext, answer, edit, handler, send
 @handler()
 async def settings(update: Update, context: BotContext, session: Session) -> None:
     """Show the settings menu with the current values."""
-    await send(update, context.services.members.settings_menu(session))
+    await send(update, await context.services.members.settings_menu(session))
 
 
 @handler()
@@ -25,7 +25,7 @@ async def open_setting(update: Update, context: BotContext, session: Session) ->
 @handler()
 async def back_to_menu(update: Update, context: BotContext, session: Session) -> None:
     """Back from a sub-menu (alerts) to the settings menu, in place."""
-    await edit(update, context.services.members.settings_menu(session))
+    await edit(update, await context.services.members.settings_menu(session))
 
 
 def register(application: Application) -> None:

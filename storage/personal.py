@@ -37,6 +37,10 @@ class PersonalDataRepository:
             "SELECT o.name AS organisation, i.used_at FROM invites i "
             "JOIN organisations o ON o.id = i.org_id WHERE i.used_by = ?", (tg_id,),
         )
+        subscription = await db.fetch_one(
+            "SELECT frequency, topics, country, created_at, next_due_at AS next_digest_at, "
+            "last_until AS last_digest_period_end FROM subscriptions WHERE tg_id = ?", (tg_id,),
+        )
         dialogue = await db.fetch_one(
             "SELECT flow, step, answers, updated_at FROM dialogues WHERE tg_id = ?", (tg_id,)
         )
@@ -46,6 +50,7 @@ class PersonalDataRepository:
             "organisation_applications": [_plain(row) for row in applications],
             "invites_created": [_plain(row) for row in invites],
             "invites_redeemed": [_plain(row) for row in redeemed],
+            "subscription": _plain(subscription),
             "dialogue_in_progress": None if dialogue is None else {
                 **_plain(dialogue), "answers": json.loads(dialogue["answers"])},
         }

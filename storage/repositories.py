@@ -7,6 +7,7 @@ from storage.audit import AuditRepository
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.dialogues import DialogueRepository
+from storage.digests import DigestRepository
 from storage.events import EventRepository
 from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
@@ -27,4 +28,5 @@ class Repositories:
         self.deliveries = DeliveryRepository(database, default_language)
         self.announcements = AnnouncementRepository(database)
         self.needs = NeedRepository(database)
+        self.digests = DigestRepository(database)
         self.events = EventRepository(database)

@@ -1,0 +1,473 @@
+"""Digests (SPEC §7): subscriptions, the elections calendar, composition and the schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+from bot.answers import check_length
+from bot.cadence import FREQUENCIES, days_to_election, next_due
+from bot.dialogue import Button, Flow, Invalid, NotAvailable, Option, Reply, Step
+from bot.i18n import Html, Texts, texts
+from bot.members import DEFAULT_DIGEST_TIME, parse_country_answer, parse_time_of_day
+from bot.needs import URGENCY_ICON, place
+from bot.places import country_name
+from bot.roles import Role
+from bot.session import Session
+from bot.text import clean_line
+from bot.timeparse import parse_date
+from storage.digests import ALL_TOPICS, Election, Line, Section
+from storage.models import Dialogue, User
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger("coalition.digests")
+
+TEXT_LIMIT = 4096
+LATE = timedelta(hours=6)  # a digest missed by more than this is skipped, not sent late
+# A schedule computed again (a changed zone or digest time, a changed calendar) counts from a
+# little before the tick, so a digest due between the change and the tick is not lost.
+RECOMPUTE_GRACE = timedelta(minutes=2)
+FIRST_PERIOD = timedelta(days=7)  # what "new" means for a first digest
+EVENTS_AHEAD = timedelta(days=14)
+ALWAYS_WITHIN = 7  # days to an election within which a digest goes out even with nothing new
+URGENT_SHOWN, NEW_SHOWN, EVENTS_SHOWN, ANNOUNCEMENTS_SHOWN = 5, 10, 10, 5
+EXCERPT = 200
+RECIPIENTS_PER_BROADCAST = 5000
+SCHEDULE_BATCH = 1000
+ELECTION_NAME = (2, 120)
+ELECTION_YEARS_AHEAD = 10
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A composed digest: its text, and whether the schedule sends it."""
+
+    text: str
+    send: bool
+
+
+@dataclass(frozen=True)
+class TickReport:
+    dropped: int = 0
+    skipped: int = 0
+    queued: int = 0
+    quiet: int = 0
+    broadcasts: int = 0
+
+
+def _excerpt(announcement: str) -> str:
+    """An announcement's opening words as plain text (its HTML cannot be cut safely)."""
+    plain = clean_line(html.unescape(_TAG.sub(" ", announcement)))
+    return plain if len(plain) <= EXCERPT else plain[:EXCERPT - 1].rstrip() + "…"
+
+
+class Digests:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._repo = services.repos.digests
+        self._elections: list[Election] | None = None
+        self._ticking = asyncio.Lock()
+        self._topics_step = Step("sub_topics", "subscribe.ask.topics",
+                                 options=self._topic_options)
+        services.dialogues.register(
+            Flow(name="subscribe", steps=(
+                Step("frequency", "subscribe.ask.frequency",
+                     options=[Option(value, f"frequency.{value}") for value in FREQUENCIES]),
+                self._topics_step,
+                Step("country", "subscribe.ask.country", parse=parse_country_answer,
+                     optional=True),
+                Step("time", "subscribe.ask.time", parse=parse_time_of_day, optional=True,
+                     question_values=self._time_values),
+            ), finish=self._subscribe),
+            Flow(name="election_add", steps=(
+                Step("name", "elections.ask.name", parse=self._parse_name),
+                Step("date", "elections.ask.date", parse=self._parse_date),
+                Step("country", "elections.ask.country", parse=parse_country_answer),
+            ), preview=self._election_preview, publish_label="button.add",
+                finish=self._add_election),
+        )
+
+    # --- what a member sees ----------------------------------------------------------------
+
+    def _zone(self, user: User) -> str:
+        return self._services.members.timezone(user)
+
+    def _when(self, t: Texts, moment: datetime, zone: str) -> str:
+        local = moment.astimezone(ZoneInfo(zone))
+        return format_datetime(local, "EEEE d MMMM y, HH:mm", locale=t.language)
+
+    def _date(self, t: Texts, day: date) -> str:
+        return format_date(day, "d MMMM y", locale=t.language)
+
+    def next_digest(self, user: User, frequency: str, now: datetime) -> datetime:
+        """When this member's next digest is due, from their current settings."""
+        dates = [election.date for election in self._elections or ()]
+        return next_due(frequency, user.digest_time or DEFAULT_DIGEST_TIME, self._zone(user),
+                        dates, now)
+
+    def _next_line(self, t: Texts, user: User, frequency: str) -> str:
+        zone = self._zone(user)
+        due = self.next_digest(user, frequency, self._services.clock.now())
+        return t("digest.next", when=self._when(t, due, zone), zone=zone)
+
+    async def settings_line(self, session: Session) -> str:
+        """The /settings menu's "Next digest" line (with its newline), for subscribers."""
+        subscription = await self._repo.subscription(session.user.tg_id)
+        if subscription is None:
+            return ""
+        await self._load_elections()
+        return "\n" + self._next_line(session.texts, session.user, subscription.frequency)
+
+    # --- /subscribe, /unsubscribe ----------------------------------------------------------
+
+    async def begin_subscribe(self, session: Session) -> Reply:
+        await self._load_elections()
+        return await self._services.dialogues.start(session, "subscribe")
+
+    def _topic_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
+        chosen = answers.get("topics", list(ALL_TOPICS))
+        t = session.texts
+        return [*(Option(topic, label=("✅ " if topic in chosen else "▫️ ") + t(f"topic.{topic}"))
+                  for topic in ALL_TOPICS), Option("done", "button.done")]
+
+    def _time_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        current = session.user.digest_time or DEFAULT_DIGEST_TIME
+        return {"zone": self._zone(session.user), "time": current.strftime("%H:%M")}
+
+    async def toggle_topic(self, session: Session, topic: str) -> Reply:
+        """Switch a topic of the subscription being written on or off (at least one stays)."""
+        services = self._services
+        state = await services.dialogues.current(session.user.tg_id)
+        if state is None or state.flow != "subscribe" or state.step != "sub_topics" or (
+                topic not in ALL_TOPICS):
+            raise NotAvailable
+        chosen = list(state.answers.get("topics", ALL_TOPICS))
+        notice = None
+        if topic in chosen and len(chosen) == 1:
+            notice = session.texts("subscribe.topics_needed")
+        elif topic in chosen:
+            chosen.remove(topic)
+        else:
+            chosen = [name for name in ALL_TOPICS if name in chosen or name == topic]
+        answers = {**state.answers, "topics": chosen}
+        await services.repos.dialogues.save(
+            Dialogue(tg_id=state.tg_id, flow=state.flow, step=state.step, answers=answers),
+            services.clock.now())
+        reply = services.dialogues.ask(session, self._topics_step, answers)
+        if notice:
+            reply.text = f"{notice}\n\n{reply.text}"
+        return reply
+
+    async def _subscribe(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        tg_id, now = session.user.tg_id, services.clock.now()
+        topics = [topic for topic in ALL_TOPICS if topic in answers.get("topics", ALL_TOPICS)]
+        if answers.get("time"):
+            await services.repos.users.update(tg_id, digest_time=answers["time"])
+            session = await services.members.reload(session)
+        await self._load_elections()
+        due = self.next_digest(session.user, answers["frequency"], now)
+        await self._repo.subscribe(tg_id, answers["frequency"], topics, answers.get("country"),
+                                   due, now)
+        country = answers.get("country")
+        zone = self._zone(session.user)
+        return Reply(t(
+            "subscribe.done", frequency=t(f"frequency.{answers['frequency']}"),
+            topics=Html(", ".join(t(f"topic.{topic}") for topic in topics)),
+            country=Html(t("subscribe.only_country", country=country_name(country, t.language))
+                         if country else t("subscribe.all_countries")),
+            when=self._when(t, due, zone), zone=zone))
+
+    async def unsubscribe(self, session: Session) -> Reply:
+        t, tg_id = session.texts, session.user.tg_id
+        stopped = await self._repo.unsubscribe(tg_id)
+        return Reply(t("unsubscribe.done" if stopped else "unsubscribe.not_subscribed"))
+
+    # --- /digest ---------------------------------------------------------------------------
+
+    async def digest_now(self, session: Session) -> list[Reply]:
+        """The member's digest right now, as the schedule would send it, and when the next
+        one is due (Auto and all topics if they are not subscribed)."""
+        services, t, user = self._services, session.texts, session.user
+        now = services.clock.now()
+        await self._load_elections()
+        subscription = await self._repo.subscription(user.tg_id)
+        since = (subscription.last_until if subscription and subscription.last_until
+                 else now - FIRST_PERIOD)
+        digest = await self.compose(
+            t.language, subscription.topics if subscription else ALL_TOPICS,
+            subscription.country if subscription else None, user.country, self._zone(user),
+            since, now)
+        text = digest.text if digest.send else self._quiet(t, digest.text)
+        footer = self._next_line(t, user, subscription.frequency) if subscription else t(
+            "digest.not_subscribed")
+        return [Reply(text), Reply(footer)]
+
+    def _quiet(self, t: Texts, text: str) -> str:
+        """What /digest says when the schedule would send nothing: the countdown, if any."""
+        countdown = text.split("\n", 1)[0] if text.startswith("🗳") else None
+        nothing = t("digest.nothing_new")
+        return f"{countdown}\n\n{nothing}" if countdown else nothing
+
+    # --- composition -----------------------------------------------------------------------
+
+    async def compose(
+        self, language: str, topics: Sequence[str], country: str | None, home: str | None,
+        zone: str, since: datetime, until: datetime,
+    ) -> Digest:
+        """One digest for everyone with this choice and period (§7.3).
+
+        Sections only when not empty; the countdown first; never a need's private details nor
+        an event's venue (the repository does not even read them); every value escaped.
+        """
+        t, repo = texts(language), self._repo
+        tz = ZoneInfo(zone)
+        today = until.astimezone(tz).date()
+        blocks: list[_Block] = []
+        news = 0
+        if "needs" in topics:
+            urgent = await repo.urgent_needs(country, since, URGENT_SHOWN)
+            new = await repo.new_needs(country, since, until, NEW_SHOWN + URGENT_SHOWN)
+            shown = {line.id for line in urgent.lines}
+            fresh = [line for line in new.lines if line.id not in shown]
+            new = Section(fresh[:NEW_SHOWN], new.total - (len(new.lines) - len(fresh)), new.new)
+            news += urgent.new + new.total
+            blocks.append(self._block(t, "digest.section.urgent", urgent, "/needs",
+                                      lambda line: self._need_line(t, line)))
+            blocks.append(self._block(t, "digest.section.new_needs", new, "/needs",
+                                      lambda line: self._need_line(t, line)))
+        if "events" in topics:
+            events = await repo.upcoming_events(country, country or home, until,
+                                                until + EVENTS_AHEAD, since, EVENTS_SHOWN)
+            news += events.new
+            blocks.append(self._block(t, "digest.section.events", events, "/events",
+                                      lambda line: self._event_line(t, line, tz)))
+        if "announcements" in topics:
+            announcements = await repo.announcements(since, until, ANNOUNCEMENTS_SHOWN)
+            news += announcements.total
+            blocks.append(self._block(t, "digest.section.announcements", announcements, None,
+                                      lambda line: t("digest.announcement_line",
+                                                     text=_excerpt(line.text or ""))))
+        upcoming = [e for e in self._elections or () if e.date >= today]
+        d = days_to_election(today, [e.date for e in upcoming])
+        countdown = None
+        if d is not None:
+            election = next(e for e in upcoming if (e.date - today).days == d)
+            values = {"election": election.name, "date": self._date(t, election.date)}
+            countdown = t("digest.election_day", **values) if d == 0 else t.plural(
+                "digest.countdown", d, **values)
+        blocks = [block for block in blocks if block.lines]
+        text = _fit(t, countdown, blocks)
+        return Digest(text, send=news > 0 or (d is not None and d <= ALWAYS_WITHIN))
+
+    def _block(self, t: Texts, title: str, section: Section, command: str | None,
+               render) -> _Block:
+        return _Block(t(title), [render(line) for line in section.lines],
+                      section.total - len(section.lines), command)
+
+    def _need_line(self, t: Texts, line: Line) -> str:
+        return t("digest.need_line", icon=URGENCY_ICON.get(line.urgency or "", "⚪"),
+                 title=line.title, organisation=line.organisation,
+                 place=place(t, line.country or "", line.city))
+
+    def _event_line(self, t: Texts, line: Line, tz: ZoneInfo) -> str:
+        assert line.starts_at is not None
+        when = format_datetime(line.starts_at.astimezone(tz), "EEE d MMM, HH:mm",
+                               locale=t.language)
+        return t("digest.event_line", when=when, title=line.title,
+                 organisation=line.organisation, city=line.city or "")
+
+    # --- the schedule ----------------------------------------------------------------------
+
+    async def tick(self) -> TickReport:
+        """Queue every digest that is due (§7.4); run every minute and at start.
+
+        Per (subscriber, period) at most once: a group of subscribers is queued and marked
+        handled in one transaction, so a restart finds each either queued or still due. A
+        digest more than LATE overdue (the bot was down) is skipped. Memory stays flat: the
+        due subscribers are grouped in SQL and read a few thousand ids at a time.
+        """
+        async with self._ticking:
+            services, repo = self._services, self._repo
+            now = services.clock.now()
+            await self._load_elections()
+            dropped = await repo.drop_inactive(now)
+            skipped = await repo.skip_late(now - LATE)
+            await self.reschedule(now)
+            await repo.mark_due(now, services.settings.default_language,
+                                services.settings.default_timezone)
+            queued = quiet = broadcasts = 0
+            for group in await repo.due_groups():
+                digest = await self.compose(
+                    group.language, group.topics, group.country, group.home_country, group.zone,
+                    group.since or group.until - FIRST_PERIOD, group.until)
+                while True:
+                    async with services.database.transaction():
+                        tg_ids = await repo.take_group(group.key, RECIPIENTS_PER_BROADCAST)
+                        if not tg_ids:
+                            break
+                        if digest.send:
+                            await services.delivery.enqueue(
+                                kind="digest", text=digest.text, recipients=tg_ids,
+                                audience="subscribers", not_before=now)
+                            queued += len(tg_ids)
+                            broadcasts += 1
+                        else:
+                            quiet += len(tg_ids)
+                        await repo.handled(tg_ids, group, covered=True)
+                    if len(tg_ids) < RECIPIENTS_PER_BROADCAST:
+                        break
+            await self.reschedule(now)
+            report = TickReport(dropped, skipped, queued, quiet, broadcasts)
+            if dropped or skipped or queued or quiet:
+                log.info("digests: %d queued in %d broadcasts, %d with nothing new, %d skipped "
+                         "as too late, %d dropped (blocked the bot)", queued, broadcasts, quiet,
+                         skipped, dropped)
+            return report
+
+    async def reschedule(self, now: datetime) -> int:
+        """Compute the next due time of every subscriber who has none, in batches."""
+        services = self._services
+        dates = [election.date for election in self._elections or ()]
+        default_zone = services.settings.default_timezone
+        done = 0
+        while batch := await self._repo.unscheduled(SCHEDULE_BATCH):
+            schedule = []
+            for row in batch:
+                after = max(row.schedule_from or now, now - RECOMPUTE_GRACE)
+                schedule.append((row.tg_id, next_due(
+                    row.frequency, row.digest_time or DEFAULT_DIGEST_TIME,
+                    row.timezone or default_zone, dates, after)))
+            await self._repo.set_next_due(schedule)
+            done += len(batch)
+        return done
+
+    # --- elections -------------------------------------------------------------------------
+
+    async def _load_elections(self) -> list[Election]:
+        self._elections = await self._repo.elections()
+        return self._elections
+
+    async def elections_overview(self, session: Session, notice: str | None = None) -> Reply:
+        t = session.texts
+        today = self._services.clock.now().astimezone(ZoneInfo(self._zone(session.user))).date()
+        upcoming = await self._repo.elections(today)
+        lines = Html("\n".join(t("elections.line", number=number, name=election.name,
+                            date=self._date(t, election.date),
+                            country=country_name(election.country, t.language))
+                          for number, election in enumerate(upcoming, 1)))
+        text = t("elections.list", lines=lines) if upcoming else t("elections.empty")
+        row = [Button(t("button.add"), "el:add")]
+        if upcoming:
+            row.append(Button(t("button.remove"), "el:rm"))
+        return Reply(f"{notice}\n\n{text}" if notice else text, [row])
+
+    async def removal_menu(self, session: Session) -> Reply:
+        t = session.texts
+        today = self._services.clock.now().astimezone(ZoneInfo(self._zone(session.user))).date()
+        rows = [[Button(f"{election.name}, {self._date(t, election.date)}",
+                        f"el:rm:{election.id}")]
+                for election in await self._repo.elections(today)]
+        rows.append([Button(t("button.back"), "el:list")])
+        return Reply(t("elections.ask.remove"), rows)
+
+    async def begin_election(self, session: Session) -> Reply:
+        return await self._services.dialogues.start(session, "election_add")
+
+    def _parse_name(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        return check_length(clean_line(text), *ELECTION_NAME)
+
+    def _parse_date(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        day = parse_date(text)
+        zone = ZoneInfo(self._zone(session.user))
+        today = self._services.clock.now().astimezone(zone).date()
+        if day < today:
+            raise Invalid("invalid.election_past")
+        if day.year > today.year + ELECTION_YEARS_AHEAD:
+            raise Invalid("invalid.election_far", years=ELECTION_YEARS_AHEAD)
+        return day.isoformat()
+
+    async def _election_preview(self, session: Session, answers: dict[str, Any]) -> str:
+        t = session.texts
+        return t("elections.preview", name=answers["name"],
+                 date=self._date(t, date.fromisoformat(answers["date"])),
+                 country=country_name(answers["country"], t.language))
+
+    async def _add_election(self, session: Session, answers: dict[str, Any]) -> Reply:
+        services, t = self._services, session.texts
+        if not session.may(Role.COORDINATOR):
+            return Reply(t("not_available"))
+        now = services.clock.now()
+        day = date.fromisoformat(answers["date"])
+        election_id = await self._repo.add_election(answers["name"], day, answers["country"],
+                                                    session.user.tg_id, now)
+        await services.repos.audit.record(session.user.tg_id, "election.add",
+                                          f"election:{election_id}", now)
+        await self._calendar_changed()
+        return await self.elections_overview(session, t(
+            "elections.added", name=answers["name"], date=self._date(t, day)))
+
+    async def remove_election(self, session: Session, election_id: int) -> Reply:
+        services, t = self._services, session.texts
+        now = services.clock.now()
+        async with services.database.transaction():
+            removed = await self._repo.remove_election(election_id)
+            if removed is None:
+                return Reply(t("not_available"))
+            await services.repos.audit.record(session.user.tg_id, "election.remove",
+                                              f"election:{election_id}", now)
+            await self._calendar_changed()
+        return await self.elections_overview(session, t(
+            "elections.removed", name=removed.name, date=self._date(t, removed.date)))
+
+    async def _calendar_changed(self) -> None:
+        """Auto subscribers' next digests are computed again (by the next tick, in batches)."""
+        await self._load_elections()
+        count = await self._repo.reschedule_auto()
+        log.info("elections changed: %d Auto subscribers to reschedule", count)
+
+
+@dataclass
+class _Block:
+    title: str
+    lines: list[str]
+    more: int
+    command: str | None
+
+
+def _render(t: Texts, countdown: str | None, blocks: Sequence[_Block]) -> str:
+    parts = [countdown] if countdown else []
+    for block in blocks:
+        lines = [block.title, *block.lines]
+        if block.more:
+            lines.append(t.plural("digest.more", block.more, command=block.command)
+                         if block.command else t.plural("digest.more_plain", block.more))
+        parts.append("\n".join(lines))
+    if not blocks:
+        parts.append(t("digest.nothing_new"))
+    return "\n\n".join(parts)
+
+
+def _fit(t: Texts, countdown: str | None, blocks: list[_Block]) -> str:
+    """The digest within one Telegram message: the longest section gives up its last entries,
+    each cut counted in its "…and N more" line."""
+    text = _render(t, countdown, blocks)
+    while len(text) > TEXT_LIMIT:
+        longest = max((block for block in blocks if block.lines),
+                      key=lambda block: sum(map(len, block.lines)))
+        longest.lines.pop()
+        longest.more += 1
+        text = _render(t, countdown, blocks)
+    return Html(text)
