@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import json
 import logging
+import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
 
 from telegram import Update
 
@@ -14,6 +22,9 @@ from bot.config import Settings, SettingsError, load_settings
 from storage.schema import migrate
 
 EXIT_BAD_SETTING = 2
+EXIT_FAILED = 1
+# Tables with fewer rows are exported in well under a second: no progress shown.
+LONG_EXPORT = 10_000
 
 
 def configure_logging() -> None:
@@ -24,11 +35,54 @@ def configure_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def _fail(message: str) -> int:
+    print(f"coalition-bot: {message}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+class Progress:
+    """Progress of long work on stderr: a bar redrawn in place on a terminal, otherwise a line
+    at each quarter, so that a cron mail stays short."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, unit: str, stream: IO[str] | None = None) -> None:
+        self.label = label
+        self.unit = unit
+        self.stream = stream or sys.stderr
+        self.terminal = self.stream.isatty()
+        self._shown = -1
+        self._drawn_at = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        if self.terminal:
+            now = time.monotonic()
+            if done < total and now - self._drawn_at < 0.1:
+                return
+            self._drawn_at = now
+            filled = round(share * self.WIDTH)
+            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                              f"{share:4.0%} {done:,}/{total:,} {self.unit}")
+            if done >= total:
+                self.stream.write("\n")
+        else:
+            quarter = int(share * 4)
+            if quarter == self._shown:
+                return
+            self._shown = quarter
+            self.stream.write(f"{self.label}: {share:.0%} ({done:,}/{total:,} {self.unit})\n")
+        self.stream.flush()
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.application import build_application
+    from bot.application import build_application, run_webhook
 
     application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if args.webhook:
+        run_webhook(application, settings, listen=args.listen)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 
@@ -73,6 +127,176 @@ def _coordinator(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if outcome in ("added", "removed", "already a coordinator") else 1
 
 
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup
+    from storage.reports import NoDatabase
+
+    try:
+        report = backup(settings.database_path, args.path, Progress("backup", "pages"))
+    except (BackupError, NoDatabase) as error:
+        return _fail(str(error))
+    print(f"backup ok: {report.source} ({_size(report.source_bytes)}) -> {report.copy} "
+          f"({_size(report.copy_bytes)}, {report.pages:,} pages), integrity_check ok, "
+          f"{report.seconds:.1f} s")
+    return 0
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:,} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def _reading(settings: Settings) -> Iterator[Any]:
+    """The database through a read-only connection, at the schema this code knows."""
+    from storage.reports import read_only, schema_version
+    from storage.schema import available
+
+    connection = read_only(settings.database_path)
+    try:
+        try:
+            version, expected = schema_version(connection), len(available())
+        except sqlite3.Error as error:
+            raise _Refused(f"{settings.database_path}: {error}") from error
+        if version != expected:
+            raise _Refused(f"{settings.database_path} has schema version {version}, this "
+                           f"coalition-bot expects {expected}: run `coalition-bot migrate` first")
+        yield connection
+    finally:
+        connection.close()
+
+
+class _Refused(Exception):
+    """A command that cannot go on; the message says why."""
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    """Standard output, or a file that takes its name only once it is complete."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.reports import TABLES, NoDatabase, count, rows, snapshot
+
+    target = None if args.output is None else Path(args.output)
+    folder = target is not None and (target.is_dir() or args.output.endswith(("/", os.sep)))
+    try:
+        with _reading(settings) as connection, snapshot(connection):
+            totals = {table: count(connection, table) for table in TABLES}
+
+            def table_rows(table: str) -> Iterator[dict[str, Any]]:
+                total = totals[table]
+                progress = Progress(f"export {table}", "rows") if total >= LONG_EXPORT else None
+                for number, row in enumerate(rows(connection, table), 1):
+                    if progress is not None and number % 1000 == 0:
+                        progress(number, total)
+                    yield row
+                if progress is not None:
+                    progress(total, total)
+
+            if args.format == "json":
+                path = target / "coalition-export.json" if folder and target else target
+                with _output(path) as stream:
+                    _write_json(stream, table_rows, connection)
+                written = [path]
+            elif folder and target:
+                written = []
+                for table in TABLES:
+                    with _output(target / f"{table}.csv") as stream:
+                        _write_csv(stream, {table: table_rows(table)}, tagged=False)
+                    written.append(target / f"{table}.csv")
+            else:
+                with _output(target) as stream:
+                    _write_csv(stream, {table: table_rows(table) for table in TABLES},
+                               tagged=True)
+                written = [target]
+    except (NoDatabase, _Refused) as error:
+        return _fail(str(error))
+    if target is not None:
+        counts = ", ".join(f"{totals[table]:,} {table}" for table in TABLES)
+        print(f"exported {counts} to {', '.join(str(path) for path in written)}",
+              file=sys.stderr)
+    return 0
+
+
+def _write_json(stream: IO[str], table_rows: Any, connection: Any) -> None:
+    """One JSON object, written row by row so that memory stays flat."""
+    from storage.reports import TABLES, schema_version
+
+    stream.write(json.dumps({"exported_at": _now().isoformat(),
+                             "schema_version": schema_version(connection)})[:-1])
+    for table in TABLES:
+        stream.write(f", {json.dumps(table)}: [")
+        for number, row in enumerate(table_rows(table)):
+            stream.write(("," if number else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+        stream.write("\n]")
+    stream.write("}\n")
+
+
+def _write_csv(stream: IO[str], tables: dict[str, Iterator[dict[str, Any]]], *,
+               tagged: bool) -> None:
+    """CSV with a header row; `tagged` puts every table in one file, told apart by `table`."""
+    from storage.reports import EXPORTS
+
+    columns: list[str] = ["table"] if tagged else []
+    for table in tables:
+        columns += [name for name in EXPORTS[table][0] if name not in columns]
+    writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for table, table_rows in tables.items():
+        for row in table_rows:
+            writer.writerow({"table": table, **row} if tagged else row)
+
+
+def _now():
+    from bot.clock import SystemClock
+
+    return SystemClock().now()
+
+
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.reports import NoDatabase, stats
+
+    try:
+        with _reading(settings) as connection:
+            figures = stats(connection, _now())
+    except (NoDatabase, _Refused) as error:
+        return _fail(str(error))
+    if args.json:
+        document = {name: getattr(figures, name) for name in figures.__dataclass_fields__}
+        document["at"] = figures.at.isoformat()
+        print(json.dumps(document, indent=2))
+        return 0
+    orgs = figures.organisations
+    print(f"{settings.database_path} at {figures.at:%Y-%m-%d %H:%M} UTC")
+    for label, value in (
+        ("members", f"{figures.active_members:,} active ({figures.members:,} in all)"),
+        ("organisations", ", ".join(f"{orgs[status]:,} {status}" for status in orgs)),
+        ("open needs", f"{figures.open_needs:,} ({figures.critical_needs:,} critical)"),
+        ("upcoming events", f"{figures.upcoming_events:,}"),
+        ("subscribers", f"{figures.subscribers:,}"),
+        ("deliveries, 7 days", f"{figures.sent:,} sent, {figures.blocked:,} blocked, "
+                               f"{figures.failed:,} failed ({figures.broadcasts:,} broadcasts)"),
+    ):
+        print(f"  {label + ':':<20}{value}")
+    return 0
+
+
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox.chat import run_sandbox
 
@@ -82,7 +306,15 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="coalition-bot", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the bot against Telegram (long polling)")
+    run = commands.add_parser(
+        "run", help="run the bot against Telegram (long polling, or --webhook)",
+        description="Run the bot until SIGINT or SIGTERM, which finish the work in flight.")
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates on a webhook instead of polling: needs WEBHOOK_URL "
+                          "(its path is the path listened on), WEBHOOK_SECRET and WEBHOOK_PORT")
+    run.add_argument("--listen", default="127.0.0.1", metavar="ADDRESS",
+                     help="address the webhook listens on, behind your reverse proxy "
+                          "(default 127.0.0.1)")
     run.set_defaults(action=_run)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         action=_migrate
@@ -91,6 +323,33 @@ def parser() -> argparse.ArgumentParser:
     coordinator.add_argument("change", choices=("add", "remove"))
     coordinator.add_argument("tg_id", type=int, help="the person's numeric Telegram id")
     coordinator.set_defaults(action=_coordinator)
+    backup = commands.add_parser(
+        "backup", help="copy the database while the bot runs, and check the copy",
+        description="Online backup of DATABASE_PATH through SQLite's backup API, from one "
+                    "consistent moment, while the bot keeps running; then PRAGMA "
+                    "integrity_check of the copy. Exit status 1 if anything failed.")
+    backup.add_argument("path", type=Path, help="the backup file to write (replaced if present)")
+    backup.set_defaults(action=_backup)
+    export = commands.add_parser(
+        "export", help="public needs, events and organisations as JSON or CSV",
+        description="Export what members can see: approved organisations and their needs and "
+                    "events. Never private details of needs, hidden venues, Telegram ids or "
+                    "any other personal data.")
+    export.add_argument("--format", choices=("json", "csv"), default="json",
+                        help="json (default): one object with a list per table; csv: one file "
+                             "per table if --output is a folder, else one file whose `table` "
+                             "column names the table of each row")
+    export.add_argument("--output", metavar="PATH",
+                        help="file or folder (an existing one, or ending in /) to write; "
+                             "standard output by default")
+    export.set_defaults(action=_export)
+    stats = commands.add_parser(
+        "stats", help="members, organisations, needs, events, subscribers, deliveries",
+        description="Figures for operators: active members, organisations by status, open "
+                    "needs and upcoming events as members see them, digest subscribers, and "
+                    "deliveries of broadcasts created in the last 7 days.")
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
+    stats.set_defaults(action=_stats)
     sandbox = commands.add_parser(
         "sandbox", help="chat with the real bot offline, through a local Bot API server"
     )
@@ -107,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "run":
             settings.token()
+            if args.webhook:
+                settings.webhook()
     except SettingsError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTING

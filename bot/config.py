@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LANGUAGES = ("en", "ru")
+# Telegram's rule for setWebhook's secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -60,6 +64,25 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone name such as Europe/Berlin") from None
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be the public URL Telegram posts to, "
+                                 "e.g. https://bot.example.org/telegram")
+        return value or None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+                raise ValueError("1 to 256 characters A-Z, a-z, 0-9, _ and -")
+            return value
+        return None
+
     @property
     def file_base_url(self) -> str:
         if self.telegram_file_base_url:
@@ -75,6 +98,18 @@ class Settings(BaseSettings):
                 "or try the bot offline with `make sandbox`"
             )
         return self.telegram_bot_token.get_secret_value()
+
+    def webhook(self) -> tuple[str, str, str]:
+        """Webhook mode's URL, the path it listens on, and the secret; both must be set."""
+        if not self.webhook_url:
+            raise SettingsError(
+                "WEBHOOK_URL is not set: webhook mode needs the public https URL Telegram posts to")
+        if self.webhook_secret is None:
+            raise SettingsError(
+                "WEBHOOK_SECRET is not set: webhook mode refuses requests without it; "
+                "use 32+ random characters A-Z, a-z, 0-9, _ and -")
+        path = urlsplit(self.webhook_url).path or "/"
+        return self.webhook_url, path, self.webhook_secret.get_secret_value()
 
 
 _HINTS = {

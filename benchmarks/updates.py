@@ -1,0 +1,267 @@
+"""Update handling: the full bot against a no-op python-telegram-bot Application.
+
+Run: .venv/bin/python -m benchmarks.updates   (about a minute)
+
+The sandbox Bot API server runs in this process; each bot runs in a process of its own and
+polls it, exactly as `coalition-bot run` polls Telegram. Both bots handle updates one at a time
+(the full bot must, so one person's messages act in order; PTB's default does too).
+
+1. Throughput: N people each send /help once (first contact, not timed), then three timed
+   rounds in which all N send /help again at once; the figure is the median round's updates/s.
+   The no-op bot is one MessageHandler that replies "ok". Target: full / no-op >= 0.35.
+2. Latency: one person at a time sends /help (20 a second) and waits for the reply, first with
+   nothing else going on, then while a 10,000-recipient broadcast goes out at
+   BROADCAST_RATE=1000, enqueued through services.delivery.enqueue inside the bot's process.
+   Target: p95 while broadcasting <= 2 x p95 idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.sandbox.server import BotApiServer
+
+PEOPLE = 2000
+ROUNDS = 3
+RECIPIENTS = 10_000
+RATE = 1000
+PROBES_IDLE = 200
+PROBE_INTERVAL = 0.05
+PROBERS = 60
+SETTLE = 3.0
+THROUGHPUT_TARGET = 0.35
+LATENCY_TARGET = 2.0
+FIRST_PERSON = 100_001
+FIRST_PROBER = 200_001
+TEXT = "<b>Returning the Names</b>: readings start at noon in every city."
+
+
+# --- the bots, each in its own process ---------------------------------------------------------
+
+
+async def _worker(kind: str) -> None:
+    """Run one bot against TELEGRAM_API_BASE_URL; obey 'broadcast' and 'quit' on stdin."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    from bot.application import build_application, polling
+    from bot.cli import configure_logging
+    from bot.config import load_settings
+
+    settings = load_settings()
+    if kind == "full":
+        configure_logging()
+        application = build_application(settings)
+        running = polling(application)
+    else:
+        async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await update.effective_message.reply_text("ok")
+
+        application = (ApplicationBuilder().token(settings.token())
+                       .base_url(settings.telegram_api_base_url).build())
+        application.add_handler(MessageHandler(filters.ALL, reply))
+        running = _noop_polling(application)
+    loop = asyncio.get_running_loop()
+    async with running:
+        print("READY", flush=True)
+        while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
+            if line == "broadcast":
+                services = application.bot_data["services"]
+                broadcast_id = await services.delivery.enqueue(
+                    kind="announcement", text=TEXT, recipients=range(1, RECIPIENTS + 1))
+                print(f"ENQUEUED {broadcast_id}", flush=True)
+            elif line == "quit":
+                break
+
+
+class _noop_polling:
+    """Polling as bot.application.polling does it, for an Application with nothing to open."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+
+    async def __aenter__(self):
+        await self.application.initialize()
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=1)
+        await self.application.start()
+        return self.application
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.application.updater.stop()
+        await self.application.stop()
+        await self.application.shutdown()
+
+
+# --- the driver ----------------------------------------------------------------------------------
+
+
+class Replies:
+    """Counts the bot's sends to some chats, scanning the server's outbox once."""
+
+    def __init__(self, server: BotApiServer, chats: Callable[[int], bool]) -> None:
+        self.server = server
+        self.chats = chats
+        self.seen = len(server.outbox)
+        self.count = 0
+
+    def __call__(self) -> int:
+        outbox = self.server.outbox
+        for record in outbox[self.seen:]:
+            if self.chats(record.chat_id):
+                self.count += 1
+        self.seen = len(outbox)
+        return self.count
+
+
+async def _start_bot(kind: str, server: BotApiServer, folder: Path) -> asyncio.subprocess.Process:
+    environment = {
+        "PATH": os.environ.get("PATH", ""), "HOME": str(folder), "NO_PROXY": "127.0.0.1",
+        "TELEGRAM_BOT_TOKEN": server.token, "TELEGRAM_API_BASE_URL": server.base_url,
+        "DATABASE_PATH": str(folder / "bot.db"), "BROADCAST_RATE": str(RATE),
+        "PTB_TIMEDELTA": "1",
+    }
+    log = (folder / f"{kind}.log").open("w")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.updates", "--worker", kind, env=environment,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log)
+    log.close()
+    line = await asyncio.wait_for(process.stdout.readline(), 60)
+    if line.strip() != b"READY":
+        raise RuntimeError(f"the {kind} bot did not start; see its log")
+    return process
+
+
+async def _stop_bot(process: asyncio.subprocess.Process) -> None:
+    process.stdin.write(b"quit\n")
+    await process.stdin.drain()
+    await asyncio.wait_for(process.wait(), 60)
+
+
+async def _throughput(server: BotApiServer) -> tuple[float, float]:
+    """First-contact updates/s, and the median of the timed rounds' updates/s."""
+    people = range(FIRST_PERSON, FIRST_PERSON + PEOPLE)
+    rates = []
+    for _round in range(ROUNDS + 1):
+        replies = Replies(server, lambda chat: chat >= FIRST_PERSON and chat < FIRST_PROBER)
+        started = time.perf_counter()
+        for person in people:
+            server.user_sends(person, "/help")
+        await server.wait_for(lambda replies=replies: replies() >= PEOPLE, timeout=600)
+        rates.append(PEOPLE / (time.perf_counter() - started))
+    return rates[0], statistics.median(rates[1:])
+
+
+async def _probe(server: BotApiServer, prober: int) -> float:
+    replies = Replies(server, lambda chat: chat == prober)
+    started = time.monotonic()
+    server.user_sends(prober, "/help")
+    await server.wait_for(replies, timeout=60)
+    answered = next(r for r in reversed(server.outbox) if r.chat_id == prober)
+    return answered.time - started
+
+
+async def _latencies(server: BotApiServer, keep_going: Callable[[int], bool]) -> list[float]:
+    samples: list[float] = []
+    while keep_going(len(samples)):
+        prober = FIRST_PROBER + len(samples) % PROBERS
+        samples.append(await _probe(server, prober))
+        await asyncio.sleep(PROBE_INTERVAL)
+    return samples
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] * 1000
+
+
+async def _seed(path: Path) -> None:
+    from storage.database import Database
+    from storage.schema import migrate
+
+    database = Database(path)
+    await database.open()
+    try:
+        await migrate(database)
+        now = datetime.now(UTC).isoformat()
+        async with database.transaction() as connection:
+            await connection.executemany(
+                "INSERT INTO users (tg_id, client_language, created_at) VALUES (?, 'en', ?)",
+                [(tg_id, now) for tg_id in range(1, RECIPIENTS + 1)])
+    finally:
+        await database.close()
+
+
+def _server() -> BotApiServer:
+    server = BotApiServer()
+    for tg_id in [*range(1, RECIPIENTS + 1), *range(FIRST_PERSON, FIRST_PERSON + PEOPLE),
+                  *range(FIRST_PROBER, FIRST_PROBER + PROBERS)]:
+        server.add_user(tg_id, first_name="M", username=None, language_code="en")
+    return server
+
+
+async def _measure(kind: str, folder: Path) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    async with _server() as server:
+        if kind == "full":
+            await _seed(folder / "bot.db")
+        bot = await _start_bot(kind, server, folder)
+        try:
+            figures["first"], figures["rate"] = await _throughput(server)
+            if kind == "full":
+                await _latencies(server, lambda done: done < PROBERS)  # each prober's first
+                await asyncio.sleep(SETTLE)  # let the throughput rounds' writes settle
+                idle = await _latencies(server, lambda done: done < PROBES_IDLE)
+                broadcast = Replies(server, lambda chat: chat <= RECIPIENTS)
+                bot.stdin.write(b"broadcast\n")
+                await bot.stdin.drain()
+                await asyncio.wait_for(bot.stdout.readline(), 60)
+                await server.wait_for(lambda: broadcast() >= RATE // 2, timeout=60)
+                started, before = time.perf_counter(), broadcast()
+                busy = await _latencies(server, lambda done: broadcast() < RECIPIENTS - RATE)
+                sent = broadcast() - before
+                figures["broadcast_rate"] = sent / (time.perf_counter() - started)
+                await server.wait_for(lambda: broadcast() >= RECIPIENTS, timeout=120)
+                figures.update(idle_p50=statistics.median(idle) * 1000, idle_p95=_p95(idle),
+                               busy_p50=statistics.median(busy) * 1000, busy_p95=_p95(busy),
+                               idle_n=len(idle), busy_n=len(busy))
+        finally:
+            await _stop_bot(bot)
+    return figures
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as noop_folder, tempfile.TemporaryDirectory() as folder:
+        noop = await _measure("noop", Path(noop_folder))
+        print(f"no-op PTB application: {noop['rate']:7.0f} updates/s "
+              f"({noop['first']:.0f}/s at first contact)")
+        full = await _measure("full", Path(folder))
+        print(f"full bot:              {full['rate']:7.0f} updates/s "
+              f"({full['first']:.0f}/s at first contact, which registers the person)")
+        ratio = full["rate"] / noop["rate"]
+        verdict = "met" if ratio >= THROUGHPUT_TARGET else "MISSED"
+        print(f"full / no-op:          {ratio:7.2f} (target >= {THROUGHPUT_TARGET}: {verdict})")
+        print(f"reply latency idle:              p50 {full['idle_p50']:6.1f} ms, "
+              f"p95 {full['idle_p95']:6.1f} ms ({full['idle_n']:.0f} replies)")
+        print(f"reply latency during broadcast:  p50 {full['busy_p50']:6.1f} ms, "
+              f"p95 {full['busy_p95']:6.1f} ms ({full['busy_n']:.0f} replies, broadcast going "
+              f"out at {full['broadcast_rate']:.0f} msg/s of {RATE})")
+        slowdown = full["busy_p95"] / full["idle_p95"]
+        verdict = "met" if slowdown <= LATENCY_TARGET else "MISSED"
+        print(f"p95 during / idle:     {slowdown:7.2f} (target <= {LATENCY_TARGET:.0f}: "
+              f"{verdict})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--worker", choices=("full", "noop"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    asyncio.run(_worker(arguments.worker) if arguments.worker else main())
