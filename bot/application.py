@@ -26,6 +26,7 @@ log = logging.getLogger("coalition")
 
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
     """The real bot: python-telegram-bot Application with every handler registered."""
+    processor = UpdateProcessor()
     application = (
         ApplicationBuilder()
         .token(settings.token())
@@ -33,12 +34,14 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.default_timezone)))
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(UpdateProcessor())
+        .concurrent_updates(processor)
         .post_init(start)
         .post_shutdown(stop)
         .build()
     )
-    application.bot_data["services"] = Services(settings, clock)
+    services = Services(settings, clock)
+    services.delivery.give_way_to(processor.idle)
+    application.bot_data["services"] = services
     handlers.register(application)
     return application
 

@@ -197,6 +197,7 @@ class DeliveryQueue:
         self._unsettled = 0
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._give_way: asyncio.Event | None = None
 
     async def enqueue(
         self,
@@ -335,6 +336,7 @@ class DeliveryQueue:
     async def _claim_or_idle(self) -> None:
         # Cleared before the claim, so that a wake() during it makes the idle wait end at once.
         self._nudge.clear()
+        await self._people_first()
         claim = await self._repo.claim(
             self._clock.now(), limit=self._batch_size, lease=LEASE, held=self._held)
         self._held.update(d.id for d in claim.deliveries)
@@ -370,9 +372,20 @@ class DeliveryQueue:
             due = last + PER_CHAT_INTERVAL
             heapq.heappush(self._deferred, (due, next(self._order), delivery))
 
+    def give_way_to(self, idle: asyncio.Event) -> None:
+        """Start no send while `idle` is clear (a person's update is being handled), so that
+        interactive replies never wait behind a broadcast."""
+        self._give_way = idle
+
+    async def _people_first(self) -> None:
+        """Wait while a person's update is handled: its replies and its database work first."""
+        if self._give_way is not None:
+            await self._give_way.wait()
+
     async def _pace(self) -> bool:
         """Wait for the next slot, 1/rate after the last; False if stopping or paused meanwhile."""
         while True:
+            await self._people_first()
             now = monotonic()
             if self._stopping or self._paused_until > now:
                 return False
@@ -473,6 +486,7 @@ class DeliveryQueue:
             await self._outcomes_ready.wait()
             if not self._closing:
                 await asyncio.sleep(FLUSH_DELAY)
+                await self._people_first()
             self._outcomes_ready.clear()
             outcomes, self._outcomes = self._outcomes, []
             if outcomes and not await self._record(outcomes):

@@ -24,6 +24,9 @@ class UpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates=1)
         self.last_update_id = 0
         self._processed = asyncio.Condition()
+        # Set while no update is being handled: mass sending gives way to people (delivery.py).
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -34,9 +37,11 @@ class UpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         handler_name.set(None)
         started = time.perf_counter()
+        self.idle.clear()
         try:
             await coroutine
         finally:
+            self.idle.set()
             if isinstance(update, Update):
                 user = update.effective_user
                 log.info(

@@ -24,6 +24,10 @@ class UserRepository:
 
     async def ensure(self, tg_id: int, now: datetime, client_language: str | None = None) -> User:
         """The member with this id, created on first contact; contact makes them active again."""
+        user = await self.get(tg_id)
+        if user is not None and user.is_active and client_language in (
+                None, user.client_language):
+            return user
         async with self._db.transaction():
             await self._db.execute(
                 "INSERT INTO users (tg_id, client_language, created_at) VALUES (?, ?, ?) "
