@@ -44,6 +44,26 @@ class PersonalDataRepository:
         dialogue = await db.fetch_one(
             "SELECT flow, step, answers, updated_at FROM dialogues WHERE tg_id = ?", (tg_id,)
         )
+        offers = await db.fetch_all(
+            "SELECT n.title AS need, f.message, f.username AS shared_username, f.status, "
+            "f.created_at FROM offers f JOIN needs n ON n.id = f.need_id WHERE f.helper_id = ? "
+            "ORDER BY f.id", (tg_id,),
+        )
+        rsvps = await db.fetch_all(
+            "SELECT e.title AS event, e.starts_at, r.answer, r.answered_at FROM rsvps r "
+            "JOIN events e ON e.id = r.event_id WHERE r.tg_id = ? ORDER BY e.starts_at", (tg_id,),
+        )
+        needs_posted = await db.fetch_all(
+            "SELECT title, status, created_at FROM needs WHERE author_id = ? ORDER BY id",
+            (tg_id,),
+        )
+        events_posted = await db.fetch_all(
+            "SELECT title, starts_at, status FROM events WHERE author_id = ? ORDER BY id",
+            (tg_id,),
+        )
+        alerts = await db.fetch_all(
+            "SELECT category FROM need_alerts WHERE tg_id = ? ORDER BY category", (tg_id,)
+        )
         return {
             "user": _plain(user),
             "membership": _plain(membership),
@@ -51,6 +71,11 @@ class PersonalDataRepository:
             "invites_created": [_plain(row) for row in invites],
             "invites_redeemed": [_plain(row) for row in redeemed],
             "subscription": _plain(subscription),
+            "critical_need_alerts": [row[0] for row in alerts],
+            "offers_of_help": [_plain(row) for row in offers],
+            "rsvps": [_plain(row) for row in rsvps],
+            "needs_posted": [_plain(row) for row in needs_posted],
+            "events_posted": [_plain(row) for row in events_posted],
             "dialogue_in_progress": None if dialogue is None else {
                 **_plain(dialogue), "answers": json.loads(dialogue["answers"])},
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from bot.i18n import texts
 from tests.e2e.orgs import seed_organisation
@@ -82,3 +83,29 @@ async def test_a_flood_of_100_messages_gets_at_most_21_replies(bot: BotUnderTest
     assert (await calm.send("/help")).text.startswith("What I can do")
     bot.clock.advance(seconds=10)
     assert (await flooder.send("/help")).text.startswith("What I can do")
+
+
+async def test_mydata_includes_offers_rsvps_posts_and_alerts(bot: BotUnderTest) -> None:
+    olga, helper = bot.person("en"), bot.person("en")
+    await helper.send("/start")
+    org_id = await seed_organisation(bot, "Free Voices", olga)
+    repos, now = bot.services.repos, bot.clock.now()
+    need_id = await repos.needs.create(org_id, olga.tg_id, {
+        "title": "Lawyer needed", "description": "d", "category": "legal",
+        "urgency": "normal", "country": "DE", "private_details": "case 7"}, now)
+    await repos.needs.add_offer(need_id, helper.tg_id, "I can", "helper_name", now)
+    await repos.needs.toggle_alert(helper.tg_id, "legal")
+    event_id = await repos.events.create(org_id, olga.tg_id, {
+        "title": "Vigil", "description": "d", "kind": "rally",
+        "starts_at": now + timedelta(days=3), "ends_at": None, "timezone": "Europe/Berlin",
+        "country": "DE", "city": "Berlin", "venue": "Square", "disclosure": "public"}, now)
+    await repos.events.set_answer(event_id, helper.tg_id, "going", now)
+    helper_data = json.loads((await helper.send("/mydata")).last.document)
+    assert helper_data["critical_need_alerts"] == ["legal"]
+    assert [(o["need"], o["message"], o["shared_username"]) for o in
+            helper_data["offers_of_help"]] == [("Lawyer needed", "I can", "helper_name")]
+    assert [(r["event"], r["answer"]) for r in helper_data["rsvps"]] == [("Vigil", "going")]
+    assert "case 7" not in json.dumps(helper_data)
+    olga_data = json.loads((await olga.send("/mydata")).last.document)
+    assert [n["title"] for n in olga_data["needs_posted"]] == ["Lawyer needed"]
+    assert [e["title"] for e in olga_data["events_posted"]] == ["Vigil"]
