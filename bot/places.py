@@ -30,10 +30,6 @@ def _country_index() -> dict[str, str]:
     return index
 
 
-def country_codes() -> frozenset[str]:
-    return frozenset(_country_index().values())
-
-
 def parse_country(text: str) -> str | None:
     """ISO 3166 alpha-2 code for a code or a name in English or Russian; None if unknown."""
     return _country_index().get(_fold(text))

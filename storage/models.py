@@ -127,7 +127,6 @@ class Offer(BaseModel):
 
 
 KINDS = ("commemoration", "rally", "fundraiser", "cultural", "meeting", "other")
-DISCLOSURES = ("public", "going", "going_before")
 Disclosure = Literal["public", "going", "going_before"]
 Answer = Literal["going", "maybe", "not_going", "waiting"]
 
