@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("coalition.delivery")
 
 MAX_ATTEMPTS = 5
+KEEP_ROWS = timedelta(days=30)
 FIRST_RETRY = timedelta(seconds=30)
 # Far longer than a claimed row can wait in memory (a batch lasts about a second, a send times
 # out within seconds, and a RetryAfter pause gives the batch back): only a sender that died
@@ -244,6 +245,10 @@ class DeliveryQueue:
         log.info("broadcast %d cancelled", broadcast_id)
         self._notify()
         return True
+
+    async def prune(self) -> int:
+        """Forget who received broadcasts that ended KEEP_ROWS ago (the least, kept the least)."""
+        return await self._repo.prune(self._clock.now() - KEEP_ROWS)
 
     def wake(self) -> None:
         """Look for due work now, not at the next poll (after enqueueing, or moving the clock)."""

@@ -9,6 +9,7 @@ from telegram.ext import Application, ContextTypes
 HOUSEKEEPING = "needs-housekeeping"
 DIGESTS = "digests"
 EVENT_DUES = "event-dues"
+RETENTION = "retention"
 
 
 async def _needs_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -21,6 +22,13 @@ async def _event_dues(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _digests(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.application.bot_data["services"].digests.tick()
+
+
+async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Keep no more than needed: old recipient rows and old re-delivery guards go."""
+    services = context.application.bot_data["services"]
+    await services.delivery.prune()
+    await services.repos.updates.prune(services.clock.now())
 
 
 def schedule(application: Application) -> None:
@@ -37,4 +45,8 @@ def schedule(application: Application) -> None:
     application.job_queue.run_repeating(
         _digests, interval=timedelta(minutes=1), first=0, name=DIGESTS,
         job_kwargs={"id": DIGESTS, "replace_existing": True, "misfire_grace_time": 60},
+    )
+    application.job_queue.run_repeating(
+        _retention, interval=timedelta(days=1), first=0, name=RETENTION,
+        job_kwargs={"id": RETENTION, "replace_existing": True, "misfire_grace_time": 86400},
     )

@@ -409,6 +409,16 @@ class DeliveryRepository:
             )
         return True
 
+    async def prune(self, finished_before: datetime) -> int:
+        """Delete the recipient rows of broadcasts that ended before then; their counters stay,
+        so /broadcasts and /stats still tell what happened. Returns the rows deleted."""
+        cursor = await self._db.execute(
+            "DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts "
+            "WHERE status IN ('done', 'cancelled') AND finished_at < ?)",
+            (_iso(finished_before),),
+        )
+        return cursor.rowcount
+
     async def forget(self, chat_id: int, now: datetime) -> int:
         """Delete a person's deliveries (for /forget): what was queued for them counts as
         cancelled; counters of what they already received stay. Rows in flight are left to

@@ -260,3 +260,23 @@ async def test_cancel_mid_way_stops_it_and_progress_is_shown(
         final = await bot.server.wait_for(
             lambda: "cancelled" in bot.server.messages[key]["text"], timeout=10)
         assert final
+
+
+async def test_retention_job_forgets_old_recipient_rows_and_update_ids(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await _members(bot, 3, country="GE")
+    await _write(coordinator, "Country", country="GE")
+    await coordinator.press("Send")
+    await _finished(bot)
+    database = bot.services.database
+    retention = bot.application.job_queue.get_jobs_by_name("retention")[0]
+    await retention.run(bot.application)
+    assert await database.fetch_value("SELECT count(*) FROM deliveries WHERE status = 'sent'") == 3
+    assert await database.fetch_value("SELECT count(*) FROM processed_updates") > 0
+    bot.clock.advance(days=31)
+    await retention.run(bot.application)
+    [broadcast] = await bot.services.repos.announcements.recent(1)
+    assert await database.fetch_value(
+        "SELECT count(*) FROM deliveries WHERE broadcast_id = ?", (broadcast.id,)) == 0
+    assert (broadcast.status, broadcast.total, broadcast.sent) == ("done", 3, 3)
+    assert await database.fetch_value("SELECT count(*) FROM processed_updates") == 0
