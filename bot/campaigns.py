@@ -24,8 +24,8 @@ SITE_BUTTONS = 10
 
 def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str:
     day = parse_date(text)
-    if day < session.services.clock.now().date():
-        raise Invalid("invalid.deadline_past")
+    if day < session.services.members.today(session.user):
+        raise Invalid("invalid.date_past")
     return day.isoformat()
 
 

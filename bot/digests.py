@@ -18,7 +18,12 @@ from bot.answers import check_length
 from bot.cadence import FREQUENCIES, days_to_election, next_due
 from bot.dialogue import Button, Flow, Invalid, NotAvailable, Option, Reply, Step
 from bot.i18n import Html, Texts, texts
-from bot.members import DEFAULT_DIGEST_TIME, parse_country_answer, parse_time_of_day
+from bot.members import (
+    DEFAULT_DIGEST_TIME,
+    digest_time,
+    parse_country_answer,
+    parse_time_of_day,
+)
 from bot.needs import URGENCY_ICON, place
 from bot.places import country_name
 from bot.roles import Role
@@ -114,7 +119,7 @@ class Digests:
     def next_digest(self, user: User, frequency: str, now: datetime) -> datetime:
         """When this member's next digest is due, from their current settings."""
         dates = [election.date for election in self._elections or ()]
-        return next_due(frequency, user.digest_time or DEFAULT_DIGEST_TIME, self._zone(user),
+        return next_due(frequency, digest_time(user), self._zone(user),
                         dates, now)
 
     def _next_line(self, t: Texts, user: User, frequency: str) -> str:
@@ -143,7 +148,7 @@ class Digests:
                   for topic in ALL_TOPICS), Option("done", "button.done")]
 
     def _time_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
-        current = session.user.digest_time or DEFAULT_DIGEST_TIME
+        current = digest_time(session.user)
         return {"zone": self._zone(session.user), "time": current.strftime("%H:%M")}
 
     async def toggle_topic(self, session: Session, topic: str) -> Reply:
@@ -362,7 +367,7 @@ class Digests:
 
     async def elections_overview(self, session: Session, notice: str | None = None) -> Reply:
         t = session.texts
-        today = self._services.clock.now().astimezone(ZoneInfo(self._zone(session.user))).date()
+        today = self._services.members.today(session.user)
         upcoming = await self._repo.elections(today)
         lines = Html("\n".join(t("elections.line", number=number, name=election.name,
                             date=self._date(t, election.date),
@@ -376,7 +381,7 @@ class Digests:
 
     async def removal_menu(self, session: Session) -> Reply:
         t = session.texts
-        today = self._services.clock.now().astimezone(ZoneInfo(self._zone(session.user))).date()
+        today = self._services.members.today(session.user)
         rows = [[Button(f"{election.name}, {self._date(t, election.date)}",
                         f"el:rm:{election.id}")]
                 for election in await self._repo.elections(today)]
@@ -391,8 +396,7 @@ class Digests:
 
     def _parse_date(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         day = parse_date(text)
-        zone = ZoneInfo(self._zone(session.user))
-        today = self._services.clock.now().astimezone(zone).date()
+        today = self._services.members.today(session.user)
         if day < today:
             raise Invalid("invalid.election_past")
         if day.year > today.year + ELECTION_YEARS_AHEAD:

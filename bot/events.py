@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from bot.answers import line_of, parse_description, parse_title
-from bot.config import LANGUAGES
 from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
-from bot.i18n import Html, Texts, texts
+from bot.i18n import Html, Texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
-from bot.members import parse_city, parse_country_answer
-from bot.places import country_name, guess_timezone, parse_timezone
+from bot.members import parse_city, parse_country_answer, parse_timezone_answer
+from bot.places import country_name, guess_timezone
 from bot.session import Session
 from bot.timeparse import local_to_utc, parse_future_datetime, parse_time
 from storage.events import EventFilter
@@ -95,7 +94,7 @@ class Events:
                  options=[Option(kind, f"kind.{kind}") for kind in KINDS]),
             Step("country", "event.ask.country", parse=parse_country_answer),
             Step("city", "event.ask.city", parse=parse_city),
-            Step("timezone", "event.ask.timezone", parse=self._parse_zone,
+            Step("timezone", "event.ask.timezone", parse=parse_timezone_answer,
                  options=self._zone_options, question_values=self._zone_question),
             Step("start", "event.ask.start", parse=self._parse_start,
                  question_values=lambda s, a: {"zone": zone_of(a)}),
@@ -131,12 +130,6 @@ class Events:
     def _zone_question(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
         guess = guess_timezone(answers.get("city"), answers.get("country"))
         return {"guess": guess or session.texts("event.no_guess")}
-
-    def _parse_zone(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        zone = parse_timezone(text) if len(text) <= 60 else None
-        if zone is None:
-            raise Invalid("invalid.timezone")
-        return zone
 
     def _parse_start(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         now = self._services.clock.now()
@@ -403,11 +396,9 @@ class Events:
                  left=t(f"event.left.{what}"))
 
     async def _send_to_rsvps(self, event: Event, who: str, render) -> None:
-        """One message per language to the event's Going (or Going and Maybe) members."""
-        for language in LANGUAGES:
-            await self._services.delivery.enqueue(
-                kind="reminder", audience=f"event:{event.id}:{who}@{language}",
-                text=render(texts(language)))
+        """A message to the event's Going (or Going and Maybe) members, in their languages."""
+        await self._services.notices.broadcast(
+            f"event:{event.id}:{who}", lambda t: Reply(render(t)), kind="reminder")
 
     # --- the organisation's own events -----------------------------------------------------
 

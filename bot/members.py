@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from datetime import time
+from datetime import date, time
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommandScopeChat
 from telegram.error import TelegramError
@@ -18,6 +19,7 @@ from bot.menu import set_chat_commands
 from bot.places import country_name, parse_country, parse_timezone
 from bot.session import Session
 from bot.text import has_invisible
+from bot.timeparse import parse_time
 from storage.models import User
 
 if TYPE_CHECKING:
@@ -27,16 +29,24 @@ log = logging.getLogger(__name__)
 
 CITY_MAX = 80
 _CITY = re.compile(r"^[^\W\d_][\w .,'’()-]*$")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 DEFAULT_DIGEST_TIME = time(9, 0)
+
+
+def digest_time(user: User) -> time:
+    return user.digest_time or DEFAULT_DIGEST_TIME
+
+
+def client_language(telegram_code: str | None) -> str | None:
+    """The language of a Telegram client ('ru-RU' → 'ru') if it is one we speak."""
+    code = (telegram_code or "").split("-")[0].lower()
+    return code if code in LANGUAGES else None
 
 
 def language_for(user: User | None, telegram_code: str | None, default: str) -> str:
     """Stored choice, else the Telegram client's language, else the configured default."""
     if user is not None and (user.language or user.client_language):
         return user.language or user.client_language
-    code = (telegram_code or "").split("-")[0].lower()
-    return code if code in LANGUAGES else default
+    return client_language(telegram_code) or default
 
 
 def parse_city(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -63,10 +73,7 @@ def parse_timezone_answer(text: str, session: Session, answers: dict[str, Any]) 
 
 
 def parse_time_of_day(text: str, session: Session, answers: dict[str, Any]) -> str:
-    match = _TIME.match(text.strip())
-    if match is None:
-        raise Invalid("invalid.time")
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
+    return parse_time(text).strftime("%H:%M")
 
 
 class Members:
@@ -84,9 +91,8 @@ class Members:
     ) -> Session:
         """The member behind an update, created on first contact."""
         services = self._services
-        code = (telegram_language or "").split("-")[0].lower()
-        client_language = code if code in LANGUAGES else None
-        user = await services.repos.users.ensure(tg_id, services.clock.now(), client_language)
+        user = await services.repos.users.ensure(tg_id, services.clock.now(),
+                                                 client_language(telegram_language))
         return replace(await self._session(user), username=username)
 
     async def clear_menu(self, tg_id: int) -> None:
@@ -141,7 +147,7 @@ class Members:
             country=country_name(user.country, t.language) if user.country else not_set,
             city=user.city or not_set,
             timezone=self.timezone(user),
-            digest_time=(user.digest_time or DEFAULT_DIGEST_TIME).strftime("%H:%M"),
+            digest_time=digest_time(user).strftime("%H:%M"),
         )
         body += await self._services.digests.settings_line(session)
         buttons = [
@@ -156,6 +162,10 @@ class Members:
 
     def timezone(self, user: User) -> str:
         return user.timezone or self._services.settings.default_timezone
+
+    def today(self, user: User) -> date:
+        """The calendar date where the member is."""
+        return self._services.clock.now().astimezone(ZoneInfo(self.timezone(user))).date()
 
     async def open_setting(self, session: Session, name: str) -> Reply:
         if name == "language":

@@ -5,14 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
-
-from telegram import InlineKeyboardMarkup
 
 from bot.answers import parse_description, parse_title, text_of
-from bot.config import LANGUAGES
-from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step, keyboard
-from bot.i18n import Html, Texts, texts
+from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
+from bot.i18n import Html, Texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.members import parse_city
 from bot.places import country_name, parse_country
@@ -49,8 +45,7 @@ def parse_place(text: str, session: Session, answers: dict[str, Any]) -> str:
 
 def parse_deadline(text: str, session: Session, answers: dict[str, Any]) -> str:
     day = parse_date(text)
-    zone = ZoneInfo(session.services.members.timezone(session.user))
-    if day < session.services.clock.now().astimezone(zone).date():
+    if day < session.services.members.today(session.user):
         raise Invalid("invalid.deadline_past")
     return day.isoformat()
 
@@ -132,17 +127,9 @@ class Needs:
 
     async def _alert(self, need: Need) -> None:
         """Critical needs go at once to the members who asked for alerts in that category."""
-        services = self._services
-        for language in LANGUAGES:
-            t = texts(language)
-            await services.delivery.enqueue(
-                kind="alert", audience=f"alert:{need.category}@{language}",
-                text=t("need.alert", card=self._public_card(t, need)),
-                reply_markup=self._help_keyboard(t, need.id),
-            )
-
-    def _help_keyboard(self, t: Texts, need_id: int) -> InlineKeyboardMarkup | None:
-        return keyboard(Reply("", [[Button(t("button.help"), f"need:help:{need_id}")]]))
+        await self._services.notices.broadcast(f"alert:{need.category}", lambda t: Reply(
+            t("need.alert", card=self._public_card(t, need)),
+            [[Button(t("button.help"), f"need:help:{need.id}")]]), kind="alert")
 
     def _public_card(self, t: Texts, need: Need) -> Html:
         """What anyone may see of a need: never its private details."""

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from bot.config import LANGUAGES
 from bot.dialogue import Reply, keyboard
 from bot.i18n import Texts, texts
 
@@ -40,4 +41,16 @@ class Notices:
             await services.delivery.enqueue(
                 kind=kind, text=reply.text, reply_markup=keyboard(reply),
                 recipients=recipients, author_id=author_id, audience="direct",
+            )
+
+    async def broadcast(
+        self, audience: str, render: Callable[[Texts], Reply], *, kind: str
+    ) -> None:
+        """Queue a message to an audience resolved in SQL, written once per language: each
+        member gets it in theirs (`audience@language`), nobody is loaded into memory."""
+        for language in LANGUAGES:
+            reply = render(texts(language))
+            await self._services.delivery.enqueue(
+                kind=kind, audience=f"{audience}@{language}", text=reply.text,
+                reply_markup=keyboard(reply),
             )

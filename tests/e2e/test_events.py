@@ -362,3 +362,31 @@ async def test_forged_and_foreign_event_buttons_are_refused(bot: BotUnderTest) -
     after = await snapshot(bot)
     assert {k: v for k, v in after.items() if k != "users"} == {
         k: v for k, v in before.items() if k != "users"}
+
+
+CAMPAIGN_BAD = [
+    ("title", "ab", EN.plural("invalid.too_short", 3)),
+    ("title", "T" * 121, EN.plural("invalid.too_long", 121, limit=120)),
+    ("description", "D" * 2001, EN.plural("invalid.too_long", 2001, limit=2000)),
+    ("starts_on", "2026-11-29", EN("invalid.date_past")),
+    ("starts_on", "30.02.2027", EN("invalid.date_impossible")),
+    ("starts_on", "soon", EN("invalid.date")),
+    ("ends_on", "2026-12-01", EN("invalid.end_before_start")),
+]
+CAMPAIGN_STEPS = [("title", "Names 2026"), ("description", "About"), ("starts_on", "2026-12-05")]
+
+
+@pytest.mark.parametrize(("step", "answer", "reason"), CAMPAIGN_BAD)
+async def test_every_bad_campaign_answer_keeps_the_step_and_saves_nothing(
+    bot: BotUnderTest, step: str, answer: str, reason: str
+) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.send("/campaignnew")
+    for name, value in CAMPAIGN_STEPS:
+        if name == step:
+            break
+        await coordinator.send(value)
+    reply = await coordinator.send(answer)
+    assert reply.text.startswith(reason.replace("<i>", "").replace("</i>", "")), reply.text
+    assert (await bot.services.dialogues.current(COORDINATOR_ID)).step == step
+    assert await bot.services.database.fetch_value("SELECT count(*) FROM campaigns") == 0
