@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.delivery import DeliveryQueue, sending_bot
+from bot.delivery import DeliveryQueue, courier_for
 from bot.sandbox.server import DEFAULT_TOKEN
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
@@ -93,7 +93,7 @@ async def send(database_path: str, base_url: str, rate: float) -> dict:
         queue = DeliveryQueue(repository, SystemClock(), rate=rate)
         broadcast_id = await queue.enqueue(kind="announcement", text=TEXT, audience="everyone")
         started = time.monotonic()
-        await queue.start(sending_bot(DEFAULT_TOKEN, base_url, rate))
+        await queue.start(courier_for(DEFAULT_TOKEN, base_url, rate))
         try:
             broadcast = await queue.finished(broadcast_id)
         finally:

@@ -6,30 +6,17 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-import json
 import logging
 import math
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import lru_cache
 from time import monotonic
-from typing import TYPE_CHECKING
 
-import aiohttp
-from telegram import Bot, InlineKeyboardMarkup, TelegramObject
-from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.request import BaseRequest, RequestData
+from telegram import TelegramObject
 
 from bot.clock import Clock
+from bot.courier import Courier, Undelivered
 from storage.deliveries import (
     Broadcast,
     ClaimedDelivery,
@@ -38,9 +25,6 @@ from storage.deliveries import (
     Outcome,
     Result,
 )
-
-if TYPE_CHECKING:
-    from telegram._utils.types import ODVInput
 
 log = logging.getLogger("coalition.delivery")
 
@@ -59,6 +43,8 @@ FLUSH_DELAY = 0.05
 CATCH_UP = 0.05
 ERROR_PAUSE = 1.0
 _GONE = ("chat not found", "user is deactivated")
+FORBIDDEN = 403
+BAD_REQUEST = 400
 
 
 def window(rate: float) -> int:
@@ -70,88 +56,10 @@ def window(rate: float) -> int:
     return max(16, math.ceil(rate * 0.3))
 
 
-class AiohttpRequest(BaseRequest):
-    """python-telegram-bot's request interface over aiohttp, for the queue's own Bot.
-
-    httpx's connection pool (HTTPXRequest) scans every pooled connection on each request, and
-    without sniffio installed httpcore retries a failing import on each one; together they cap
-    one process well below 1000 sends a second. aiohttp hands out connections in constant time
-    and costs about a third of the CPU per send. There is no separate write timeout, and no
-    file upload: the queue sends text.
-    """
-
-    def __init__(
-        self,
-        connection_pool_size: int,
-        *,
-        read_timeout: float = 5.0,
-        connect_timeout: float = 5.0,
-        pool_timeout: float = 1.0,
-    ) -> None:
-        self._pool_size = connection_pool_size
-        self._read_timeout = read_timeout
-        self._connect_timeout = connect_timeout
-        self._pool_timeout = pool_timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def read_timeout(self) -> float:
-        return self._read_timeout
-
-    async def initialize(self) -> None:
-        if self._session is None:
-            # trust_env: honour HTTP(S)_PROXY and NO_PROXY as httpx does for the Application.
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
-                headers={"User-Agent": self.USER_AGENT},
-                trust_env=True,
-            )
-
-    async def shutdown(self) -> None:
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        if self._session is None:
-            raise RuntimeError("AiohttpRequest is not initialized")
-        if request_data is not None and request_data.multipart_data:
-            raise ValueError("the delivery queue's Bot sends text, not files")
-        connect = _given(connect_timeout, self._connect_timeout)
-        pool = _given(pool_timeout, self._pool_timeout)
-        timeout = aiohttp.ClientTimeout(
-            sock_read=_given(read_timeout, self._read_timeout),
-            sock_connect=connect,
-            connect=None if connect is None or pool is None else connect + pool,
-        )
-        data = None if request_data is None else request_data.json_parameters
-        try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
-                return response.status, await response.read()
-        except TimeoutError as error:
-            raise TimedOut from error
-        except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp: {error!r}") from error
-
-
-def _given(value: ODVInput[float], default: float) -> float | None:
-    return default if value is BaseRequest.DEFAULT_NONE else value
-
-
-def sending_bot(token: str, base_url: str, rate: float) -> Bot:
-    """A Bot for the queue alone, with its own connection pool, so that a broadcast never makes
-    the Application's interactive replies wait for a connection."""
-    return Bot(token, base_url=base_url, request=AiohttpRequest(window(rate)),
-               get_updates_request=AiohttpRequest(1))
+def courier_for(token: str, base_url: str, rate: float) -> Courier:
+    """A Courier for a queue sending at `rate`, with a connection pool of its own, so that a
+    broadcast never makes the Application's interactive replies wait for a connection."""
+    return Courier(token, base_url, pool=window(rate))
 
 
 class DeliveryQueue:
@@ -179,7 +87,7 @@ class DeliveryQueue:
         self._window = window(rate)
         # A quarter second of sending: few rows sit claimed but unsent, should the process die.
         self._batch_size = max(10, min(500, math.ceil(rate / 4)))
-        self._bot: Bot | None = None
+        self._courier: Courier | None = None
         self._sender: asyncio.Task | None = None
         self._flusher: asyncio.Task | None = None
         self._stopping = False
@@ -254,12 +162,13 @@ class DeliveryQueue:
         """Look for due work now, not at the next poll (after enqueueing, or moving the clock)."""
         self._nudge.set()
 
-    async def start(self, bot: Bot) -> None:
-        """Start sending through `bot`; broadcasts a previous run left unfinished resume at once."""
+    async def start(self, courier: Courier) -> None:
+        """Start sending through `courier`; broadcasts a previous run left unfinished resume at
+        once."""
         if self._sender is not None:
             raise RuntimeError("the delivery queue is already running")
-        await bot.initialize()
-        self._bot = bot
+        await courier.open()
+        self._courier = courier
         requeued = await self._repo.requeue_in_flight(self._clock.now())
         if requeued:
             log.warning("%d sends were in flight when the previous run ended; they go out again",
@@ -273,7 +182,7 @@ class DeliveryQueue:
 
     async def stop(self) -> None:
         """Stop claiming, give back rows not yet sent, let sends in flight finish, record all."""
-        if self._sender is None or self._flusher is None or self._bot is None:
+        if self._sender is None or self._flusher is None or self._courier is None:
             return
         self._stopping = True
         self._nudge.set()
@@ -287,8 +196,8 @@ class DeliveryQueue:
         self._closing = True
         self._outcomes_ready.set()
         await self._flusher
-        await self._bot.shutdown()
-        self._sender = self._flusher = self._bot = None
+        await self._courier.close()
+        self._sender = self._flusher = self._courier = None
 
     async def drain(self) -> None:
         """Wait until every send started so far has its outcome recorded."""
@@ -419,37 +328,31 @@ class DeliveryQueue:
         self._outcomes_ready.set()
 
     async def _attempt(self, delivery: ClaimedDelivery) -> Outcome:
-        assert self._bot is not None
+        assert self._courier is not None
         try:
-            await self._bot.send_message(
-                chat_id=delivery.chat_id, text=delivery.text, parse_mode=ParseMode.HTML,
-                reply_markup=_markup(delivery.reply_markup),
-            )
-        except RetryAfter as error:
-            self._pause(_seconds(error.retry_after))
-            return Outcome(delivery, Result.POSTPONED)
-        except Forbidden as error:
-            return Outcome(delivery, Result.BLOCKED, _reason(error))
-        except BadRequest as error:
-            if any(gone in error.message.lower() for gone in _GONE):
-                return Outcome(delivery, Result.BLOCKED, _reason(error))
-            return self._failure(delivery, error)
-        except TelegramError as error:
-            return self._failure(delivery, error, uncertain=isinstance(error, TimedOut))
+            await self._courier.send(delivery.chat_id, delivery.text, delivery.reply_markup)
+        except Undelivered as refusal:
+            if refusal.retry_after is not None:
+                self._pause(refusal.retry_after)
+                return Outcome(delivery, Result.POSTPONED)
+            if refusal.status == FORBIDDEN or (refusal.status == BAD_REQUEST and any(
+                    gone in refusal.reason.lower() for gone in _GONE)):
+                return Outcome(delivery, Result.BLOCKED, refusal.reason)
+            return self._failure(delivery, refusal.reason, uncertain=refusal.uncertain)
         except Exception as error:
-            # A bug (say, a malformed stored keyboard) must not lose the row or stall the queue.
+            # A bug must not lose the row or stall the queue.
             log.exception("sending delivery %d failed unexpectedly", delivery.id)
-            return self._failure(delivery, error)
+            return self._failure(delivery, f"{type(error).__name__}: {error}"[:200])
         return Outcome(delivery, Result.SENT)
 
     def _failure(
-        self, delivery: ClaimedDelivery, error: Exception, *, uncertain: bool = False
+        self, delivery: ClaimedDelivery, reason: str, *, uncertain: bool = False
     ) -> Outcome:
         attempts = delivery.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            return Outcome(delivery, Result.FAILED, _reason(error))
+            return Outcome(delivery, Result.FAILED, reason)
         retry_at = self._clock.now() + FIRST_RETRY * 2 ** (attempts - 1)
-        return Outcome(delivery, Result.RETRY, _reason(error), retry_at, uncertain)
+        return Outcome(delivery, Result.RETRY, reason, retry_at, uncertain)
 
     def _pause(self, seconds: float) -> None:
         until = monotonic() + seconds
@@ -528,19 +431,3 @@ class DeliveryQueue:
             log.info("broadcast %d (%s) done: %d sent, %d blocked, %d failed, %d cancelled of %d "
                      "(%d resent)", b.id, b.kind, b.sent, b.blocked, b.failed, b.cancelled,
                      b.total, b.resent)
-
-
-@lru_cache(maxsize=32)
-def _markup(data: str | None) -> InlineKeyboardMarkup | None:
-    return None if data is None else InlineKeyboardMarkup.de_json(json.loads(data), None)
-
-
-def _seconds(value: float | timedelta) -> float:
-    # RetryAfter.retry_after is a timedelta with PTB_TIMEDELTA set, seconds otherwise.
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _reason(error: Exception) -> str:
-    """What went wrong, for the record: the error's kind and Telegram's description."""
-    message = error.message if isinstance(error, TelegramError) else str(error)
-    return f"{type(error).__name__}: {message}"[:200]

@@ -9,7 +9,7 @@ from bot.campaigns import Campaigns
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.coordinators import Coordinators
-from bot.delivery import DeliveryQueue, sending_bot
+from bot.delivery import DeliveryQueue, courier_for
 from bot.dialogue import Dialogues
 from bot.digests import Digests
 from bot.events import Events
@@ -63,7 +63,7 @@ class Services:
         await migrate(self.database)
         await self.coordinators.apply_configured()
         settings = self.settings
-        await self.delivery.start(sending_bot(
+        await self.delivery.start(courier_for(
             settings.token(), settings.telegram_api_base_url, settings.broadcast_rate))
         await self.announcements.resume_reporting()
 

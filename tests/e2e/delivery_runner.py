@@ -11,7 +11,7 @@ import os
 import sys
 
 from bot.clock import SystemClock
-from bot.delivery import DeliveryQueue, sending_bot
+from bot.delivery import DeliveryQueue, courier_for
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
@@ -39,7 +39,7 @@ async def run(db_path: str, base_url: str, token: str) -> None:
                 )
                 broadcast_id = await queue.enqueue(
                     kind="announcement", text="<b>Rally</b> on Sunday", audience="everyone")
-        await queue.start(sending_bot(token, base_url, rate))
+        await queue.start(courier_for(token, base_url, rate))
         try:
             broadcast = await queue.finished(broadcast_id)
         finally:

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import NetworkError, TimedOut
 
-from bot.delivery import FIRST_RETRY, AiohttpRequest, DeliveryQueue, sending_bot, window
+from bot.courier import Courier, Undelivered
+from bot.delivery import FIRST_RETRY, DeliveryQueue, courier_for, window
 from bot.sandbox.server import BotApiServer, SentRecord
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
@@ -46,7 +46,7 @@ async def start_queue(
 
     async def start(rate: float = FAST) -> DeliveryQueue:
         queue = DeliveryQueue(repo, clock, rate=rate)
-        await queue.start(sending_bot(server.token, server.base_url, rate))
+        await queue.start(courier_for(server.token, server.base_url, rate))
         started.append(queue)
         return queue
 
@@ -124,7 +124,7 @@ async def test_blocked_and_vanished_recipients_become_inactive_and_are_not_retri
     inactive = await database.fetch_all("SELECT tg_id FROM users WHERE is_active = 0")
     assert sorted(row[0] for row in inactive) == [5, 17, 33, 77]
     row = await delivery(database, broadcast_id, 77)
-    assert (row["status"], row["error"]) == ("blocked", "BadRequest: Chat not found")
+    assert (row["status"], row["error"]) == ("blocked", "400: Bad Request: chat not found")
     assert await repo.count_audience("everyone") == 47
 
 
@@ -166,8 +166,8 @@ async def test_transient_errors_are_retried_with_back_off(
                           timeout=TIMEOUT)
     await queue.drain()
     retry_at = (clock.now() + FIRST_RETRY).isoformat()
-    for chat_id, reason in ((3, "NetworkError: Internal Server Error"),
-                            (7, "BadRequest: Something went wrong")):
+    for chat_id, reason in ((3, "500: Internal Server Error"),
+                            (7, "400: Bad Request: something went wrong")):
         row = await delivery(database, broadcast_id, chat_id)
         assert (row["status"], row["attempts"], row["error"], row["next_attempt_at"]) == (
             "queued", 1, reason, retry_at)
@@ -191,7 +191,7 @@ async def test_a_permanent_error_fails_after_five_attempts_with_the_reason(
         await server.wait_for(lambda n=attempt: len(server.rejected) == n, timeout=TIMEOUT)
         await queue.drain()
         row = await delivery(database, broadcast_id, 2)
-        assert (row["attempts"], row["error"]) == (attempt, "BadRequest: Message is too long")
+        assert (row["attempts"], row["error"]) == (attempt, "400: Bad Request: message is too long")
         if attempt < 5:
             delay = FIRST_RETRY * 2 ** (attempt - 1)
             assert (row["status"], row["next_attempt_at"]) == (
@@ -305,20 +305,22 @@ async def test_stop_finishes_in_flight_sends_and_a_new_queue_resumes_the_rest(
     assert Counter(r.chat_id for r in sends(server)) == Counter(range(1, 301))
 
 
-async def test_transport_failures_reach_the_queue_as_telegram_errors() -> None:
+async def test_transport_failures_are_undelivered_and_a_timeout_is_uncertain() -> None:
     silent: list[asyncio.StreamWriter] = []
     listener = await asyncio.start_server(lambda _, writer: silent.append(writer), "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}/bot1:X/getMe"
-    request = AiohttpRequest(2, read_timeout=0.2)
-    await request.initialize()
+    base_url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}/bot"
+    courier = Courier("1:X", base_url, pool=2, timeout=0.2)
+    await courier.open()
     try:
-        with pytest.raises(TimedOut):
-            await request.post(url)
+        with pytest.raises(Undelivered) as timed_out:
+            await courier.send(1, "Hi")
+        assert (timed_out.value.status, timed_out.value.uncertain) == (0, True)
         listener.close()
         await listener.wait_closed()
         for writer in silent:
             writer.close()
-        with pytest.raises(NetworkError, match="aiohttp"):
-            await request.post(url)
+        with pytest.raises(Undelivered, match="network") as refused:
+            await courier.send(1, "Hi")
+        assert (refused.value.status, refused.value.uncertain) == (0, False)
     finally:
-        await request.shutdown()
+        await courier.close()
