@@ -92,12 +92,13 @@ class Database:
             return await connection.execute(sql, tuple(params))
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._using() as connection, connection.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._using() as connection, connection.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        # One round trip to aiosqlite's thread, not three (execute, fetch, close the cursor).
+        async with self._using() as connection:
+            return list(await connection.execute_fetchall(sql, tuple(params)))
 
     async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
