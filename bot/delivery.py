@@ -102,6 +102,8 @@ class DeliveryQueue:
         self._sending: set[asyncio.Task] = set()
         # Ids of the rows claimed and not yet recorded, whose leases must not be taken back.
         self._held: set[int] = set()
+        # Broadcasts cancelled while this queue runs (a few ids: people cancel by hand).
+        self._cancelled: set[int] = set()
         self._outcomes: list[Outcome] = []
         self._unsettled = 0
         self._next_slot = 0.0
@@ -138,21 +140,28 @@ class DeliveryQueue:
 
     async def cancel(self, broadcast_id: int) -> bool:
         """Cancel a broadcast: nothing more of it goes out beyond the sends already in flight."""
-        now = self._clock.now()
-        if not await self._repo.cancel(broadcast_id, now):
+        if not await self._repo.cancel(broadcast_id, self._clock.now()):
             return False
+        # Also withdraws rows of a claim that committed just before the cancel did but has not
+        # reached the batch yet (see _claim_or_idle).
+        self._cancelled.add(broadcast_id)
         held = [d for d in self._batch if d.broadcast_id == broadcast_id]
         held += [entry[2] for entry in self._deferred if entry[2].broadcast_id == broadcast_id]
         self._batch = deque(d for d in self._batch if d.broadcast_id != broadcast_id)
         self._deferred = [e for e in self._deferred if e[2].broadcast_id != broadcast_id]
         heapq.heapify(self._deferred)
-        try:
-            await self._repo.record([Outcome(d, Result.CANCELLED) for d in held], now)
-        finally:
-            self._held.difference_update(d.id for d in held)
+        await self._withdraw(held)
         log.info("broadcast %d cancelled", broadcast_id)
         self._notify()
         return True
+
+    async def _withdraw(self, deliveries: list[ClaimedDelivery]) -> None:
+        """Record claimed rows of cancelled broadcasts as cancelled, unsent."""
+        try:
+            await self._repo.record(
+                [Outcome(d, Result.CANCELLED) for d in deliveries], self._clock.now())
+        finally:
+            self._held.difference_update(d.id for d in deliveries)
 
     async def prune(self) -> int:
         """Forget who received broadcasts that ended KEEP_ROWS ago (the least, kept the least)."""
@@ -254,7 +263,10 @@ class DeliveryQueue:
         claim = await self._repo.claim(
             self._clock.now(), limit=self._batch_size, lease=LEASE, held=self._held)
         self._held.update(d.id for d in claim.deliveries)
-        self._batch.extend(claim.deliveries)
+        withdrawn = [d for d in claim.deliveries if d.broadcast_id in self._cancelled]
+        self._batch.extend(d for d in claim.deliveries if d.broadcast_id not in self._cancelled)
+        if withdrawn:
+            await self._withdraw(withdrawn)
         for broadcast in claim.started:
             log.info("broadcast %d (%s) started: %d recipients", broadcast.id, broadcast.kind,
                      broadcast.total)

@@ -204,6 +204,46 @@ async def test_a_permanent_error_fails_after_five_attempts_with_the_reason(
     assert (broadcast.status, broadcast.sent, broadcast.failed) == ("done", 2, 1)
 
 
+class RacingRepository(DeliveryRepository):
+    """Runs `after_claim` once, between a claim's commit and the queue seeing its rows."""
+
+    after_claim: Callable[[], Awaitable[None]] | None = None
+
+    async def claim(self, *args, **kwargs):
+        claim = await super().claim(*args, **kwargs)
+        if claim.deliveries and self.after_claim is not None:
+            hook, self.after_claim = self.after_claim, None
+            await hook()
+        return claim
+
+
+async def test_a_cancel_racing_a_claim_sends_nothing_of_that_claim(
+    server: BotApiServer, database: Database, clock: FakeClock
+) -> None:
+    await add_members(database, server, range(1, 41))
+    racing = RacingRepository(database)
+    queue = DeliveryQueue(racing, clock, rate=FAST)
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+
+    raced = asyncio.Event()
+
+    async def cancel() -> None:
+        assert await queue.cancel(broadcast_id)
+        raced.set()
+
+    racing.after_claim = cancel
+    await queue.start(courier_for(server.token, server.base_url, FAST))
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            await raced.wait()
+    finally:
+        await queue.stop()  # lets the sender finish what it does with that claim
+    broadcast = await racing.get(broadcast_id)
+    assert sends(server) == []
+    assert (broadcast.status, broadcast.sent, broadcast.cancelled, broadcast.pending) == (
+        "cancelled", 0, 40, 0)
+
+
 async def test_cancel_mid_way_stops_the_broadcast(
     server: BotApiServer, database: Database, repo: DeliveryRepository, start_queue: StartQueue
 ) -> None:
