@@ -19,6 +19,7 @@ from urllib.request import getproxies, proxy_bypass
 import aiohttp
 
 FORM = "application/x-www-form-urlencoded"
+_GONE = ("chat not found", "user is deactivated")
 
 
 class Undelivered(Exception):
@@ -35,6 +36,13 @@ class Undelivered(Exception):
         self.status = status
         self.retry_after = retry_after
         self.uncertain = uncertain
+
+    @property
+    def recipient_gone(self) -> bool:
+        """The person blocked the bot (403) or no longer exists: retrying would not help."""
+        return self.status == HTTPStatus.FORBIDDEN or (
+            self.status == HTTPStatus.BAD_REQUEST
+            and any(gone in self.reason.lower() for gone in _GONE))
 
 
 class Courier:

@@ -42,9 +42,6 @@ FLUSH_DELAY = 0.05
 # over any second the rate stays within 5 % (and one message) of the setting.
 CATCH_UP = 0.05
 ERROR_PAUSE = 1.0
-_GONE = ("chat not found", "user is deactivated")
-FORBIDDEN = 403
-BAD_REQUEST = 400
 
 
 def window(rate: float) -> int:
@@ -347,8 +344,7 @@ class DeliveryQueue:
             if refusal.retry_after is not None:
                 self._pause(refusal.retry_after)
                 return Outcome(delivery, Result.POSTPONED)
-            if refusal.status == FORBIDDEN or (refusal.status == BAD_REQUEST and any(
-                    gone in refusal.reason.lower() for gone in _GONE)):
+            if refusal.recipient_gone:
                 return Outcome(delivery, Result.BLOCKED, refusal.reason)
             return self._failure(delivery, refusal.reason, uncertain=refusal.uncertain)
         except Exception as error:
