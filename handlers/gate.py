@@ -1,8 +1,10 @@
-"""The first handlers every update meets: flood limit, then re-delivered updates act once."""
+"""The first handlers every update meets: only a person's own updates in a private chat, the
+flood limit, then re-delivered updates act once."""
 
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.i18n import texts
@@ -10,21 +12,34 @@ from bot.members import language_for
 from bot.updates import handler_name
 from handlers.common import BotContext
 
+ADMIT_GROUP = -30
 FLOOD_GROUP = -20
 DEDUP_GROUP = -10
+
+
+async def admit(update: Update, context: BotContext) -> None:
+    """Ignore what is not a person writing to the bot in private.
+
+    Channel posts have no person; in a group every reply (a card, /mydata) would reach the whole
+    group; and an edited message is not a new answer to the question being asked.
+    """
+    chat = update.effective_chat
+    if (update.effective_user is not None and chat is not None and chat.type == ChatType.PRIVATE
+            and update.edited_message is None):
+        return
+    handler_name.set("gate.admit")
+    raise ApplicationHandlerStop
 
 
 async def limit_flood(update: Update, context: BotContext) -> None:
     """Drop a person's excess updates before any database work, warning once a window."""
     user = update.effective_user
-    if user is None:
-        return
     services = context.services
     verdict = services.flood.check(user.id, services.clock.now())
     if verdict.allowed:
         return
     handler_name.set("gate.limit_flood")
-    if verdict.warn and update.effective_chat is not None:
+    if verdict.warn:
         language = language_for(None, user.language_code, services.settings.default_language)
         await update.effective_chat.send_message(texts(language)("flood.warning"))
     raise ApplicationHandlerStop
@@ -39,5 +54,6 @@ async def deduplicate(update: Update, context: BotContext) -> None:
 
 
 def register(application: Application) -> None:
+    application.add_handler(TypeHandler(Update, admit), group=ADMIT_GROUP)
     application.add_handler(TypeHandler(Update, limit_flood), group=FLOOD_GROUP)
     application.add_handler(TypeHandler(Update, deduplicate), group=DEDUP_GROUP)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from bot.i18n import texts
 from bot.roles import COMMANDS, Role
 from bot.sandbox.server import command_key
@@ -121,3 +125,31 @@ async def test_commands_menus_per_language_and_for_coordinators(bot: BotUnderTes
 
 def _chat_scope(chat_id: int) -> tuple[str, str]:
     return command_key({"type": "chat", "chat_id": chat_id})
+
+
+async def test_channel_posts_group_messages_and_edits_are_ignored(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    olga = bot.person("en")
+    asked = await olga.send("/register_org")
+    typed = bot.server.user_sends(olga.tg_id, "Free Voices")
+    await bot.settle()
+    sender = bot.server.users[olga.tg_id]
+    group = {"id": -100_200, "type": "supergroup", "title": "Volunteers"}
+    command = [{"type": "bot_command", "offset": 0, "length": 7}]
+    sent_before = len(bot.server.outbox)
+    for update in (
+        {"channel_post": {"message_id": 1, "date": 1, "text": "/mydata", "entities": command,
+                          "chat": {"id": -100_300, "type": "channel", "title": "News"}}},
+        {"message": {"message_id": 2, "date": 1, "from": sender, "chat": group,
+                     "text": "/mydata", "entities": command}},
+        {"edited_message": {**typed, "edit_date": typed["date"] + 5,
+                            "text": "Edited after the question moved on"}},
+    ):
+        bot.server.enqueue_update(update)
+    await bot.settle()
+    assert bot.server.outbox[sent_before:] == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    dialogue = await bot.services.repos.dialogues.get(olga.tg_id)
+    assert dialogue is not None and dialogue.answers["name"] == "Free Voices"
+    assert asked.text == EN("org.ask.name")
