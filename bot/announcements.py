@@ -81,10 +81,22 @@ class Announcements:
         return parse_future_datetime(text, zone, self._services.clock.now()).isoformat()
 
     def _audience_label(self, t: Texts, audience: str) -> str:
-        name, _, country = audience.partition(":")
+        """Who a broadcast goes to, in words; one of a message's per-language copies says which
+        language (`alert:legal@ru`, see Notices.broadcast)."""
+        audience, _, language = audience.partition("@")
+        name, _, detail = audience.partition(":")
         if name == "country":
-            return t("audience.country_named", country=country_name(country, t.language))
-        return t(f"audience.{name}")
+            label = t("audience.country_named", country=country_name(detail, t.language))
+        elif name == "alert":
+            label = t("audience.alert", category=t(f"category.{detail}"))
+        elif name == "event":
+            event_id, _, who = detail.partition(":")
+            label = t(f"audience.event.{who}", id=event_id)
+        else:
+            label = t(f"audience.{name}")
+        if not language:
+            return label
+        return t(f"audience.in_language.{language}", audience=Html(label))
 
     def _when(self, session: Session, moment: datetime) -> str:
         zone = ZoneInfo(self._services.members.timezone(session.user))

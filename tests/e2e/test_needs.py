@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import texts
+from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
 
@@ -262,6 +263,12 @@ async def test_critical_alert_reaches_only_opted_in_members(bot: BotUnderTest) -
     assert all(SECRET not in text for texts_ in alerts.values() for text in texts_)
     alert = next(r for r in legal.received() if "🚨" in (r.text or ""))
     assert button_labels(alert) == ["I can help"]
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    listing = (await coordinator.send("/broadcasts")).text
+    assert ("4. #1 alert to members alerted about ⚖️ Legal, in English: done, 1/1 delivered, "
+            "0 blocked, 0 failed") in listing.splitlines()
+    card = await coordinator.press("4")
+    assert card.text.startswith("#1 alert to members alerted about ⚖️ Legal, in English")
 
 
 async def test_another_organisation_cannot_touch_the_need(bot: BotUnderTest) -> None:
