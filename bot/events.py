@@ -117,6 +117,8 @@ class Events:
     # --- registering -----------------------------------------------------------------------
 
     async def begin(self, session: Session) -> Reply:
+        if session.org_id is None:  # a coordinator who organises no approved organisation
+            return Reply(session.texts("organiser.no_organisation"))
         today = self._services.clock.now().date()
         open_campaigns = [[campaign.id, campaign.title] for campaign in
                           await self._repo.campaigns(today, open_only=True)]

@@ -91,6 +91,8 @@ class Needs:
     # --- posting ---------------------------------------------------------------------------
 
     async def begin(self, session: Session) -> Reply:
+        if session.org_id is None:  # a coordinator who organises no approved organisation
+            return Reply(session.texts("organiser.no_organisation"))
         return await self._services.dialogues.start(session, "neednew")
 
     def _details(self, t: Texts, fields: dict[str, Any], org_name: str) -> Html:

@@ -343,3 +343,11 @@ async def test_expiry_and_still_needed_by_the_clock(bot: BotUnderTest) -> None:
     statuses = dict(tuple(row) for row in await bot.services.database.fetch_all(
         "SELECT title, status FROM needs"))
     assert statuses == {"Until Christmas": "expired", "Long running": "closed"}
+
+
+async def test_a_coordinator_without_an_organisation_is_told_why_not(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    for command in ("/neednew", "/eventnew"):
+        reply = await coordinator.send(command)
+        assert reply.text == EN("organiser.no_organisation")
+        assert await bot.services.repos.dialogues.get(COORDINATOR_ID) is None
