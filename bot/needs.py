@@ -192,7 +192,7 @@ class Needs:
     async def card(self, session: Session, need_id: int) -> Reply:
         t = session.texts
         need = await self._repo.get(need_id)
-        if need is None or need.status != "open":
+        if need is None or not need.listed:
             return Reply(t("not_available"))
         age = (self._services.clock.now() - need.created_at).days
         text = t("need.card", card=self._public_card(t, need),
@@ -204,7 +204,7 @@ class Needs:
     async def begin_offer(self, session: Session, need_id: int) -> Reply:
         t = session.texts
         need = await self._repo.get(need_id)
-        if need is None or need.status != "open":
+        if need is None or not need.listed:
             return Reply(t("not_available"))
         if session.org_id == need.org_id:
             return Reply(t("offer.own_organisation"))
@@ -215,7 +215,7 @@ class Needs:
     async def _offer(self, session: Session, answers: dict[str, Any]) -> Reply:
         services, t = self._services, session.texts
         need = await self._repo.get(answers["need"])
-        if need is None or need.status != "open":
+        if need is None or not need.listed:
             return Reply(t("not_available"))
         username = session.username if answers["share"] == "share" else None
         offer_id = await self._repo.add_offer(need.id, session.user.tg_id, answers["message"],
@@ -355,12 +355,16 @@ class Needs:
         expired = await self._repo.expire(now.date(), now)
         if expired:
             log.info("%d needs expired", len(expired))
-        for need in await self._repo.mark_untouched(now - UNTOUCHED, now):
-            organisers = await services.repos.organisations.members(need.org_id)
-            await services.notices.send(organisers, lambda tx, need=need: Reply(
-                tx("need.still_needed", title=need.title),
-                [[Button(tx("button.yes"), f"need:yes:{need.id}"),
-                  Button(tx("button.no"), f"need:no:{need.id}")]]))
+        for need in await self._repo.untouched(now - UNTOUCHED):
+            # Marked and queued together: a crash in between neither loses nor repeats it.
+            async with services.database.transaction():
+                if not await self._repo.mark_asked(need.id, now):
+                    continue
+                organisers = await services.repos.organisations.members(need.org_id)
+                await services.notices.send(organisers, lambda tx, need=need: Reply(
+                    tx("need.still_needed", title=need.title),
+                    [[Button(tx("button.yes"), f"need:yes:{need.id}"),
+                      Button(tx("button.no"), f"need:no:{need.id}")]]))
 
     async def still_needed(self, session: Session, need_id: int, needed: bool) -> Reply:
         t = session.texts

@@ -106,9 +106,15 @@ class Need(BaseModel):
     city: City | None = None
     deadline: date | None = None
     status: NeedStatus = "open"
+    org_status: OrgStatus = "approved"
     created_at: datetime
     updated_at: datetime
     offers: int = 0
+
+    @property
+    def listed(self) -> bool:
+        """Open, and its organisation may act: only then is it shown and may it get offers."""
+        return self.status == "open" and self.org_status == "approved"
 
 
 OfferStatus = Literal["pending", "accepted", "declined"]

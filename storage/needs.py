@@ -8,9 +8,9 @@ from datetime import date, datetime
 from storage.database import Database
 from storage.models import Need, NeedStatus, Offer
 
-_NEED = ("SELECT n.id, n.org_id, o.name AS org_name, n.author_id, n.title, n.description, "
-         "n.private_details, n.category, n.urgency, n.country, n.city, n.deadline, n.status, "
-         "n.created_at, n.updated_at, "
+_NEED = ("SELECT n.id, n.org_id, o.name AS org_name, o.status AS org_status, n.author_id, "
+         "n.title, n.description, n.private_details, n.category, n.urgency, n.country, n.city, "
+         "n.deadline, n.status, n.created_at, n.updated_at, "
          "(SELECT count(*) FROM offers WHERE need_id = n.id) AS offers "
          # CROSS JOIN keeps needs as the outer loop, so the filter's index drives the query.
          "FROM needs AS n CROSS JOIN organisations AS o ON o.id = n.org_id")
@@ -133,15 +133,22 @@ class NeedRepository:
             )
         return [row[0] for row in rows]
 
-    async def mark_untouched(self, before: datetime, now: datetime) -> list[Need]:
-        """Open needs not updated since `before` and not asked yet: now asked (once)."""
-        async with self._db.transaction():
-            rows = await self._db.fetch_all(
-                "UPDATE needs SET asked_at = ? WHERE status = 'open' AND asked_at IS NULL "
-                "AND updated_at < ? RETURNING id", (now.isoformat(), before.isoformat()),
-            )
-        needs = [await self.get(row[0]) for row in rows]
-        return [need for need in needs if need is not None]
+    async def untouched(self, before: datetime) -> list[Need]:
+        """Open needs of approved organisations not updated since `before` and not asked yet
+        whether they are still needed."""
+        rows = await self._db.fetch_all(
+            f"{_NEED} WHERE n.status = 'open' AND n.asked_at IS NULL AND n.updated_at < ? "
+            "AND o.status = 'approved' ORDER BY n.id", (before.isoformat(),),
+        )
+        return [_need(row) for row in rows]
+
+    async def mark_asked(self, need_id: int, now: datetime) -> bool:
+        """Record that the organisers were asked; False if they already were."""
+        cursor = await self._db.execute(
+            "UPDATE needs SET asked_at = ? WHERE id = ? AND asked_at IS NULL",
+            (now.isoformat(), need_id),
+        )
+        return cursor.rowcount == 1
 
     # --- offers ----------------------------------------------------------------------------
 

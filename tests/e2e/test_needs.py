@@ -351,3 +351,29 @@ async def test_a_coordinator_without_an_organisation_is_told_why_not(bot: BotUnd
         reply = await coordinator.send(command)
         assert reply.text == EN("organiser.no_organisation")
         assert await bot.services.repos.dialogues.get(COORDINATOR_ID) is None
+
+
+async def test_a_suspended_organisation_gets_no_offers_and_no_still_needed(
+    bot: BotUnderTest,
+) -> None:
+    coordinator, olga, helper = bot.person("en", tg_id=COORDINATOR_ID), await organiser(bot), (
+        bot.person("en"))
+    await _post(olga)
+    await helper.send("/needs")
+    card = (await helper.press("1")).last
+    await helper.press("I can help", card)
+    await helper.send("I am a lawyer in Berlin")
+    await coordinator.send("/orgs")
+    await coordinator.press("Suspend", (await coordinator.press("1")).last)
+    assert (await helper.press("Share my username")).text == EN("not_available")
+    assert await bot.services.database.fetch_value("SELECT count(*) FROM offers") == 0
+    before = await snapshot(bot)
+    assert (await helper.press("I can help", card)).text == EN("not_available")
+    assert "Lawyer for a prisoner" not in (await helper.send("/needs")).text
+    bot.clock.advance(days=15)
+    await bot.application.job_queue.get_jobs_by_name("needs-housekeeping")[0].run(
+        bot.application)
+    await bot.services.delivery.drain()
+    assert await snapshot(bot) == before
+    assert not [r for r in olga.received()
+                if "I am a lawyer" in (r.text or "") or "still needed" in (r.text or "")]
