@@ -468,7 +468,10 @@ class DeliveryRepository:
         for broadcast_id in broadcast_ids:
             finished += await self._broadcasts(
                 connection,
-                "UPDATE broadcasts SET status = 'done', finished_at = ? "
+                # A notice to one or two people (an offer, released private details) is
+                # forgotten once delivered: only its counters stay.
+                "UPDATE broadcasts SET status = 'done', finished_at = ?, "
+                "text = CASE kind WHEN 'notice' THEN '' ELSE text END "
                 "WHERE id = ? AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM deliveries "
                 "WHERE broadcast_id = broadcasts.id AND status IN ('queued', 'sending')) "
                 "RETURNING *",

@@ -217,6 +217,9 @@ async def test_offer_accept_reveals_private_details_to_that_helper_only(
             assert record.chat_id in (helper.tg_id, olga.tg_id), record
     assert not any(SECRET in (r.text or "") for r in olga.received()
                    if "critical need" in (r.text or ""))
+    notices = await bot.services.database.fetch_all(
+        "SELECT status, text FROM broadcasts WHERE kind = 'notice'")
+    assert len(notices) == 2 and {tuple(row) for row in notices} == {("done", "")}
 
 
 async def test_decline_and_username_not_shared(bot: BotUnderTest) -> None:

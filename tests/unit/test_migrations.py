@@ -41,6 +41,21 @@ async def test_each_migration_applies_on_top_of_the_previous_version(database: D
         assert await current_version(database) == migration.version
 
 
+async def test_delivered_notices_are_forgotten_by_migration_8(database: Database) -> None:
+    migrations = available()
+    await migrate(database, [m for m in migrations if m.version < 8])
+    for kind, status in (("notice", "done"), ("notice", "sending"), ("announcement", "done")):
+        await database.execute(
+            "INSERT INTO broadcasts (kind, audience, text, status, created_at, not_before) "
+            "VALUES (?, 'direct', 'Contact: @helper', ?, '2026-11-01', '2026-11-01')",
+            (kind, status))
+    await migrate(database, migrations)
+    rows = await database.fetch_all("SELECT kind, status, text FROM broadcasts ORDER BY id")
+    assert [tuple(row) for row in rows] == [
+        ("notice", "done", ""), ("notice", "sending", "Contact: @helper"),
+        ("announcement", "done", "Contact: @helper")]
+
+
 async def test_failing_migration_leaves_the_previous_version(database: Database) -> None:
     migrations = available()
     await migrate(database, migrations)
