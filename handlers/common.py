@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -17,6 +18,8 @@ from bot.updates import handler_name
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+log = logging.getLogger("coalition.handlers")
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -70,26 +73,44 @@ async def send(update: Update, reply: Reply) -> None:
         await reply.on_sent(message.message_id)
 
 
+async def acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
+    """Stop the button's spinner (or show `alert`).
+
+    Telegram refuses once the press is old ("query is too old", after a backlog); by then the
+    action may be done and saved, so its reply must still go out.
+    """
+    try:
+        await query.answer(alert, show_alert=alert is not None)
+    except BadRequest as error:
+        log.info("press not acknowledged: %s", error.message)
+
+
 async def answer(update: Update, reply: Reply) -> None:
     """Acknowledge a pressed button, then reply with a new message."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await send(update, reply)
 
 
 async def not_available(update: Update, session: Session) -> None:
     """The answer to a command or button its sender may not (or no longer) use."""
     if update.callback_query is not None:
-        await update.callback_query.answer(session.texts("not_available"), show_alert=True)
+        await acknowledge(update.callback_query, session.texts("not_available"))
     else:
         await send(update, Reply(session.texts("not_available.command")))
 
 
 async def edit(update: Update, reply: Reply) -> None:
-    """Replace the pressed message (a list turning its page) in place."""
+    """Replace the pressed message (a list turning its page) in place, or, when that message
+    can no longer be edited (too old, deleted), show the page as a new one."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
+    if not query.message.is_accessible:
+        await send(update, reply)
+        return
     try:
         await query.edit_message_text(reply.text, reply_markup=keyboard(reply))
     except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
+        if "not modified" in error.message.lower():
+            return
+        log.info("page shown anew, the old message could not be edited: %s", error.message)
+        await send(update, reply)

@@ -7,7 +7,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.roles import Role
 from bot.session import Session
-from handlers.common import BotContext, answer, edit, handler, not_available, send
+from handlers.common import (
+    BotContext,
+    acknowledge,
+    answer,
+    edit,
+    handler,
+    not_available,
+    send,
+)
 
 _STATE = r"([A-Z]{2}|-):(m|-):(\d{1,9}|-):(7|30|-)"
 _BLANK = "-:-:-:-"
@@ -64,7 +72,7 @@ async def add_to_calendar(update: Update, context: BotContext, session: Session)
         await not_available(update, session)
         return
     data, filename = made
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await update.effective_chat.send_document(InputFile(data, filename=filename))
 
 

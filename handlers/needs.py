@@ -8,7 +8,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.needs import parse_state
 from bot.roles import Role
 from bot.session import Session
-from handlers.common import BotContext, answer, edit, handler, not_available, send
+from handlers.common import (
+    BotContext,
+    acknowledge,
+    answer,
+    edit,
+    handler,
+    not_available,
+    send,
+)
 from storage.needs import NeedFilter
 
 _STATE = r"([a-z]{2,12}|-):([A-Z]{2}|online|-):([a-z]{6,8}|-)"
@@ -112,7 +120,7 @@ async def edit_field(update: Update, context: BotContext, session: Session) -> N
 @handler(Role.ORGANISER)
 async def need_offers(update: Update, context: BotContext, session: Session) -> None:
     """The offers made for one of the organisation's needs."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     for reply in await context.services.needs.offers(session, int(context.match.group(1))):
         await send(update, reply)
 

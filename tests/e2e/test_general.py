@@ -153,3 +153,33 @@ async def test_channel_posts_group_messages_and_edits_are_ignored(
     dialogue = await bot.services.repos.dialogues.get(olga.tg_id)
     assert dialogue is not None and dialogue.answers["name"] == "Free Voices"
     assert asked.text == EN("org.ask.name")
+
+
+async def test_a_press_too_old_to_acknowledge_still_gets_its_reply(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = bot.person("en")
+    picker = (await alice.send("/language")).last
+    bot.server.inject_error("answerCallbackQuery", error_code=400, description=(
+        "Bad Request: query is too old and response timeout expired or query ID is invalid"))
+    reply = await alice.press("Русский", picker)
+    assert reply.text == RU("language.saved")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_turning_the_page_of_a_message_gone_shows_the_page_anew(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = bot.person("en")
+    listing = await alice.send("/needs")
+    first_page = "nd:l:0:-:-:-"
+    unknown = await bot.act(alice, lambda: bot.server.user_presses_forged(
+        alice.tg_id, 424242, first_page))
+    assert unknown.text == listing.text and unknown.last.message_id != listing.last.message_id
+    bot.server.inject_error("editMessageText", error_code=400,
+                            description="Bad Request: message can't be edited")
+    too_old = await bot.act(alice, lambda: bot.server.user_presses_forged(
+        alice.tg_id, listing.last.message_id, first_page))
+    assert too_old.text == listing.text
+    assert too_old.last.message_id not in (listing.last.message_id, unknown.last.message_id)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
