@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 # Bidi embeddings/overrides/isolates, marks and zero-width characters: they can disguise a name.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def clean_line(text: str) -> str:

@@ -73,7 +73,7 @@ def _all():
 BAD = [
     ("title", "ab", EN.plural("invalid.too_short", 3)),
     ("title", "T" * 121, EN.plural("invalid.too_long", 121, limit=120)),
-    ("title", "\u202e\u200b\u202c", EN.plural("invalid.too_short", 3)),
+    ("title", "\u202e\u200b\u061c\u061c\u061c\u202c", EN.plural("invalid.too_short", 3)),
     ("description", "D" * 2001, EN.plural("invalid.too_long", 2001, limit=2000)),
     ("private_details", "P" * 1001, EN.plural("invalid.too_long", 1001, limit=1000)),
     ("category", "Legal", EN("dialogue.use_buttons")),
