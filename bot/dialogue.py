@@ -95,7 +95,8 @@ Options = Callable[[Session, dict[str, Any]], Sequence[Option]]
 @dataclass(frozen=True)
 class Step:
     name: str
-    question: str
+    # A catalog key, or a function choosing one (a question that depends on earlier answers).
+    question: str | Callable[[Session, dict[str, Any]], str]
     parse: Parser | None = None
     options: Options | Sequence[Option] = ()
     optional: bool = False
@@ -209,7 +210,8 @@ class Dialogues:
 
     def ask(self, session: Session, step: Step, answers: dict[str, Any]) -> Reply:
         texts = session.texts
-        text = texts(step.question, **step.question_values(session, answers))
+        key = step.question(session, answers) if callable(step.question) else step.question
+        text = texts(key, **step.question_values(session, answers))
         rows = [
             [Button(option.render(texts), f"d:{step.name}:{option.value}")]
             for option in step.choices(session, answers)

@@ -94,8 +94,8 @@ class Events:
                  options=[Option(kind, f"kind.{kind}") for kind in KINDS]),
             Step("country", "event.ask.country", parse=parse_country_answer),
             Step("city", "event.ask.city", parse=parse_city),
-            Step("timezone", "event.ask.timezone", parse=parse_timezone_answer,
-                 options=self._zone_options, question_values=self._zone_question),
+            Step("timezone", self._zone_question, parse=parse_timezone_answer,
+                 options=self._zone_options, question_values=self._zone_guess),
             Step("start", "event.ask.start", parse=self._parse_start,
                  question_values=lambda s, a: {"zone": zone_of(a)}),
             Step("end", "event.ask.end", parse=self._parse_end, optional=True),
@@ -129,9 +129,13 @@ class Events:
         guess = guess_timezone(answers.get("city"), answers.get("country"))
         return [Option(GUESS, label=f"✅ {guess}")] if guess else []
 
-    def _zone_question(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+    def _zone_question(self, session: Session, answers: dict[str, Any]) -> str:
+        guessed = guess_timezone(answers.get("city"), answers.get("country")) is not None
+        return "event.ask.timezone" if guessed else "event.ask.timezone_unknown"
+
+    def _zone_guess(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
         guess = guess_timezone(answers.get("city"), answers.get("country"))
-        return {"guess": guess or session.texts("event.no_guess")}
+        return {"guess": guess} if guess else {}
 
     def _parse_start(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         now = self._services.clock.now()

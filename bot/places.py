@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
@@ -73,8 +74,16 @@ def guess_timezone(city: str | None, country: str | None) -> str | None:
         zone = parse_timezone(city)
         if zone and (country is None or (country, zone) in _zone_table()):
             return zone
-    if country:
-        zones = [zone for code, zone in _zone_table() if code == country]
-        if len(zones) == 1:
-            return zones[0]
-    return None
+    return _country_zone(country) if country else None
+
+
+@cache
+def _country_zone(country: str) -> str | None:
+    """A country's zone when all its zones keep the same time (Germany: Berlin and Busingen):
+    the first listed, its main one. None when the clocks differ (the USA, Russia)."""
+    zones = [zone for code, zone in _zone_table() if code == country]
+    year = datetime.now(UTC).year
+    probes = (datetime(year, 1, 15, tzinfo=UTC), datetime(year, 7, 15, tzinfo=UTC))
+    clocks = {tuple(probe.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset() for probe in probes)
+              for zone in zones}
+    return zones[0] if len(clocks) == 1 else None

@@ -85,6 +85,20 @@ async def test_register_in_russian_with_a_typed_zone(bot: BotUnderTest) -> None:
     assert published.text.startswith("Опубликовано: Возвращение имён — Батуми")
 
 
+async def test_a_zone_not_told_by_the_city_is_asked_for_plainly(bot: BotUnderTest) -> None:
+    olga = await organiser(bot)
+    await olga.send("/eventnew")
+    await olga.send("Vigil")
+    await olga.send("We stand together.")
+    await olga.press("Commemoration")
+    await olga.send("United States")
+    asked = await olga.send("Springfield")
+    assert asked.text.startswith("Its time zone: I could not tell it from the city. Type")
+    assert button_labels(asked.last) == []
+    assert (await olga.send("America/Chicago")).text.startswith(
+        "When does it start, in America/Chicago time?")
+
+
 async def test_ten_oclock_in_tbilisi_stays_ten_across_berlins_dst(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     await _register(olga, title="Spring reading", country="Georgia", city="Tbilisi",

@@ -39,8 +39,11 @@ def test_unknown_time_zone() -> None:
     assert parse_timezone("Mars/Olympus") is None
 
 
-def test_guess_time_zone_from_city_or_single_zone_country() -> None:
+def test_guess_time_zone_from_city_or_a_country_on_one_clock() -> None:
     assert guess_timezone("Berlin", "DE") == "Europe/Berlin"
     assert guess_timezone("Kutaisi", "GE") == "Asia/Tbilisi"
-    assert guess_timezone("Hamburg", "DE") is None
+    # Germany lists Berlin and Busingen, which keep the same time.
+    assert guess_timezone("Hamburg", "DE") == "Europe/Berlin"
     assert guess_timezone("Berlin", "GE") == "Asia/Tbilisi"
+    assert guess_timezone("Springfield", "US") is None
+    assert guess_timezone("Odesa", "UA") is None  # Kyiv and Simferopol keep different times
