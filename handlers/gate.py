@@ -40,7 +40,9 @@ async def limit_flood(update: Update, context: BotContext) -> None:
         return
     handler_name.set("gate.limit_flood")
     if verdict.warn:
-        language = language_for(None, user.language_code, services.settings.default_language)
+        # Once a window, so reading the chosen language costs the flood nothing.
+        stored = await services.repos.users.get(user.id)
+        language = language_for(stored, user.language_code, services.settings.default_language)
         await update.effective_chat.send_message(texts(language)("flood.warning"))
     raise ApplicationHandlerStop
 

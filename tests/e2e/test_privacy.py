@@ -9,7 +9,7 @@ from bot.i18n import texts
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest
 
-EN = texts("en")
+EN, RU = texts("en"), texts("ru")
 
 
 async def test_mydata_sends_everything_stored_as_json(bot: BotUnderTest) -> None:
@@ -109,3 +109,16 @@ async def test_mydata_includes_offers_rsvps_posts_and_alerts(bot: BotUnderTest) 
     olga_data = json.loads((await olga.send("/mydata")).last.document)
     assert [n["title"] for n in olga_data["needs_posted"]] == ["Lawyer needed"]
     assert [e["title"] for e in olga_data["events_posted"]] == ["Vigil"]
+
+
+async def test_the_flood_warning_speaks_the_language_chosen_in_the_bot(
+    bot: BotUnderTest,
+) -> None:
+    boris = bot.person("en")
+    await boris.send("/language")
+    await boris.press("Русский")
+    bot.clock.advance(seconds=10)
+    for number in range(25):
+        bot.server.user_sends(boris.tg_id, f"/help {number}")
+    await bot.settle()
+    assert boris.received()[-1].text == RU("flood.warning")
