@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -32,8 +33,22 @@ def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str
 def parse_last_day(text: str, session: Session, answers: dict[str, Any]) -> str:
     day = parse_date(text)
     if day.isoformat() < answers["starts_on"]:
-        raise Invalid("invalid.end_before_start")
+        raise Invalid("invalid.last_day_before_first", first=answers["starts_on"])
     return day.isoformat()
+
+
+def first_day_example(session: Session, answers: dict[str, Any]) -> dict[str, object]:
+    """A first day to show as the example: four weeks from the coordinator's today."""
+    return _day_example(session.services.members.today(session.user) + timedelta(weeks=4))
+
+
+def last_day_example(session: Session, answers: dict[str, Any]) -> dict[str, object]:
+    """The day after the chosen first day, as the example of a last day."""
+    return _day_example(date.fromisoformat(answers["starts_on"]) + timedelta(days=1))
+
+
+def _day_example(day: date) -> dict[str, object]:
+    return {"example": day.isoformat(), "example_dotted": day.strftime("%d.%m.%Y")}
 
 
 def nearest_first(sites: list[Event], country: str | None, city: str | None) -> list[Event]:
@@ -50,8 +65,10 @@ class Campaigns:
             name="campaignnew",
             steps=(Step("title", "campaign.ask.title", parse=parse_title),
                    Step("description", "campaign.ask.description", parse=parse_description),
-                   Step("starts_on", "campaign.ask.starts_on", parse=parse_first_day),
-                   Step("ends_on", "campaign.ask.ends_on", parse=parse_last_day)),
+                   Step("starts_on", "campaign.ask.starts_on", parse=parse_first_day,
+                        question_values=first_day_example),
+                   Step("ends_on", "campaign.ask.ends_on", parse=parse_last_day,
+                        question_values=last_day_example)),
             preview=self._preview, finish=self._publish))
 
     async def begin(self, session: Session) -> Reply:

@@ -322,10 +322,12 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     await coordinator.send("/campaignnew")
     await coordinator.send("Returning the Names 2026")
-    await coordinator.send("Reading the names of the victims of political terror.")
-    await coordinator.send("2026-12-05")
+    first = await coordinator.send("Reading the names of the victims of political terror.")
+    assert first.text == "Its first day, today or later, for example 2026-12-28 or 28.12.2026."
+    last = await coordinator.send("2026-12-05")
+    assert last.text == "Its last day, the first day or later, for example 2026-12-06."
     assert (await coordinator.send("2026-12-01")).text.startswith(
-        EN("invalid.end_before_start").replace("<i>", "").replace("</i>", ""))
+        "The last day cannot come before the first day, 2026-12-05: type 2026-12-05 or a later")
     await coordinator.send("06.12.2026")
     assert (await coordinator.press("Publish")).text.startswith("The campaign")
     sites = (("Free Voices", "DE", "Germany", "Berlin"), ("Memorial GE", "GE", "Georgia",
@@ -391,7 +393,7 @@ CAMPAIGN_BAD = [
     ("starts_on", "2026-11-29", EN("invalid.date_past")),
     ("starts_on", "30.02.2027", EN("invalid.date_impossible")),
     ("starts_on", "soon", EN("invalid.date")),
-    ("ends_on", "2026-12-01", EN("invalid.end_before_start")),
+    ("ends_on", "2026-12-01", EN("invalid.last_day_before_first", first="2026-12-05")),
 ]
 CAMPAIGN_STEPS = [("title", "Names 2026"), ("description", "About"), ("starts_on", "2026-12-05")]
 
