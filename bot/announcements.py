@@ -88,7 +88,8 @@ class Announcements:
         if name == "country":
             label = t("audience.country_named", country=country_name(detail, t.language))
         elif name == "alert":
-            label = t("audience.alert", category=t(f"category.{detail}"))
+            category, _, _organisation = detail.partition(":")
+            label = t("audience.alert", category=t(f"category.{category}"))
         elif name == "event":
             event_id, _, who = detail.partition(":")
             label = t(f"audience.event.{who}", id=event_id)

@@ -128,10 +128,12 @@ class Needs:
         return Reply(t("need.published", title=need.title))
 
     async def _alert(self, need: Need) -> None:
-        """Critical needs go at once to the members who asked for alerts in that category."""
-        await self._services.notices.broadcast(f"alert:{need.category}", lambda t: Reply(
-            t("need.alert", card=self._public_card(t, need)),
-            [[Button(t("button.help"), f"need:help:{need.id}")]]), kind="alert")
+        """Critical needs go at once to the members who asked for alerts in that category,
+        except the posting organisation's own."""
+        await self._services.notices.broadcast(
+            f"alert:{need.category}:{need.org_id}", lambda t: Reply(
+                t("need.alert", card=self._public_card(t, need)),
+                [[Button(t("button.help"), f"need:help:{need.id}")]]), kind="alert")
 
     def _public_card(self, t: Texts, need: Need) -> Html:
         """What anyone may see of a need: never its private details."""

@@ -126,8 +126,14 @@ def _audience_condition(audience: str, default_language: str) -> tuple[str, tupl
         if event_id.isdigit() and answers:
             return (f"u.tg_id IN (SELECT tg_id FROM rsvps WHERE event_id = ? "
                     f"AND answer IN {answers})"), (int(event_id),)
-    if name == "alert" and argument.isalpha():
-        return "u.tg_id IN (SELECT tg_id FROM need_alerts WHERE category = ?)", (argument,)
+    if name == "alert":
+        # alert:<category>:<organisation>: who asked for alerts in the category, except the
+        # organisation that posted the need.
+        category, _, org_id = argument.partition(":")
+        if category.isalpha() and org_id.isdigit():
+            return ("u.tg_id IN (SELECT tg_id FROM need_alerts WHERE category = ?) AND "
+                    "u.tg_id NOT IN (SELECT tg_id FROM memberships WHERE org_id = ?)"), (
+                        category, int(org_id))
     if name == "everyone" and not argument:
         return "1", ()
     if name == "country" and _COUNTRY.fullmatch(argument):
