@@ -410,6 +410,8 @@ class Events:
 
     async def own(self, session: Session, page: int) -> Reply:
         t, org_id, now = session.texts, session.org_id, self._services.clock.now()
+        if org_id is None:
+            return Reply(t("organiser.no_organisation"))
         total = await self._repo.count_of_organisation(org_id)
         page = clamp_page(page, total)
         events = await self._repo.of_organisation(org_id, now, page * PAGE_SIZE, PAGE_SIZE)

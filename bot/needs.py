@@ -265,6 +265,8 @@ class Needs:
 
     async def own(self, session: Session, page: int) -> Reply:
         t, org_id = session.texts, session.org_id
+        if org_id is None:
+            return Reply(t("organiser.no_organisation"))
         total = await self._repo.count_of_organisation(org_id)
         page = clamp_page(page, total)
         needs = await self._repo.of_organisation(org_id, page * PAGE_SIZE, PAGE_SIZE)
