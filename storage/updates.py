@@ -21,6 +21,12 @@ class UpdateRepository:
         )
         return cursor.rowcount == 1
 
+    async def latest_id(self) -> int:
+        """The highest update id recorded, 0 if none."""
+        return await self._db.fetch_value(
+            "SELECT COALESCE(MAX(update_id), 0) FROM processed_updates"
+        )
+
     async def prune(self, now: datetime) -> int:
         cursor = await self._db.execute(
             "DELETE FROM processed_updates WHERE processed_at < ?", ((now - KEEP).isoformat(),)

@@ -4,32 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 import threading
 from pathlib import Path
+from typing import Any, TextIO
 
 from pydantic import SecretStr
 
 from bot.application import build_application, polling
 from bot.config import Settings
 from bot.sandbox.server import BotApiServer, SentRecord
+from storage.database import Database
+from storage.schema import migrate
+from storage.updates import UpdateRepository
 
 YOU = "you"
 FIRST_USER_ID = 1001
 HELP = (
-    "Type as the current user. A number presses that button of the last message with buttons.\n"
-    "/as NAME [en|ru] switches to (or creates) a user; /who lists them; /quit leaves.\n"
-    "You start as 'you', a coordinator."
+    "Type as the current user. /as NAME [en|ru] switches to (or creates) a user; /who lists\n"
+    "them; /quit leaves. You start as 'you', a coordinator.\n"
+    "Buttons: a number N presses button [N] if the bot's latest message to you has one;\n"
+    "otherwise N is sent as text. #N always presses button [N] of the newest message with\n"
+    "buttons. A leading ' sends the rest as text: '3 sends 3, '/quit sends /quit."
 )
+TEXT_MARK = "'"
+# Up to nine digits: a longer run of digits is text (an id, a phone number), never a button.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+_FORCED_PRESS = re.compile(r"#([0-9]{1,9})")
 
 
 class TerminalChat:
     """People typing to the bot through the sandbox server, one line at a time."""
 
-    def __init__(self, server: BotApiServer, files: Path, out=sys.stdout) -> None:
+    def __init__(self, server: BotApiServer, files: Path, out: TextIO | None = None) -> None:
         self.server = server
         self.files = files
-        self.out = out
+        self.out = out if out is not None else sys.stdout
         self.people: dict[str, int] = {}
         self.current = YOU
         self._printed = 0
@@ -52,36 +63,69 @@ class TerminalChat:
         line = line.strip()
         if not line:
             return True
-        if line == "/quit":
+        forced_press = _FORCED_PRESS.fullmatch(line)
+        if line.startswith(TEXT_MARK):
+            self.send(line.removeprefix(TEXT_MARK).strip())
+        elif line == "/quit":
             return False
-        if line == "/who":
+        elif line == "/who":
             self.say(", ".join(f"{name} ({tg_id})" for name, tg_id in self.people.items()))
         elif line.startswith("/as "):
             name, *language = line[4:].split()
             self.add_person(name.lower(), language[0] if language else "en")
             self.current = name.lower()
             self.say(f"-- you are now {self.current}")
-        elif line.isdigit():
+        elif forced_press:
+            self.press(int(forced_press.group(1)))
+        elif _NUMBER.fullmatch(line) and self.presses_a_button(int(line)):
             self.press(int(line))
         else:
-            self.server.user_sends(self.people[self.current], line)
+            self.send(line)
         return True
 
-    def press(self, number: int) -> None:
+    def send(self, text: str) -> None:
+        if not text:
+            self.say("-- nothing to send")
+            return
+        self.server.user_sends(self.people[self.current], text)
+
+    def keyboard(self, latest_only: bool = False) -> tuple[int, list[dict[str, Any]]] | None:
+        """The id and buttons of the bot's newest message with buttons in the current chat;
+        with ``latest_only``, only if that is the bot's latest message there."""
         chat_id = self.people[self.current]
-        with_buttons = [
-            (key, message) for key, message in self.server.messages.items()
-            if key[0] == chat_id and message.get("reply_markup")
-        ]
-        if not with_buttons:
+        mine = sorted(
+            ((message_id, message) for (chat, message_id), message in self.server.messages.items()
+             if chat == chat_id),
+            key=lambda item: item[0],
+        )
+        for message_id, message in reversed(mine):
+            buttons = _buttons(message.get("reply_markup"))
+            if buttons:
+                return message_id, buttons
+            if latest_only:
+                return None
+        return None
+
+    def presses_a_button(self, number: int) -> bool:
+        """Whether a bare number presses a button: the bot's latest message has that button."""
+        keyboard = self.keyboard(latest_only=True)
+        return keyboard is not None and 1 <= number <= len(keyboard[1])
+
+    def press(self, number: int) -> None:
+        keyboard = self.keyboard()
+        if keyboard is None:
             self.say("-- no buttons to press")
             return
-        (_, message_id), message = max(with_buttons, key=lambda item: item[0][1])
-        buttons = [button for row in message["reply_markup"]["inline_keyboard"] for button in row]
+        message_id, buttons = keyboard
         if not 1 <= number <= len(buttons):
-            self.say(f"-- choose 1 to {len(buttons)}")
+            self.say(f"-- choose #1 to #{len(buttons)}")
             return
-        self.server.user_presses(chat_id, message_id, buttons[number - 1]["callback_data"])
+        button = buttons[number - 1]
+        if "callback_data" not in button:
+            self.say(f"-- [{number}] {button['text']} is not a button the sandbox can press")
+            return
+        self.say(f"-- pressed [{number}] {button['text']}")
+        self.server.user_presses(self.people[self.current], message_id, button["callback_data"])
 
     def print_new(self) -> None:
         names = {tg_id: name for name, tg_id in self.people.items()}
@@ -102,17 +146,26 @@ class TerminalChat:
             path.write_bytes(record.document)
             body = f"{body}\n📎 saved {path}".strip()
         lines = [head, *("  " + line for line in body.splitlines())]
-        markup = record.reply_markup or {}
-        buttons = [button for row in markup.get("inline_keyboard", []) for button in row]
+        buttons = _buttons(record.reply_markup)
         if buttons:
             lines.append("  " + "  ".join(
                 f"[{number}] {button['text']}" for number, button in enumerate(buttons, 1)
             ))
+            last = len(buttons)
+            numbers = "1" if last == 1 else f"1-{last}"
+            forced = "#1" if last == 1 else f"#1-#{last}"
+            lines.append(f"  (type {numbers} or {forced} to press; {TEXT_MARK}N sends N as text)")
         return "\n".join(lines)
 
 
-def _read_lines(queue: asyncio.Queue[str | None], loop: asyncio.AbstractEventLoop) -> None:
-    for line in sys.stdin:
+def _buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [button for row in (markup or {}).get("inline_keyboard", []) for button in row]
+
+
+def _read_lines(
+    source: TextIO, queue: asyncio.Queue[str | None], loop: asyncio.AbstractEventLoop
+) -> None:
+    for line in source:
         loop.call_soon_threadsafe(queue.put_nowait, line)
     loop.call_soon_threadsafe(queue.put_nowait, None)
 
@@ -125,15 +178,21 @@ async def _print_forever(chat: TerminalChat) -> None:
         chat.print_new()
 
 
-async def run_sandbox(settings: Settings, database: str, fresh: bool = False) -> int:
-    """Run the sandbox until /quit or the end of standard input."""
+async def run_sandbox(
+    settings: Settings,
+    database: str | Path,
+    fresh: bool = False,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Run the sandbox until /quit or the end of its input (standard input by default)."""
     database_path = Path(database)
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             database_path.with_name(database_path.name + suffix).unlink(missing_ok=True)
-    server = BotApiServer()
+    server = BotApiServer(first_update_id=await _last_update_id(database_path) + 1)
     await server.start()
-    chat = TerminalChat(server, database_path.parent / "sandbox-files")
+    chat = TerminalChat(server, database_path.parent / "sandbox-files", stdout)
     settings = settings.model_copy(update={
         "telegram_bot_token": SecretStr(server.token),
         "telegram_api_base_url": server.base_url,
@@ -144,17 +203,35 @@ async def run_sandbox(settings: Settings, database: str, fresh: bool = False) ->
     application = build_application(settings)
     try:
         async with polling(application):
-            await _converse(chat, server, application.update_processor)
+            await _converse(chat, server, application.update_processor,
+                            stdin if stdin is not None else sys.stdin)
     finally:
         await server.stop()
     return 0
 
 
-async def _converse(chat: TerminalChat, server: BotApiServer, processor) -> None:
+async def _last_update_id(database_path: Path) -> int:
+    """The highest update id the database has already acted on; 0 for a new database.
+
+    Updates must be numbered above it: the bot drops an update whose id it has seen, so a
+    restarted sandbox counting from 1 again would have everything typed ignored.
+    """
+    database = Database(database_path)
+    await database.open()
+    try:
+        await migrate(database)
+        return await UpdateRepository(database).latest_id()
+    finally:
+        await database.close()
+
+
+async def _converse(
+    chat: TerminalChat, server: BotApiServer, processor, source: TextIO
+) -> None:
     chat.say(f"coalition-bot sandbox\n{HELP}")
     lines: asyncio.Queue[str | None] = asyncio.Queue()
     threading.Thread(
-        target=_read_lines, args=(lines, asyncio.get_running_loop()), daemon=True
+        target=_read_lines, args=(source, lines, asyncio.get_running_loop()), daemon=True
     ).start()
     printer = asyncio.create_task(_print_forever(chat))
     try:

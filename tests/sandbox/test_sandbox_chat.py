@@ -1,0 +1,139 @@
+"""The sandbox's terminal chat, typed into line by line, with the real bot answering."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.sandbox.chat import TerminalChat, run_sandbox
+from bot.sandbox.server import BotApiServer
+from tests.harness import BotUnderTest
+
+GREETING = "Hello! This is the coalition's bot"
+SETTINGS_KEYBOARD = "[1] Language  [2] Country  [3] City  [4] Time zone  [5] Digest time"
+ASK_COUNTRY = "Which country are you in?"
+ASK_DIGEST_TIME = "At what time of day should digests come?"
+
+
+class Typist:
+    """A person at the sandbox's terminal: types a line, then reads what the chat printed."""
+
+    def __init__(self, bot: BotUnderTest, chat: TerminalChat, out: io.StringIO) -> None:
+        self.bot = bot
+        self.chat = chat
+        self.out = out
+
+    async def type(self, line: str) -> str:
+        # A moment between lines, as in the harness: the flood limit counts on the fake clock.
+        self.bot.clock.advance(seconds=1)
+        printed = len(self.out.getvalue())
+        assert self.chat.handle(line)
+        await self.bot.settle()
+        self.chat.print_new()
+        return self.out.getvalue()[printed:]
+
+    def texts_sent(self) -> list[str]:
+        """What the current person sent the bot as messages (button presses are not messages)."""
+        chat_id = self.chat.people[self.chat.current]
+        return [
+            message["text"]
+            for (chat, _), message in self.bot.server.user_messages.items()
+            if chat == chat_id
+        ]
+
+
+@pytest.fixture
+def typist(bot: BotUnderTest, server: BotApiServer, tmp_path: Path) -> Typist:
+    out = io.StringIO()
+    return Typist(bot, TerminalChat(server, tmp_path / "files", out), out)
+
+
+async def test_a_number_the_latest_keyboard_lacks_is_sent_as_text(typist: Typist) -> None:
+    await typist.type("/settings")
+    asked = await typist.type("5")
+    assert ASK_DIGEST_TIME in asked
+    assert "[1] Back" in asked
+
+    # A digest time typed as "9": the question has one button, so 9 is an answer.
+    answered = await typist.type("9")
+    assert typist.texts_sent()[-1] == "9"
+    assert "[bot → you]" in answered
+    assert "-- choose" not in answered
+
+
+async def test_a_number_never_presses_a_button_of_an_older_message(typist: Typist) -> None:
+    assert SETTINGS_KEYBOARD in await typist.type("/settings")
+    await typist.type("/help")
+    replied = await typist.type("2")
+    assert typist.texts_sent()[-1] == "2"
+    assert ASK_COUNTRY not in replied
+    assert "-- pressed" not in replied
+    assert "[bot → you]" in replied
+
+
+async def test_a_hash_presses_the_newest_keyboard_even_under_a_plain_message(
+    typist: Typist,
+) -> None:
+    await typist.type("/settings")
+    await typist.type("/help")
+    assert "-- choose #1 to #6" in await typist.type("#7")
+    pressed = await typist.type("#2")
+    assert "-- pressed [2] Country" in pressed
+    assert ASK_COUNTRY in pressed
+    assert typist.texts_sent() == ["/settings", "/help"]
+
+
+async def test_a_quote_sends_a_number_the_keyboard_would_take_as_text(typist: Typist) -> None:
+    await typist.type("/settings")
+    await typist.type("5")
+    # "1" alone would press Back; "'1" answers the question with the text 1.
+    answered = await typist.type("'1")
+    assert typist.texts_sent()[-1] == "1"
+    assert "-- pressed" not in answered
+    assert ASK_DIGEST_TIME in answered
+    assert "-- pressed [1] Back" in await typist.type("1")
+
+
+async def test_a_quote_sends_sandbox_commands_and_marks_to_the_bot(typist: Typist) -> None:
+    await typist.type("'/quit")
+    await typist.type("'#2")
+    assert typist.texts_sent() == ["/quit", "#2"]
+    assert "-- nothing to send" in await typist.type("'")
+
+
+async def test_printed_keyboards_and_help_say_how_to_press_and_how_to_type_numbers(
+    typist: Typist,
+) -> None:
+    shown = await typist.type("/settings")
+    assert SETTINGS_KEYBOARD in shown
+    assert "  (type 1-6 or #1-#6 to press; 'N sends N as text)" in shown
+    assert "  (type 1 or #1 to press; 'N sends N as text)" in await typist.type("5")
+
+
+async def sandbox(database: Path, *lines: str, fresh: bool = False) -> str:
+    """Run `coalition-bot sandbox` on these typed lines; what it printed."""
+    out = io.StringIO()
+    script = io.StringIO("".join(f"{line}\n" for line in lines))
+    code = await run_sandbox(load_settings(), database, fresh=fresh, stdin=script, stdout=out)
+    assert code == 0
+    return out.getvalue()
+
+
+async def test_a_restarted_sandbox_answers_on_the_same_database(tmp_path: Path) -> None:
+    database = tmp_path / "sandbox.db"
+    first = await sandbox(database, "/start", "/settings", "2", "Georgia", "/quit", fresh=True)
+    assert GREETING in first
+    assert "Country: Georgia" in first
+
+    # Without --fresh: the bot has acted on update ids 1 to 4 and must not take new ones as
+    # re-deliveries of those.
+    again = await sandbox(database, "/start", "/settings", "/quit")
+    assert GREETING in again
+    assert "Country: Georgia" in again
+    assert "(type 1-6 or #1-#6 to press" in again
+
+    third = await sandbox(database, "/help", "/quit")
+    assert "What I can do for you" in third
