@@ -132,10 +132,12 @@ class Members:
     async def reload(self, session: Session) -> Session:
         return await self.session_by_id(session.user.tg_id)
 
-    def language_picker(self, texts: Texts) -> Reply:
+    def language_picker(self, texts: Texts, *, from_settings: bool = False) -> Reply:
+        """Language buttons; opened from /settings, the choice returns to the settings menu."""
+        back = ":s" if from_settings else ""
         return Reply(
             texts("language.ask"),
-            [[Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES]],
+            [[Button(LANGUAGE_NAMES[code], f"lang:{code}{back}") for code in LANGUAGES]],
         )
 
     async def settings_menu(self, session: Session, notice: str | None = None) -> Reply:
@@ -169,7 +171,7 @@ class Members:
 
     async def open_setting(self, session: Session, name: str) -> Reply:
         if name == "language":
-            return self.language_picker(session.texts)
+            return self.language_picker(session.texts, from_settings=True)
         return await self._services.dialogues.start(session, f"set_{name}")
 
     def _setting_flow(self, name: str, question: str, parse) -> Flow:

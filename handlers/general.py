@@ -39,8 +39,12 @@ async def language(update: Update, context: BotContext, session: Session) -> Non
 @handler()
 async def choose_language(update: Update, context: BotContext, session: Session) -> None:
     """Store the chosen language and answer in it."""
-    session = await context.services.members.set_language(session, context.match.group(1))
-    await answer(update, Reply(session.texts("language.saved")))
+    members = context.services.members
+    session = await members.set_language(session, context.match.group(1))
+    saved = session.texts("language.saved")
+    from_settings = context.match.group(2) is not None
+    await answer(update, await members.settings_menu(session, saved) if from_settings
+                 else Reply(saved))
 
 
 @handler()
@@ -55,4 +59,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("language", language))
     application.add_handler(CommandHandler("cancel", cancel))
-    application.add_handler(CallbackQueryHandler(choose_language, pattern=r"^lang:(en|ru)$"))
+    application.add_handler(CallbackQueryHandler(choose_language, pattern=r"^lang:(en|ru)(:s)?$"))

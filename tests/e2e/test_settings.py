@@ -64,11 +64,17 @@ async def test_each_setting_in_russian(bot: BotUnderTest) -> None:
         "Часовой пояс: Asia/Tbilisi", "Время дайджеста: 21:05"]
 
 
-async def test_language_button_of_settings_opens_the_picker(bot: BotUnderTest) -> None:
+async def test_language_button_of_settings_opens_the_picker_and_returns(
+    bot: BotUnderTest,
+) -> None:
     alice = bot.person("en")
     await alice.send("/settings")
     reply = await alice.press("Language")
     assert button_labels(reply.last) == ["English", "Русский"]
+    menu = await alice.press("Русский", reply.last)
+    assert menu.text.splitlines()[0] == "Готово: буду говорить с вами по-русски."
+    assert "Язык: Русский" in menu.text.splitlines()
+    assert len(button_labels(menu.last)) == 6
 
 
 BAD_ANSWERS = [
