@@ -439,6 +439,25 @@ class Events:
         return Reply(card.text, [[Button(t("button.edit"), f"me:ed:{event.id}"),
                                   Button(t("button.cancel_event"), f"me:cx:{event.id}")]])
 
+    async def confirm_cancel(self, session: Session, event_id: int) -> Reply:
+        """Ask before cancelling: it cannot be undone and everyone who answered is told."""
+        t = session.texts
+        event = await self._own_event(session, event_id)
+        if event is None or event.status != "scheduled":
+            return Reply(t("not_available"))
+        return Reply(t.plural("event.cancel.confirm", event.going + event.maybe,
+                              title=event.title),
+                     [[Button(t("button.cancel_event"), f"me:cy:{event.id}"),
+                       Button(t("button.back"), f"me:ck:{event.id}")]])
+
+    async def keep(self, session: Session, event_id: int) -> Reply:
+        """The organiser changed their mind: nothing happens."""
+        t = session.texts
+        event = await self._own_event(session, event_id)
+        if event is None:
+            return Reply(t("not_available"))
+        return Reply(t("event.cancel.kept", title=event.title))
+
     async def cancel(self, session: Session, event_id: int) -> Reply:
         """Cancel the event and tell everyone who answered Going or Maybe."""
         services, t = self._services, session.texts

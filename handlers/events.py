@@ -97,9 +97,12 @@ async def own_event(update: Update, context: BotContext, session: Session) -> No
 
 @handler(Role.ORGANISER)
 async def cancel_event(update: Update, context: BotContext, session: Session) -> None:
-    """Cancel the event; Going and Maybe are told."""
-    reply = await context.services.events.cancel(session, int(context.match.group(1)))
-    await answer(update, reply)
+    """Ask whether to cancel the event, or (confirmed) cancel it: Going and Maybe are told;
+    or keep it."""
+    events, step, event_id = (context.services.events, context.match.group(1),
+                              int(context.match.group(2)))
+    act = {"cx": events.confirm_cancel, "cy": events.cancel, "ck": events.keep}[step]
+    await answer(update, await act(session, event_id))
 
 
 @handler(Role.ORGANISER)
@@ -156,7 +159,7 @@ def register(application: Application) -> None:
     add(CallbackQueryHandler(add_to_calendar, pattern=r"^ics:(\d{1,12})$"))
     add(CallbackQueryHandler(myevents_page, pattern=r"^me:p:(\d{1,6})$"))
     add(CallbackQueryHandler(own_event, pattern=r"^me:o:(\d{1,12})$"))
-    add(CallbackQueryHandler(cancel_event, pattern=r"^me:cx:(\d{1,12})$"))
+    add(CallbackQueryHandler(cancel_event, pattern=r"^me:(cx|cy|ck):(\d{1,12})$"))
     add(CallbackQueryHandler(edit_event, pattern=r"^me:ed:(\d{1,12})$"))
     add(CallbackQueryHandler(edit_field, pattern=r"^me:ef:(\d{1,12}):([a-z]{4,12})$"))
     add(CallbackQueryHandler(campaigns_page, pattern=r"^cp:p:(\d{1,6})$"))

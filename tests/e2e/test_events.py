@@ -284,7 +284,14 @@ async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> Non
     await olga.send("/myevents")
     own = await olga.press("1")
     assert button_labels(own.last) == ["Edit", "Cancel event"]
-    cancelled = await olga.press("Cancel event", own.last)
+    asked = await olga.press("Cancel event", own.last)
+    assert asked.text == ("Cancel “Returning the Names — Berlin”? This cannot be undone; "
+                          "2 people who answered Going or Maybe will be told.")
+    assert button_labels(asked.last) == ["Cancel event", "Back"]
+    kept = await olga.press("Back", asked.last)
+    assert kept.text == "Nothing changed: “Returning the Names — Berlin” stays on."
+    assert (await _open_card(going, event_id)).text != EN("not_available")
+    cancelled = await olga.press("Cancel event", asked.last)
     assert cancelled.text.startswith("“Returning the Names — Berlin” is cancelled")
     for person in (going, maybe):
         await bot.server.wait_for(lambda person=person: any(
