@@ -83,7 +83,7 @@ class Needs:
                 Step("message", "offer.ask.message", parse=parse_offer_message),
                 Step("share", "offer.ask.share", options=[
                     Option("share", "offer.share"), Option("noshare", "offer.noshare")]),
-            ), finish=self._offer),
+            ), preview=self._offer_preview, publish_label="button.send", finish=self._offer),
             *(Flow(name=f"need_edit_{name}", steps=(STEPS[name],), finish=self._edit)
               for name in EDITABLE_ORDER),
         )
@@ -213,6 +213,17 @@ class Needs:
         if await self._repo.has_offered(need_id, session.user.tg_id):
             return Reply(t("offer.already"))
         return await self._services.dialogues.start(session, "offer", {"need": need_id})
+
+    async def _offer_preview(self, session: Session, answers: dict[str, Any]) -> str:
+        need = await self._repo.get(answers["need"])
+        title = need.title if need is not None else ""
+        if answers["share"] != "share":
+            return session.texts("offer.preview.hidden", title=title, message=answers["message"])
+        if session.username is None:
+            return session.texts("offer.preview.no_username", title=title,
+                                 message=answers["message"])
+        return session.texts("offer.preview.shared", title=title, message=answers["message"],
+                             username=f"@{session.username}")
 
     async def _offer(self, session: Session, answers: dict[str, Any]) -> Reply:
         services, t = self._services, session.texts

@@ -197,7 +197,15 @@ async def test_offer_accept_reveals_private_details_to_that_helper_only(
     asked = await helper.press("I can help", card.last)
     assert asked.text == EN("offer.ask.message")
     await helper.send("I am a lawyer <admitted> in Berlin")
-    sent = await helper.press("Share my username")
+    preview = await helper.press("Share my username")
+    assert preview.text.splitlines() == [
+        "Your offer of help for “Lawyer for a prisoner”:", "",
+        "I am a lawyer <admitted> in Berlin", "",
+        f"The organisers will see your username @p{helper.tg_id} so that they can write to "
+        "you; nobody else will."]
+    assert button_labels(preview.last) == ["Send", "Cancel"]
+    assert not [r for r in olga.received() if "An offer of help" in (r.text or "")]
+    sent = await helper.press("Send")
     assert sent.text == EN("offer.sent", title="Lawyer for a prisoner")
     offer = await bot.server.wait_for(lambda: next((
         r for r in olga.received() if "An offer of help" in (r.text or "")), None))
@@ -230,7 +238,9 @@ async def test_decline_and_username_not_shared(bot: BotUnderTest) -> None:
     await helper.press("1")
     await helper.press("Могу помочь")
     await helper.send("Могу приютить")
-    await helper.press("Не показывать")
+    preview = await helper.press("Не показывать")
+    assert preview.text.splitlines()[-1].startswith("Ваше имя пользователя останется скрытым")
+    await helper.press("Отправить")
     offer = await bot.server.wait_for(lambda: next((
         r for r in olga.received() if "An offer of help" in (r.text or "")), None))
     assert "@" not in offer.text and EN("offer.no_contact") in offer.text
@@ -369,7 +379,8 @@ async def test_a_suspended_organisation_gets_no_offers_and_no_still_needed(
     await helper.send("I am a lawyer in Berlin")
     await coordinator.send("/orgs")
     await coordinator.press("Suspend", (await coordinator.press("1")).last)
-    assert (await helper.press("Share my username")).text == EN("not_available")
+    await helper.press("Share my username")
+    assert (await helper.press("Send")).text == EN("not_available")
     assert await bot.services.database.fetch_value("SELECT count(*) FROM offers") == 0
     before = await snapshot(bot)
     assert (await helper.press("I can help", card)).text == EN("not_available")
