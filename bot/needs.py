@@ -62,7 +62,8 @@ STEPS = {
     "category": Step("category", "need.ask.category", options=_options("category", CATEGORIES)),
     "urgency": Step("urgency", "need.ask.urgency", options=_options("urgency", URGENCIES)),
     "country": Step("country", "need.ask.country", parse=parse_place),
-    "city": Step("city", "need.ask.city", parse=parse_city, optional=True),
+    "city": Step("city", "need.ask.city", parse=parse_city, optional=True,
+                 when=lambda answers: answers.get("country") != ONLINE),
     "deadline": Step("deadline", "need.ask.deadline", parse=parse_deadline, optional=True),
 }
 

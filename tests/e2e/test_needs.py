@@ -27,10 +27,10 @@ async def _post(organiser: Person, *, title: str = "Lawyer for a prisoner",
         await organiser.press(t("button.skip"))
     await organiser.press(t(f"category.{category.lower()}"))
     await organiser.press(t(f"urgency.{urgency.lower()}"))
-    await organiser.send(country)
+    asked = await organiser.send(country)
     if city:
         await organiser.send(city)
-    else:
+    elif "city" in asked.text or "город" in asked.text:
         await organiser.press(t("button.skip"))
     if deadline:
         preview = await organiser.send(deadline)
@@ -60,6 +60,8 @@ async def test_post_a_need_in_russian_online_without_optional_fields(bot: BotUnd
                                       category="Translation", urgency="Normal",
                                       country="онлайн", city=None, language="ru")
     assert "Место: Онлайн" in preview.text and "Срок: нет" in preview.text
+    asked = [r.text for r in boris.received()]
+    assert not [text for text in asked if text.startswith(RU("need.ask.city")[:20])]
     assert "🔒" not in preview.text
     assert published.text.startswith("Опубликовано: Переводчики для суда")
 
