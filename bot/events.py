@@ -171,9 +171,12 @@ class Events:
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
         t = session.texts
         fields = self._fields(answers)
-        return t("event.preview", card=self._details(
-            t, fields, session.membership.org_name, viewer_zone=fields["timezone"],
-            venue=fields["venue"], campaign=self._campaign_title(answers)))
+        card = self._details(t, fields, session.membership.org_name,
+                             viewer_zone=fields["timezone"], venue=fields["venue"],
+                             campaign=self._campaign_title(answers))
+        shown_to = t(f"event.preview.venue_{fields['disclosure']}",
+                     hours=fields["disclose_hours"] or 0)
+        return t("event.preview", card=card, venue_shown_to=shown_to)
 
     def _campaign_title(self, answers: dict[str, Any]) -> str | None:
         chosen = answers.get("campaign")

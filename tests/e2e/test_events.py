@@ -69,6 +69,7 @@ async def test_register_in_english_with_the_guessed_zone(bot: BotUnderTest) -> N
         "Returning the Names — Berlin", "Free Voices · 🕯 Commemoration",
         "When: 2026-12-05 10:00–12:30 (Europe/Berlin)", "Where: Berlin, Germany"]
     assert f"📍 {VENUE}" in preview.text
+    assert preview.text.splitlines()[-1] == "The address is shown to everyone."
     assert published.text.startswith("Published: Returning the Names — Berlin")
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     event = await bot.services.repos.events.get(event_id)
@@ -199,7 +200,10 @@ async def test_hidden_venue_never_reaches_a_member_not_going(
 ) -> None:
     olga = await organiser(bot)
     hours = "3" if disclosure.endswith("before") else None
-    await _register(olga, disclosure=disclosure, hours=hours)
+    preview, _ = await _register(olga, disclosure=disclosure, hours=hours)
+    assert preview.text.splitlines()[-1] == (
+        "The address is shown only to people who answered Going"
+        + (", 3 h before the start." if hours else "."))
     event_id = await _event_id(bot, "Returning the Names — Berlin")
     going, maybe, stranger = bot.person("en"), bot.person("en"), bot.person("en")
     card = await _open_card(going, event_id)
