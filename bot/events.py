@@ -238,10 +238,11 @@ class Events:
         total = await self._repo.count_upcoming(where, now)
         page = clamp_page(page, total)
         events = await self._repo.upcoming(where, now, page * PAGE_SIZE, PAGE_SIZE)
-        zone = self._services.members.timezone(session.user)
+        zone = ZoneInfo(self._services.members.timezone(session.user))
+        this_year = now.astimezone(zone).year
         entries = [Entry(event.id, Html(t(
             "event.line", title=event.title, city=event.city, country=event.country,
-            when=f"{event.starts_at.astimezone(ZoneInfo(zone)):%d.%m %H:%M}")))
+            when=_list_time(event.starts_at.astimezone(zone), this_year))))
             for event in events]
         buttons = [[Button(t("button.filter"), f"ev:f:{state}")]]
         if state != _blank():
@@ -532,3 +533,8 @@ class Events:
 
 def _blank() -> str:
     return ":".join([_NONE] * 4)
+
+
+def _list_time(local: datetime, this_year: int) -> str:
+    """Day and time in a list; the year only when it is not this year's."""
+    return f"{local:%d.%m %H:%M}" if local.year == this_year else f"{local:%d.%m.%Y %H:%M}"

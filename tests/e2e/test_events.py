@@ -100,6 +100,18 @@ async def test_a_zone_not_told_by_the_city_is_asked_for_plainly(bot: BotUnderTes
         "When does it start, in America/Chicago time?")
 
 
+async def test_the_list_shows_the_year_only_of_events_in_another_year(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await _register(olga, title="Winter reading", start="2026-12-20 18:00", end=None)
+    await _register(olga, title="Spring reading", start="2027-03-21 18:00", end=None)
+    lines = (await bot.person("en").send("/events")).text.splitlines()
+    assert [line for line in lines if "reading" in line] == [
+        "1. 20.12 18:00 Winter reading — Berlin (DE)",
+        "2. 21.03.2027 18:00 Spring reading — Berlin (DE)"]
+
+
 async def test_ten_oclock_in_tbilisi_stays_ten_across_berlins_dst(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     await _register(olga, title="Spring reading", country="Georgia", city="Tbilisi",
