@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Texts
+from bot.i18n import Html, Texts
 from bot.session import Session
 from storage.models import Dialogue
 
@@ -159,6 +159,21 @@ class Dialogues:
 
     async def cancel(self, tg_id: int) -> bool:
         return await self._services.repos.dialogues.clear(tg_id)
+
+    async def reminder(self, session: Session, before: Dialogue) -> Reply | None:
+        """The open question once more, after a command answered in the middle of a dialogue
+        that the command left as it was (the person's next message still answers it)."""
+        state = await self.current(session.user.tg_id)
+        if state != before:
+            return None
+        resolved = await self._resolve(session, state)
+        if isinstance(resolved, Reply):
+            return resolved
+        flow, step = resolved
+        question = (await self._preview(session, flow, state.answers) if step is None
+                    else self.ask(session, step, state.answers))
+        return Reply(session.texts("dialogue.still_open", question=Html(question.text)),
+                     question.buttons)
 
     async def answer_text(
         self, session: Session, text: str, html: str | None = None

@@ -183,3 +183,20 @@ async def test_turning_the_page_of_a_message_gone_shows_the_page_anew(
     assert too_old.text == listing.text
     assert too_old.last.message_id not in (listing.last.message_id, unknown.last.message_id)
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_command_in_the_middle_of_a_dialogue_is_answered_then_the_question_again(
+    bot: BotUnderTest,
+) -> None:
+    olga = bot.person("en")
+    asked = await olga.send("/register_org")
+    reply = await olga.send("/help")
+    assert [text.splitlines()[0] for text in reply.texts] == [
+        "What I can do for you:",
+        "You are still in the middle of a question; your next message answers it (or /cancel "
+        "leaves it):"]
+    assert reply.last.text.endswith(asked.text)
+    moved_on = await olga.send("Free Voices")
+    assert moved_on.text.startswith("Describe the organisation")
+    assert len((await olga.send("/cancel")).messages) == 1
+    assert len((await olga.send("/help")).messages) == 1

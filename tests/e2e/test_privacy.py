@@ -22,7 +22,8 @@ async def test_mydata_sends_everything_stored_as_json(bot: BotUnderTest) -> None
     await olga.send("/settings")
     await olga.press("Страна")
     reply = await olga.send("/mydata")
-    document = reply.last
+    document = reply.messages[0]
+    assert reply.last.text.startswith("Вы ещё не ответили на вопрос")  # the country question
     assert document.filename == "mydata.json"
     assert document.caption == texts("ru")("mydata.caption")
     data = json.loads(document.document)
