@@ -247,22 +247,44 @@ class Events:
         buttons = [[Button(t("button.filter"), f"ev:f:{state}")]]
         if state != _blank():
             buttons[0].append(Button(t("button.clear_filters"), f"ev:l:0:{_blank()}"))
-        return render_page(t, title=t.plural("event.list.title", total), empty=t(
-            "event.list.empty"), prefix="ev", entries=entries, page=page, total=total,
-            extra=buttons, turn=lambda number: f"ev:l:{number}:{state}")
+        shown = await self._filter_text(session, state)
+        return render_page(t, title=t.plural("event.list.title", total, filters=shown),
+                           empty=t("event.list.empty", filters=shown), prefix="ev",
+                           entries=entries, page=page, total=total, extra=buttons,
+                           turn=lambda number: f"ev:l:{number}:{state}")
 
     def _filter(self, session: Session, state: str, now: datetime) -> EventFilter | None:
-        """Filter state from callback data: country, near me, campaign, days ('-' = any)."""
+        """Filter state from callback data: country, near me, campaign, days ('-' = any).
+
+        "Near me" is the member's city in their country (as far as their settings tell)."""
         country, mine, campaign, days = state.split(":")
+        if mine not in ("m", _NONE):
+            return None
         user = session.user
-        if mine == "m" and not (user.country and user.city):
-            return EventFilter(country=user.country)
+        near = mine == "m"
         return EventFilter(
-            country=None if country == _NONE else country,
-            city=user.city if mine == "m" else None,
+            country=user.country if near and user.country else (
+                None if country == _NONE else country),
+            city=user.city if near else None,
             campaign_id=None if campaign == _NONE else int(campaign),
             until=None if days == _NONE else now + timedelta(days=int(days)),
-        ) if mine in ("m", _NONE) else None
+        )
+
+    async def _filter_text(self, session: Session, state: str) -> str:
+        """The filters in force, in words, for the list's title."""
+        t, user = session.texts, session.user
+        country, mine, campaign, days = state.split(":")
+        parts = []
+        if mine == "m":
+            parts.append(t("event.filter.near_city", city=user.city) if user.city
+                         else t("event.filter.near_unset"))
+        elif country != _NONE:
+            parts.append(country_name(country, t.language))
+        if campaign != _NONE and (chosen := await self._repo.campaign(int(campaign))):
+            parts.append(chosen.title)
+        if days != _NONE:
+            parts.append(t("event.filter.days", days=days))
+        return ", ".join(parts) if parts else t("event.no_filters")
 
     async def filter_menu(self, session: Session, state: str, facet: str | None) -> Reply:
         t, now = session.texts, self._services.clock.now()

@@ -112,6 +112,35 @@ async def test_the_list_shows_the_year_only_of_events_in_another_year(
         "2. 21.03.2027 18:00 Spring reading — Berlin (DE)"]
 
 
+async def test_filters_are_named_in_the_title_and_near_me_follows_the_settings(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await _register(olga, title="Berlin reading", start="2026-12-20 18:00", end=None)
+    await _register(olga, title="Munich reading", city="Munich", start="2027-03-21 18:00",
+                    end=None)
+    member = bot.person("en")
+    listing = await member.send("/events")
+    assert listing.text.splitlines()[0] == "2 upcoming events (all)"
+    await member.press("Filter", listing.last)
+    near = await member.press("My city")
+    assert near.text.splitlines()[0] == "2 upcoming events (near me: no city in /settings yet)"
+    await member.press("Filter", near.last)
+    soon = await member.press("Next 30 days")
+    assert soon.text.splitlines()[0] == (
+        "1 upcoming event (near me: no city in /settings yet, Next 30 days)")
+    await member.send("/settings")
+    await member.press("Country")
+    await member.send("Germany")
+    await member.press("City")
+    await member.send("Munich")
+    listing = await member.send("/events")
+    await member.press("Filter", listing.last)
+    near = await member.press("My city")
+    assert near.text.splitlines()[0] == "1 upcoming event (near me: Munich)"
+    assert "Munich reading" in near.text
+
+
 async def test_ten_oclock_in_tbilisi_stays_ten_across_berlins_dst(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     await _register(olga, title="Spring reading", country="Georgia", city="Tbilisi",
