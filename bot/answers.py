@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.dialogue import Invalid, Parser
 from bot.session import Session
 from bot.text import clean_line, clean_text
+
+# Something typed as a link: a scheme (http:, ftp:, …) or www. at the start.
+_LINK_LIKE = re.compile(r"^([a-z][a-z0-9+.-]*:|www\.)", re.IGNORECASE)
+
+
+def looks_like_link(text: str) -> bool:
+    return bool(_LINK_LIKE.match(text))
+
+
+def is_web_address(text: str) -> bool:
+    """A public web address: http or https, a host with a dot (not localhost), no spaces."""
+    if " " in text:
+        return False
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and "." in (parts.hostname or "")
 
 
 def check_length(text: str, minimum: int, maximum: int) -> str:

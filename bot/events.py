@@ -6,12 +6,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.answers import line_of, parse_description, parse_title
+from bot.answers import (
+    is_web_address,
+    line_of,
+    looks_like_link,
+    parse_description,
+    parse_title,
+)
 from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
 from bot.i18n import Html, Texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
@@ -37,10 +42,8 @@ _NONE = "-"
 
 def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
     venue = line_of(1, 300)(text, session, answers)
-    if venue.lower().startswith(("http:", "https:", "www.")):
-        parts = urlsplit(venue)
-        if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in venue:
-            raise Invalid("invalid.link")
+    if looks_like_link(venue) and not is_web_address(venue):
+        raise Invalid("invalid.link")
     return venue
 
 

@@ -7,9 +7,8 @@ import re
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from bot.answers import line_of, text_of
+from bot.answers import is_web_address, line_of, text_of
 from bot.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.i18n import Html, Texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
@@ -38,8 +37,7 @@ parse_reason = text_of(1, REASON_MAX)
 
 def parse_website(text: str, session: Session, answers: dict[str, Any]) -> str:
     url = text.strip()
-    parts = urlsplit(url) if len(url) <= WEBSITE_MAX and " " not in url else None
-    if parts is None or parts.scheme not in ("http", "https") or "." not in parts.netloc:
+    if len(url) > WEBSITE_MAX or not is_web_address(url):
         raise Invalid("invalid.website")
     return url
 

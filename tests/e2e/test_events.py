@@ -170,6 +170,8 @@ BAD = [
     ("end", "09:00", EN("invalid.end_before_start")),
     ("end", "25:61", EN("invalid.time")),
     ("venue", "https://no spaces allowed", EN("invalid.link")),
+    ("venue", "ftp://files.example.org/map", EN("invalid.link")),
+    ("venue", "http://localhost:8080/meet", EN("invalid.link")),
     ("venue", "V" * 301, EN.plural("invalid.too_long", 301, limit=300)),
     ("hours", "0", EN("invalid.hours")),
     ("hours", "many", EN("invalid.hours")),

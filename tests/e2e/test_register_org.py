@@ -132,6 +132,7 @@ BAD_STEPS = [
     ("website", "ftp://example.org", EN("invalid.website")),
     ("website", "javascript:alert(1)", EN("invalid.website")),
     ("website", "not a url", EN("invalid.website")),
+    ("website", "http://localhost/x", EN("invalid.website")),
 ]
 ANSWERS = {"name": "New Org", "description": "About us", "country": "DE", "city": "Berlin"}
 
