@@ -20,7 +20,8 @@ from bot.places import country_name, parse_country, parse_timezone
 from bot.session import Session
 from bot.text import has_invisible
 from bot.timeparse import parse_time
-from storage.models import User
+from storage.models import Membership, User
+from storage.users import up_to_date
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -90,10 +91,13 @@ class Members:
         self, tg_id: int, telegram_language: str | None, username: str | None = None
     ) -> Session:
         """The member behind an update, created on first contact."""
-        services = self._services
-        user = await services.repos.users.ensure(tg_id, services.clock.now(),
-                                                 client_language(telegram_language))
-        return replace(await self._session(user), username=username)
+        users, language = self._services.repos.users, client_language(telegram_language)
+        found = await users.member(tg_id)
+        if found is None or not up_to_date(found[0], language):
+            await users.ensure(tg_id, self._services.clock.now(), language)
+            found = await users.member(tg_id)
+        assert found is not None
+        return replace(self._session(*found), username=username)
 
     async def clear_menu(self, tg_id: int) -> None:
         """Back to the default menu (after /forget, nothing personal is kept, menus included)."""
@@ -104,14 +108,13 @@ class Members:
 
     async def session_by_id(self, tg_id: int) -> Session:
         """The session of a known member, for acting on their behalf (menus, notices)."""
-        user = await self._services.repos.users.get(tg_id)
-        assert user is not None, tg_id
-        return await self._session(user)
+        found = await self._services.repos.users.member(tg_id)
+        assert found is not None, tg_id
+        return self._session(*found)
 
-    async def _session(self, user: User) -> Session:
+    def _session(self, user: User, membership: Membership | None) -> Session:
         services = self._services
         language = language_for(user, None, services.settings.default_language)
-        membership = await services.repos.organisations.membership(user.tg_id)
         return Session(user=user, texts=texts(language), services=services, membership=membership)
 
     async def set_language(self, session: Session, language: str) -> Session:

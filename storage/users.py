@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from storage.database import Database
-from storage.models import User
+from storage.models import Membership, User
 
 _SETTABLE = frozenset({"language", "country", "city", "timezone", "digest_time"})
 
 
 def _user(row) -> User:
     return User.model_validate(dict(row))
+
+
+def up_to_date(user: User, client_language: str | None) -> bool:
+    """Whether contact with this client language changes nothing about the stored member."""
+    return user.is_active and client_language in (None, user.client_language)
 
 
 class UserRepository:
@@ -22,11 +27,23 @@ class UserRepository:
         row = await self._db.fetch_one("SELECT * FROM users WHERE tg_id = ?", (tg_id,))
         return None if row is None else _user(row)
 
+    async def member(self, tg_id: int) -> tuple[User, Membership | None] | None:
+        """A member and their link to an organisation (with its status), in one query."""
+        row = await self._db.fetch_one(
+            "SELECT u.*, o.id AS org_id, o.name AS org_name, o.status AS org_status "
+            "FROM users AS u LEFT JOIN memberships AS m ON m.tg_id = u.tg_id "
+            "LEFT JOIN organisations AS o ON o.id = m.org_id WHERE u.tg_id = ?", (tg_id,),
+        )
+        if row is None:
+            return None
+        values = dict(row)
+        membership = None if values["org_id"] is None else Membership.model_validate(values)
+        return User.model_validate(values), membership
+
     async def ensure(self, tg_id: int, now: datetime, client_language: str | None = None) -> User:
         """The member with this id, created on first contact; contact makes them active again."""
         user = await self.get(tg_id)
-        if user is not None and user.is_active and client_language in (
-                None, user.client_language):
+        if user is not None and up_to_date(user, client_language):
             return user
         async with self._db.transaction():
             await self._db.execute(
