@@ -20,8 +20,8 @@ from bot.places import country_name, parse_country, parse_timezone
 from bot.session import Session
 from bot.text import has_invisible
 from bot.timeparse import parse_time
-from storage.models import Membership, User
-from storage.users import up_to_date
+from storage.models import User
+from storage.users import Member, up_to_date
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -92,12 +92,12 @@ class Members:
     ) -> Session:
         """The member behind an update, created on first contact."""
         users, language = self._services.repos.users, client_language(telegram_language)
-        found = await users.member(tg_id)
-        if found is None or not up_to_date(found[0], language):
+        member = await users.member(tg_id)
+        if member is None or not up_to_date(member.user, language):
             await users.ensure(tg_id, self._services.clock.now(), language)
-            found = await users.member(tg_id)
-        assert found is not None
-        return replace(self._session(*found), username=username)
+            member = await users.member(tg_id)
+        assert member is not None
+        return replace(self._session(member), username=username)
 
     async def clear_menu(self, tg_id: int) -> None:
         """Back to the default menu (after /forget, nothing personal is kept, menus included)."""
@@ -108,14 +108,15 @@ class Members:
 
     async def session_by_id(self, tg_id: int) -> Session:
         """The session of a known member, for acting on their behalf (menus, notices)."""
-        found = await self._services.repos.users.member(tg_id)
-        assert found is not None, tg_id
-        return self._session(*found)
+        member = await self._services.repos.users.member(tg_id)
+        assert member is not None, tg_id
+        return self._session(member)
 
-    def _session(self, user: User, membership: Membership | None) -> Session:
+    def _session(self, member: Member) -> Session:
         services = self._services
-        language = language_for(user, None, services.settings.default_language)
-        return Session(user=user, texts=texts(language), services=services, membership=membership)
+        language = language_for(member.user, None, services.settings.default_language)
+        return Session(user=member.user, texts=texts(language), services=services,
+                       membership=member.membership, dialogue=member.dialogue)
 
     async def set_language(self, session: Session, language: str) -> Session:
         if language not in LANGUAGES:

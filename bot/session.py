@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.i18n import Texts
 from bot.roles import Role
-from storage.models import Membership, User
+from storage.models import Dialogue, Membership, User
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -30,6 +30,8 @@ class Session:
     texts: Texts
     services: Services
     membership: Membership | None = None
+    # The dialogue open when the update arrived (the service reads the current one itself).
+    dialogue: Dialogue | None = None
     # The Telegram @username of this update's sender: never stored unless they share it.
     username: str | None = None
 

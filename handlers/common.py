@@ -48,13 +48,11 @@ def handler(role: Role = Role.MEMBER) -> Callable[[Callback], Callable]:
             if not session.may(role):
                 await not_available(update, session)
                 return
-            dialogues = context.services.dialogues
-            # A command in the middle of a dialogue: afterwards, the open question again.
-            open_before = await dialogues.current(session.user.tg_id) if _is_command(
-                update) else None
             await callback(update, context, session)
-            if open_before is not None and (
-                    reminder := await dialogues.reminder(session, open_before)) is not None:
+            # A command in the middle of a dialogue: afterwards, the open question again.
+            if session.dialogue is not None and _is_command(update) and (
+                    reminder := await context.services.dialogues.reminder(
+                        session, session.dialogue)) is not None:
                 await send(update, reminder)
 
         return run

@@ -9,6 +9,14 @@ from storage.database import Database
 from storage.models import Dialogue
 
 
+def dialogue_of(tg_id: int, flow: str | None, step: str | None, answers: str | None,
+                ) -> Dialogue | None:
+    """A stored dialogue from its columns; None when there is none (a LEFT JOIN's NULLs)."""
+    if flow is None or step is None or answers is None:
+        return None
+    return Dialogue(tg_id=tg_id, flow=flow, step=step, answers=json.loads(answers))
+
+
 class DialogueRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -17,9 +25,7 @@ class DialogueRepository:
         row = await self._db.fetch_one(
             "SELECT tg_id, flow, step, answers FROM dialogues WHERE tg_id = ?", (tg_id,)
         )
-        if row is None:
-            return None
-        return Dialogue(tg_id=row[0], flow=row[1], step=row[2], answers=json.loads(row[3]))
+        return None if row is None else dialogue_of(*row)
 
     async def save(self, dialogue: Dialogue, now: datetime) -> None:
         await self._db.execute(

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from storage.database import Database
-from storage.models import Membership, User
+from storage.dialogues import dialogue_of
+from storage.models import Dialogue, Membership, User
 
 _SETTABLE = frozenset({"language", "country", "city", "timezone", "digest_time"})
 
 
 def _user(row) -> User:
     return User.model_validate(dict(row))
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member with their link to an organisation (and its status) and open dialogue."""
+
+    user: User
+    membership: Membership | None
+    dialogue: Dialogue | None
 
 
 def up_to_date(user: User, client_language: str | None) -> bool:
@@ -27,18 +38,24 @@ class UserRepository:
         row = await self._db.fetch_one("SELECT * FROM users WHERE tg_id = ?", (tg_id,))
         return None if row is None else _user(row)
 
-    async def member(self, tg_id: int) -> tuple[User, Membership | None] | None:
-        """A member and their link to an organisation (with its status), in one query."""
+    async def member(self, tg_id: int) -> Member | None:
+        """A member as an update finds them, in one query."""
         row = await self._db.fetch_one(
-            "SELECT u.*, o.id AS org_id, o.name AS org_name, o.status AS org_status "
+            "SELECT u.*, o.id AS org_id, o.name AS org_name, o.status AS org_status, "
+            "d.flow AS dialogue_flow, d.step AS dialogue_step, d.answers AS dialogue_answers "
             "FROM users AS u LEFT JOIN memberships AS m ON m.tg_id = u.tg_id "
-            "LEFT JOIN organisations AS o ON o.id = m.org_id WHERE u.tg_id = ?", (tg_id,),
+            "LEFT JOIN organisations AS o ON o.id = m.org_id "
+            "LEFT JOIN dialogues AS d ON d.tg_id = u.tg_id WHERE u.tg_id = ?", (tg_id,),
         )
         if row is None:
             return None
         values = dict(row)
-        membership = None if values["org_id"] is None else Membership.model_validate(values)
-        return User.model_validate(values), membership
+        return Member(
+            user=User.model_validate(values),
+            membership=None if values["org_id"] is None else Membership.model_validate(values),
+            dialogue=dialogue_of(tg_id, values["dialogue_flow"], values["dialogue_step"],
+                                 values["dialogue_answers"]),
+        )
 
     async def ensure(self, tg_id: int, now: datetime, client_language: str | None = None) -> User:
         """The member with this id, created on first contact; contact makes them active again."""
