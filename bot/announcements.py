@@ -61,7 +61,7 @@ class Announcements:
                 Step("country", "announce.ask.country", parse=parse_country_answer,
                      when=lambda answers: answers.get("audience") == "country"),
                 Step("send_at", "announce.ask.send_at", parse=self._parse_send_at,
-                     optional=True, question_values=self._zone_of),
+                     optional=True, question_values=self._send_at_values),
             ),
             preview=self._preview,
             publish_label="button.send",
@@ -73,8 +73,9 @@ class Announcements:
     async def begin(self, session: Session) -> Reply:
         return await self._services.dialogues.start(session, "announce")
 
-    def _zone_of(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
-        return {"zone": self._services.members.timezone(session.user)}
+    def _send_at_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        return {"zone": self._services.members.timezone(session.user),
+                "window": self._services.settings.broadcast_cancel_window}
 
     def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         zone = self._services.members.timezone(session.user)
@@ -100,8 +101,9 @@ class Announcements:
         return t(f"audience.in_language.{language}", audience=Html(label))
 
     def _when(self, session: Session, moment: datetime) -> str:
-        zone = ZoneInfo(self._services.members.timezone(session.user))
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        """A moment in the coordinator's zone, which is named: they may be far from Berlin."""
+        zone = self._services.members.timezone(session.user)
+        return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
     def _start_time(self, answers: dict[str, Any], now: datetime) -> datetime:
         """When it may start: the chosen time, and never inside the cancel window for everyone."""

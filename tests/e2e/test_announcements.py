@@ -191,8 +191,10 @@ async def test_scheduled_time_in_the_coordinators_zone(bot: BotUnderTest) -> Non
     assert past.text.startswith(EN("invalid.datetime_past"))
     gap = await coordinator.send("2027-03-28 02:30")
     assert gap.text.startswith("That time does not exist in Europe/Berlin")
+    assert gap.text.endswith("A broadcast to everyone first waits 60 s, in which it can still "
+                             "be cancelled.")
     preview = await coordinator.send("30.11.2026 18:00")
-    assert "Starts: 2026-11-30 18:00" in preview.text
+    assert "Starts: 2026-11-30 18:00 (Europe/Berlin)" in preview.text
     status = await coordinator.press("Send")
     assert "starts at 2026-11-30 18:00" in status.text
     [broadcast] = await bot.services.repos.announcements.recent(1)
