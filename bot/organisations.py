@@ -108,9 +108,9 @@ class Organisations:
         services, t = self._services, session.texts
         if await self._repo.name_taken(answers["name"]):
             return Reply(t("org.name_taken_now", name=answers["name"]))
-        membership = await self._repo.membership(session.user.tg_id)
-        if membership is not None:
-            return Reply(t("org.already_member", organisation=membership.org_name))
+        # The session was read for this very update, and updates are handled one at a time.
+        if session.membership is not None:
+            return Reply(t("org.already_member", organisation=session.membership.org_name))
         org_id = await self._repo.create(
             name=answers["name"], description=answers.get("description") or "",
             country=answers["country"], city=answers.get("city"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.database import Database
-from storage.models import Membership, Organisation, OrgStatus
+from storage.models import Organisation, OrgStatus
 
 
 def name_key(name: str) -> str:
@@ -93,14 +93,6 @@ class OrganisationRepository:
             "LIMIT ? OFFSET ?", (limit, offset),
         )
         return [_organisation(row) for row in rows]
-
-    async def membership(self, tg_id: int) -> Membership | None:
-        row = await self._db.fetch_one(
-            "SELECT o.id AS org_id, o.name AS org_name, o.status AS org_status "
-            "FROM memberships m JOIN organisations o ON o.id = m.org_id WHERE m.tg_id = ?",
-            (tg_id,),
-        )
-        return None if row is None else Membership.model_validate(dict(row))
 
     async def add_member(self, tg_id: int, org_id: int, now: datetime) -> bool:
         """Make the person an organiser; False if they already belong to an organisation."""

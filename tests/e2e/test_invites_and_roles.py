@@ -23,7 +23,7 @@ async def _invite_token(person: Person) -> str:
 
 
 async def _organisation_of(bot: BotUnderTest, person: Person):
-    return await bot.services.repos.organisations.membership(person.tg_id)
+    return (await bot.services.repos.users.member(person.tg_id)).membership
 
 
 async def test_invite_is_redeemed_once_then_refused(bot: BotUnderTest) -> None:

@@ -141,8 +141,8 @@ async def test_browse_with_each_filter_and_pages(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     anna = await organiser(bot, "Memorial Circle", country="GE")
     repo, now = bot.services.repos.needs, bot.clock.now()
-    org_of = {olga: (await bot.services.repos.organisations.membership(olga.tg_id)).org_id,
-              anna: (await bot.services.repos.organisations.membership(anna.tg_id)).org_id}
+    org_of = {olga: (await bot.services.repos.users.member(olga.tg_id)).membership.org_id,
+              anna: (await bot.services.repos.users.member(anna.tg_id)).membership.org_id}
     for number in range(7):
         bot.clock.advance(minutes=1)
         await repo.create(org_of[olga], olga.tg_id, {

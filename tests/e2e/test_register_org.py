@@ -103,11 +103,11 @@ async def test_two_coordinators_must_approve(server, make_settings, clock) -> No
         assert recorded.text == EN.plural("org.approval_recorded", 1, name="Free Voices")
         twice = await first.press("Approve", application)
         assert twice.text == EN("org.approval_already_yours", name="Free Voices")
-        assert (await bot.services.repos.organisations.membership(olga.tg_id)) is None
+        assert (await bot.services.repos.users.member(olga.tg_id)).membership is None
         russian = await bot.server.wait_for(lambda: next((
             r for r in bot.received(901) if r.text and "ждёт одобрения" in r.text), None))
         assert (await second.press("Одобрить", russian)).text.startswith("Free Voices одобрена")
-        membership = await bot.services.repos.organisations.membership(olga.tg_id)
+        membership = (await bot.services.repos.users.member(olga.tg_id)).membership
         assert membership.org_status == "approved"
 
 
