@@ -64,8 +64,13 @@ def parse_capacity(text: str, session: Session, answers: dict[str, Any]) -> int:
 def zone_of(answers: dict[str, Any]) -> str:
     """The zone the organiser confirmed (the guess) or typed."""
     if answers["timezone"] == GUESS:
-        return guess_timezone(answers["city"], answers["country"])
+        return guessed_zone(answers)
     return answers["timezone"]
+
+
+def guessed_zone(answers: dict[str, Any]) -> str | None:
+    """The zone guessed from the city and country answered so far."""
+    return guess_timezone(answers.get("city"), answers.get("country"))
 
 
 def venue_visible(event: Event, answer: Answer | None, now: datetime, *, organiser: bool) -> bool:
@@ -129,15 +134,15 @@ class Events:
                                                     {"_campaigns": open_campaigns})
 
     def _zone_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
-        guess = guess_timezone(answers.get("city"), answers.get("country"))
+        guess = guessed_zone(answers)
         return [Option(GUESS, label=f"✅ {guess}")] if guess else []
 
     def _zone_question(self, session: Session, answers: dict[str, Any]) -> str:
-        guessed = guess_timezone(answers.get("city"), answers.get("country")) is not None
+        guessed = guessed_zone(answers) is not None
         return "event.ask.timezone" if guessed else "event.ask.timezone_unknown"
 
     def _zone_guess(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
-        guess = guess_timezone(answers.get("city"), answers.get("country"))
+        guess = guessed_zone(answers)
         return {"guess": guess} if guess else {}
 
     def _parse_start(self, text: str, session: Session, answers: dict[str, Any]) -> str:
