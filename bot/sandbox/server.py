@@ -1079,6 +1079,15 @@ class BotApiServer:
             "pending_update_count": len(self._pending),
         }
 
+    def _keep(self, message: dict[str, Any], replied: dict[str, Any] | None,
+              markup: dict[str, Any] | None) -> None:
+        """Attach what the bot's new message replies to and its inline keyboard, and keep it."""
+        if replied is not None:
+            message["reply_to_message"] = replied
+        if markup is not None and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self.messages[(message["chat"]["id"], message["message_id"])] = message
+
     async def _send_message(self, params: _Params) -> dict[str, Any]:
         chat_id = self._resolve_chat(params)
         raw = params.get_str("text")
@@ -1094,11 +1103,7 @@ class BotApiServer:
         message["text"] = text
         if entities:
             message["entities"] = entities
-        if replied is not None:
-            message["reply_to_message"] = replied
-        if markup is not None and "inline_keyboard" in markup:
-            message["reply_markup"] = markup
-        self.messages[(chat_id, message["message_id"])] = message
+        self._keep(message, replied, markup)
         self._record(
             "sendMessage", chat_id, message, html=raw, parse_mode=parse_mode, reply_markup=markup
         )
@@ -1214,11 +1219,7 @@ class BotApiServer:
             message["caption"] = caption
         if caption_entities:
             message["caption_entities"] = caption_entities
-        if replied is not None:
-            message["reply_to_message"] = replied
-        if markup is not None and "inline_keyboard" in markup:
-            message["reply_markup"] = markup
-        self.messages[(chat_id, message["message_id"])] = message
+        self._keep(message, replied, markup)
         self._record(
             "sendDocument",
             chat_id,
