@@ -11,13 +11,18 @@ from telegram.error import TelegramError
 from bot.i18n import texts
 from bot.members import language_for
 from bot.updates import handler_name
-from handlers.common import BotContext
+from handlers.common import BotContext, acknowledge
 
 log = logging.getLogger("coalition.errors")
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log where it happened (ids only) and tell the person something went wrong."""
+    """Log where it happened (ids only) and tell the person something went wrong.
+
+    What the failed handler did not commit leaves the update unrecorded, so Telegram's
+    re-delivery acts on it (storage/updates.py).
+    """
+    context.services.repos.updates.abandon()
     error = context.error
     # The error's own message may quote what the person typed, so only its type and frames.
     where = "".join(traceback.format_tb(error.__traceback__)) if error else ""
@@ -36,9 +41,10 @@ async def on_error(update: object, context: BotContext) -> None:
     stored = await context.services.repos.users.get(user.id)
     language = language_for(stored, user.language_code, context.services.settings.default_language)
     try:
-        if update.callback_query:
-            await update.callback_query.answer()
         await chat.send_message(texts(language)("error.generic"))
+        if update.callback_query:
+            # Last: the handler may have answered the press already, and a second answer fails.
+            await acknowledge(update.callback_query)
     except TelegramError:
         log.warning("update=%s could not tell the user about the error", update.update_id)
 

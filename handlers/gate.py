@@ -1,5 +1,5 @@
 """The first handlers every update meets: only a person's own updates in a private chat, the
-flood limit, then re-delivered updates act once."""
+flood limit, then re-delivered updates act once; and the last, which records the update."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from handlers.common import BotContext
 ADMIT_GROUP = -30
 FLOOD_GROUP = -20
 DEDUP_GROUP = -10
+# After every feature handler (all in group 0).
+SETTLE_GROUP = 10
 
 
 async def admit(update: Update, context: BotContext) -> None:
@@ -48,14 +50,22 @@ async def limit_flood(update: Update, context: BotContext) -> None:
 
 
 async def deduplicate(update: Update, context: BotContext) -> None:
-    """Stop an update whose id was already acted on."""
+    """Stop an update whose id was already acted on; claim any other."""
     services = context.services
-    if not await services.repos.updates.claim(update.update_id, services.clock.now()):
+    if await services.repos.updates.seen(update.update_id):
         handler_name.set("gate.deduplicate")
         raise ApplicationHandlerStop
+    services.repos.updates.claim(update.update_id, services.clock.now())
+
+
+async def settle(update: Update, context: BotContext) -> None:
+    """Record an update whose handler changed nothing. After a failure there is nothing left to
+    record: the error handler abandoned the claim (handlers/errors.py)."""
+    await context.services.repos.updates.settle()
 
 
 def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, admit), group=ADMIT_GROUP)
     application.add_handler(TypeHandler(Update, limit_flood), group=FLOOD_GROUP)
     application.add_handler(TypeHandler(Update, deduplicate), group=DEDUP_GROUP)
+    application.add_handler(TypeHandler(Update, settle), group=SETTLE_GROUP)

@@ -18,6 +18,11 @@ class Database:
 
     `transaction()` is re-entrant within one asyncio task, so a service can wrap several
     repository calls in one atomic unit while each repository call stays usable on its own.
+
+    A write can be attached to a task's next transaction (`attach`): the update gate records an
+    update's id that way, so the id commits with the first change the update makes, or not at
+    all. Writes go through `execute` or `transaction()` (a write through `fetch_all` must be
+    inside a transaction) so that an attached one is never left out.
     """
 
     def __init__(self, path: Path | str) -> None:
@@ -25,6 +30,7 @@ class Database:
         self._connection: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task | None = None
+        self._attached: dict[asyncio.Task, tuple[str, tuple[Any, ...]]] = {}
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,19 +65,39 @@ class Database:
         if self._in_transaction():
             yield self.connection
             return
+        task = asyncio.current_task()
         async with self._lock:
             connection = self.connection
             await connection.execute("BEGIN IMMEDIATE")
-            self._owner = asyncio.current_task()
+            self._owner = task
+            attached = self._attached.pop(task, None)
             try:
+                if attached is not None:
+                    await connection.execute(*attached)
                 yield connection
             except BaseException:
                 await connection.execute("ROLLBACK")
+                if attached is not None:
+                    self._attached[task] = attached
                 raise
             else:
                 await connection.execute("COMMIT")
             finally:
                 self._owner = None
+
+    def attach(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Make this write part of the current task's next write transaction, whichever it is."""
+        self._attached[asyncio.current_task()] = (sql, tuple(params))
+
+    def detach(self) -> None:
+        """Drop the current task's attached write, if no transaction took it along yet."""
+        self._attached.pop(asyncio.current_task(), None)
+
+    async def flush(self) -> None:
+        """Commit the current task's attached write on its own, if no transaction took it."""
+        if asyncio.current_task() in self._attached:
+            async with self.transaction():
+                pass
 
     @asynccontextmanager
     async def _using(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -86,8 +112,12 @@ class Database:
 
         A single statement outside a transaction commits by itself (SQLite's autocommit): it
         takes the write lock at once, so it needs no BEGIN IMMEDIATE, and it saves the two
-        round trips to aiosqlite's thread that BEGIN and COMMIT would cost.
+        round trips to aiosqlite's thread that BEGIN and COMMIT would cost; unless a write is
+        attached, which must commit with it.
         """
+        if asyncio.current_task() in self._attached:
+            async with self.transaction() as connection:
+                return await connection.execute(sql, tuple(params))
         async with self._using() as connection:
             return await connection.execute(sql, tuple(params))
 

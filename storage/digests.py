@@ -230,9 +230,10 @@ class DigestRepository:
         return cursor.lastrowid
 
     async def remove_election(self, election_id: int) -> Election | None:
-        rows = await self._db.fetch_all(
-            "DELETE FROM elections WHERE id = ? RETURNING id, name, date, country",
-            (election_id,))
+        async with self._db.transaction():
+            rows = await self._db.fetch_all(
+                "DELETE FROM elections WHERE id = ? RETURNING id, name, date, country",
+                (election_id,))
         return _election(rows[0]) if rows else None
 
     async def elections(self, from_day: date | None = None) -> list[Election]:

@@ -13,13 +13,27 @@ class UpdateRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def claim(self, update_id: int, now: datetime) -> bool:
-        """Record the update; False if it had been recorded before (a re-delivery)."""
-        cursor = await self._db.execute(
+    async def seen(self, update_id: int) -> bool:
+        """Whether the update was acted on before (this is a re-delivery)."""
+        return await self._db.fetch_value(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)) is not None
+
+    def claim(self, update_id: int, now: datetime) -> None:
+        """Record the update with the first change its handler commits (see `Database.attach`):
+        a handler that fails or a bot that dies before that commit leaves the update unrecorded,
+        so Telegram's re-delivery acts on it once."""
+        self._db.attach(
             "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
             (update_id, now.isoformat()),
         )
-        return cursor.rowcount == 1
+
+    def abandon(self) -> None:
+        """The handler failed: whatever it did not commit leaves the update unrecorded."""
+        self._db.detach()
+
+    async def settle(self) -> None:
+        """The handler succeeded: record the update even if it changed nothing."""
+        await self._db.flush()
 
     async def latest_id(self) -> int:
         """The highest update id recorded, 0 if none."""

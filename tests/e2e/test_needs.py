@@ -115,6 +115,32 @@ async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
         k: v for k, v in before.items() if k != "dialogues"}
 
 
+async def test_a_publish_that_failed_acts_once_when_telegram_delivers_it_again(
+    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    olga = await organiser(bot)
+    needs = bot.services.repos.needs
+    get, failures = needs.get, []
+
+    async def fails_once(need_id: int):
+        # After the need's INSERT, inside the same transaction: both are rolled back.
+        if not failures:
+            failures.append(need_id)
+            raise RuntimeError("the disk is full")
+        return await get(need_id)
+
+    monkeypatch.setattr(needs, "get", fails_once)
+    _, failed = await _post(olga)
+    assert failed.texts == [EN("error.generic")]
+    assert failures and await needs.count(_all()) == 0
+    publish = bot.server.last_update_id
+    again = await bot.redeliver(olga, publish)
+    assert again.texts == [EN("need.published", title="Lawyer for a prisoner")]
+    assert await needs.count(_all()) == 1
+    assert (await bot.redeliver(olga, publish)).messages == []
+    assert await needs.count(_all()) == 1
+
+
 async def test_html_and_bidi_in_every_text_field_are_shown_literally(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     member = bot.person("en")
