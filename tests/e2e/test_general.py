@@ -113,6 +113,16 @@ async def test_an_error_is_apologised_for_and_the_bot_keeps_going(bot: BotUnderT
     assert (await alice.send("/help")).text.startswith("What I can do for you")
 
 
+async def test_a_failed_button_press_is_apologised_for_in_a_message(bot: BotUnderTest) -> None:
+    alice = bot.person("en")
+    await alice.send("/language")
+    # The handler has answered the press when its reply fails; Telegram refuses a second answer.
+    bot.server.inject_error("sendMessage", chat_id=alice.tg_id, error_code=400,
+                            description="Bad Request: something odd", times=1)
+    reply = await alice.press("Русский")
+    assert reply.texts == [RU("error.generic")]
+
+
 async def test_commands_menus_per_language_and_for_coordinators(bot: BotUnderTest) -> None:
     commands = bot.server.commands
     names = [entry["command"] for entry in commands[command_key(None, "en")]]
