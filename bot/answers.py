@@ -1,8 +1,10 @@
-"""Parsers of typed answers that several dialogues share: cleaned text within length limits."""
+"""Parsers of typed answers that several dialogues share: cleaned text within length limits,
+whole numbers within bounds."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +34,31 @@ def check_length(text: str, minimum: int, maximum: int) -> str:
     if len(text) < minimum:
         raise Invalid("invalid.too_short", count=minimum)
     return text
+
+
+def ascii_digits(text: str) -> str:
+    """The text with each decimal digit of any script ('٣', '３') as its ASCII digit; digit-like
+    characters that are not decimal digits ('²', '½', 'Ⅻ') stay, for a parser to refuse. Every
+    typed number goes through here: `number_of`, and dates and times (bot/timeparse.py)."""
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
+
+
+def number_of(minimum: int, maximum: int, reason: str) -> Parser:
+    """A whole number from `minimum` to `maximum`; anything else (a sign, inner spaces, '²',
+    '½', a Roman numeral) asks the step again with `reason`."""
+
+    def parse(text: str, session: Session, answers: dict[str, Any]) -> int:
+        value = ascii_digits(text.strip())
+        # str.isdigit() would let '²' through to int(), which refuses it; more digits than the
+        # maximum has are out of range anyway, and int() of thousands of digits raises.
+        if not (value.isascii() and value.isdigit()) or len(value) > len(str(maximum)):
+            raise Invalid(reason)
+        number = int(value)
+        if not minimum <= number <= maximum:
+            raise Invalid(reason)
+        return number
+
+    return parse
 
 
 def line_of(minimum: int, maximum: int) -> Parser:

@@ -6,7 +6,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.answers import number_of
+from bot.dialogue import Button, Flow, Reply, Step
 from bot.roles import Role
 from bot.session import Session
 
@@ -23,11 +24,7 @@ class Revocation(Enum):
     LAST = "last"
 
 
-def parse_tg_id(text: str, session: Session, answers: dict[str, Any]) -> int:
-    value = text.strip()
-    if not value.isdigit() or not 0 < int(value) < MAX_TELEGRAM_ID:
-        raise Invalid("coordinators.invalid_id")
-    return int(value)
+parse_tg_id = number_of(1, MAX_TELEGRAM_ID - 1, "coordinators.invalid_id")
 
 
 class Coordinators:

@@ -14,6 +14,7 @@ from bot.answers import (
     is_web_address,
     line_of,
     looks_like_link,
+    number_of,
     parse_description,
     parse_title,
 )
@@ -47,18 +48,8 @@ def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
     return venue
 
 
-def parse_hours(text: str, session: Session, answers: dict[str, Any]) -> int:
-    value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= 168:
-        raise Invalid("invalid.hours")
-    return int(value)
-
-
-def parse_capacity(text: str, session: Session, answers: dict[str, Any]) -> int:
-    value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= 100_000:
-        raise Invalid("invalid.capacity")
-    return int(value)
+parse_hours = number_of(1, 168, "invalid.hours")
+parse_capacity = number_of(1, 100_000, "invalid.capacity")
 
 
 def zone_of(answers: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.answers import ascii_digits
 from bot.dialogue import Invalid
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -15,7 +16,7 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 def parse_date(text: str) -> date:
     """A calendar date; Invalid with a reason and an example otherwise."""
-    text = text.strip()
+    text = ascii_digits(text.strip())
     iso, dotted = _ISO.match(text), _DOTTED.match(text)
     if iso:
         year, month, day = (int(part) for part in iso.groups())
@@ -30,7 +31,7 @@ def parse_date(text: str) -> date:
 
 
 def parse_time(text: str) -> time:
-    match = _TIME.match(text.strip())
+    match = _TIME.match(ascii_digits(text.strip()))
     if match is None:
         raise Invalid("invalid.time")
     return time(int(match.group(1)), int(match.group(2)))

@@ -21,6 +21,7 @@ async def test_add_and_remove_coordinators_never_the_last(bot: BotUnderTest) -> 
     assert last.text.startswith(EN("coordinators.last", tg_id=COORDINATOR_ID))
     await coordinator.press("Add")
     assert (await coordinator.send("-5")).text.startswith(_plain(EN("coordinators.invalid_id")))
+    assert (await coordinator.send("²")).text.startswith(_plain(EN("coordinators.invalid_id")))
     added = await coordinator.send(str(anna.tg_id))
     assert added.text.startswith(EN("coordinators.added", tg_id=anna.tg_id))
     assert (await bot.services.repos.users.get(anna.tg_id)).is_coordinator

@@ -175,8 +175,13 @@ BAD = [
     ("venue", "V" * 301, EN.plural("invalid.too_long", 301, limit=300)),
     ("hours", "0", EN("invalid.hours")),
     ("hours", "many", EN("invalid.hours")),
+    ("hours", "²", EN("invalid.hours")),
     ("capacity", "-3", EN("invalid.capacity")),
     ("capacity", "1e9", EN("invalid.capacity")),
+    ("capacity", "³", EN("invalid.capacity")),
+    ("capacity", "1½", EN("invalid.capacity")),
+    ("capacity", "Ⅻ", EN("invalid.capacity")),
+    ("capacity", "9" * 5000, EN("invalid.capacity")),
 ]
 STEPS = [("title", "send", "A reading"), ("description", "send", "About"),
          ("kind", "press", "🕯 Commemoration"), ("country", "send", "DE"),
@@ -204,6 +209,14 @@ async def test_every_bad_answer_keeps_the_step_and_saves_nothing(
     after = await snapshot(bot)
     assert {k: v for k, v in after.items() if k != "dialogues"} == {
         k: v for k, v in before.items() if k != "dialogues"}
+
+
+async def test_numbers_in_the_decimal_digits_of_other_scripts_are_read(bot: BotUnderTest) -> None:
+    olga = await organiser(bot)
+    await _register(olga, disclosure="Going only, hours before", hours="١٢", capacity="３０")
+    event = await bot.services.repos.events.get(
+        await _event_id(bot, "Returning the Names — Berlin"))
+    assert (event.disclose_hours, event.capacity) == (12, 30)
 
 
 async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest) -> None:

@@ -49,6 +49,14 @@ async def test_each_setting_in_english(bot: BotUnderTest) -> None:
         "DE", "Frankfurt am Main", "Asia/Tbilisi", time(7, 30))
 
 
+async def test_a_time_in_the_digits_of_another_script_is_read(bot: BotUnderTest) -> None:
+    alice = bot.person("en")
+    await _open(alice, "Digest time")
+    reply = await alice.send("٠٧:٣٠")
+    assert reply.text.splitlines()[-1] == "Digest time: 07:30"
+    assert (await _user(bot, alice)).digest_time == time(7, 30)
+
+
 async def test_each_setting_in_russian(bot: BotUnderTest) -> None:
     boris = bot.person("ru")
     await _open(boris, "Страна")
@@ -91,6 +99,7 @@ BAD_ANSWERS = [
     ("Time zone", "<i>UTC</i>", "invalid.timezone", {}),
     ("Digest time", "25:00", "invalid.time", {}),
     ("Digest time", "9 am", "invalid.time", {}),
+    ("Digest time", "²:³⁰", "invalid.time", {}),
 ]
 
 
