@@ -300,8 +300,9 @@ class Digests:
         """Queue every digest that is due (§7.4); run every minute and at start.
 
         Per (subscriber, period) at most once: a group of subscribers is queued and marked
-        handled in one transaction, so a restart finds each either queued or still due. A
-        digest more than LATE overdue (the bot was down) is skipped. Memory stays flat: the
+        handled in one transaction, so a restart finds each either queued or still due. Of the
+        digests missed while the bot was down, only one less than LATE late is sent (see
+        `_skip_late`). Memory stays flat: the
         due subscribers are grouped in SQL and read a few thousand ids at a time.
         """
         async with self._ticking:
@@ -309,7 +310,7 @@ class Digests:
             now = services.clock.now()
             await self._load_elections()
             dropped = await repo.drop_inactive(now)
-            skipped = await repo.skip_late(now - LATE)
+            skipped = await self._skip_late(now)
             await self.reschedule(now)
             await repo.mark_due(now, services.settings.default_language,
                                 services.settings.default_timezone)
@@ -341,6 +342,29 @@ class Digests:
                          "as too late, %d dropped (blocked the bot)", queued, broadcasts, quiet,
                          skipped, dropped)
             return report
+
+    async def _skip_late(self, now: datetime) -> int:
+        """SPEC §7.4 after downtime: a subscriber's missed digests due LATE or more ago are
+        skipped, and their next due time becomes the first one after that: a digest less than
+        LATE late, which this tick sends, or the next one to come. Returns how many were
+        skipped. The skipped periods are not lost: the next digest counts from the last one
+        sent (last_until)."""
+        oldest = now - LATE
+        dates = [election.date for election in self._elections or ()]
+        default_zone = self._services.settings.default_timezone
+        skipped = 0
+        while batch := await self._repo.late(oldest, SCHEDULE_BATCH):
+            schedule = []
+            for row in batch:
+                missed = last = due = row.schedule_from
+                while due <= oldest:
+                    skipped += 1
+                    last, due = due, next_due(
+                        row.frequency, row.digest_time or DEFAULT_DIGEST_TIME,
+                        row.timezone or default_zone, dates, due)
+                schedule.append((row.tg_id, missed, last, due))
+            await self._repo.skip_to(schedule)
+        return skipped
 
     async def reschedule(self, now: datetime) -> int:
         """Compute the next due time of every subscriber who has none, in batches."""

@@ -146,19 +146,31 @@ class DigestRepository:
             "(SELECT tg_id FROM users WHERE is_active = 0)", (_iso(now),))
         return cursor.rowcount
 
-    async def skip_late(self, before: datetime) -> int:
-        """Digests due before `before` are skipped: counted from, recomputed, never sent."""
-        cursor = await self._db.execute(
-            "UPDATE subscriptions SET schedule_from = next_due_at, next_due_at = NULL "
-            "WHERE next_due_at < ? AND due_group IS NULL", (_iso(before),))
-        return cursor.rowcount
+    async def late(self, before: datetime, limit: int) -> list[Unscheduled]:
+        """Subscribers whose next digest was due at or before `before` (the bot was down); the
+        missed due time is their `schedule_from`."""
+        return await self._unscheduled(
+            "s.next_due_at", "s.next_due_at <= ? AND s.due_group IS NULL", (_iso(before), limit))
+
+    async def skip_to(self, schedule: Sequence[tuple[int, datetime, datetime, datetime]]) -> None:
+        """(tg_id, missed due time, last one skipped, next due): each late subscriber's next
+        digest moves on, unless their schedule changed since it was read."""
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "UPDATE subscriptions SET schedule_from = ?, next_due_at = ? WHERE tg_id = ? "
+                "AND next_due_at = ? AND due_group IS NULL",
+                [(_iso(skipped), _iso(due), tg_id, _iso(missed))
+                 for tg_id, missed, skipped, due in schedule])
 
     async def unscheduled(self, limit: int) -> list[Unscheduled]:
+        return await self._unscheduled(
+            "s.schedule_from", "s.next_due_at IS NULL AND s.due_group IS NULL", (limit,))
+
+    async def _unscheduled(self, start: str, condition: str, params: tuple) -> list[Unscheduled]:
         rows = await self._db.fetch_all(
-            "SELECT s.tg_id, s.frequency, u.digest_time, u.timezone, s.schedule_from "
+            f"SELECT s.tg_id, s.frequency, u.digest_time, u.timezone, {start} "
             "FROM subscriptions AS s JOIN users AS u ON u.tg_id = s.tg_id "
-            "WHERE s.next_due_at IS NULL AND s.due_group IS NULL ORDER BY s.tg_id LIMIT ?",
-            (limit,))
+            f"WHERE {condition} ORDER BY s.tg_id LIMIT ?", params)
         return [Unscheduled(row[0], row[1],
                             time.fromisoformat(row[2]) if row[2] else None, row[3],
                             _moment(row[4])) for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -369,6 +370,35 @@ async def test_five_hours_late_is_sent_and_seven_hours_late_is_skipped(
         await _at(second, datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
         [text] = await _queued(second, early)
         assert "Housing for a deserter" in text
+
+
+@pytest.mark.parametrize(("back_at", "sent"), [
+    (datetime(2026, 12, 4, 13, 59, tzinfo=UTC), 1),  # 4 December's digest is 5 h 59 min late
+    (datetime(2026, 12, 4, 14, 0, tzinfo=UTC), 0),   # and here 6 hours late
+])
+async def test_after_three_days_down_one_digest_under_six_hours_late_goes_out(
+    server, make_settings, clock, caplog: pytest.LogCaptureFixture, back_at: datetime, sent: int
+) -> None:
+    settings = make_settings()
+    async with running_bot(server, settings, clock) as first:
+        org = await _organisation(first)
+        alice = first.person("en")
+        await _subscribe(alice, "Daily")  # 09:00 in Berlin: 08:00 UTC
+        await _need(first, org, "Housing for a deserter")
+        assert await _due(first, alice) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    # Down from 30 November until 4 December: the digests of 1, 2 and 3 December are missed,
+    # and 4 December's too when it is 6 hours late.
+    clock.set(back_at)
+    with caplog.at_level(logging.INFO, logger="coalition.digests"):
+        async with running_bot(server, settings, clock) as second:
+            await _tick(second)
+            await _tick(second)
+            alice = second.person("en", tg_id=alice.tg_id)
+            delivered = await _delivered(second, alice)
+            assert len(delivered) == sent
+            assert all("Housing for a deserter" in digest.text for digest in delivered)
+            assert await _due(second, alice) == datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+    assert f"{4 - sent} skipped as too late" in caplog.text
 
 
 async def test_blocked_subscribers_are_dropped(bot: BotUnderTest) -> None:
