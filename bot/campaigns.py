@@ -10,17 +10,16 @@ from zoneinfo import ZoneInfo
 from bot.answers import parse_description, parse_title
 from bot.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.i18n import Html
-from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning_rows
 from bot.places import country_name
 from bot.roles import Role
 from bot.session import Session
+from bot.text import fit_field
 from bot.timeparse import parse_date
 from storage.models import Event
 
 if TYPE_CHECKING:
     from bot.services import Services
-
-SITE_BUTTONS = 10
 
 
 def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -101,27 +100,31 @@ class Campaigns:
         return render_page(t, title=t("campaign.list.title"), empty=t("campaign.list.empty"),
                            prefix="cp", entries=entries, page=page, total=len(campaigns))
 
-    async def card(self, session: Session, campaign_id: int) -> Reply:
-        """The campaign with its sites grouped by country and city, nearest first."""
+    async def card(self, session: Session, campaign_id: int, page: int = 0) -> Reply:
+        """The campaign with a page of its sites grouped by country, nearest first: one
+        message per page like every list, as many sites make any single text too long."""
         t, user = session.texts, session.user
         campaign = await self._repo.campaign(campaign_id)
         if campaign is None:
             return Reply(t("not_available"))
         sites = nearest_first(await self._repo.sites(campaign_id), user.country, user.city)
+        page, pages = clamp_page(page, len(sites)), page_count(len(sites))
+        shown = list(enumerate(sites[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], 1))
         zone = ZoneInfo(self._services.members.timezone(user))
-        lines, number = [], 0
-        for country, in_country in groupby(sites, key=lambda site: site.country):
+        lines = []
+        for country, in_country in groupby(shown, key=lambda numbered: numbered[1].country):
             lines.append(t("campaign.country", country=country_name(country, t.language)))
-            for city, in_city in groupby(in_country, key=lambda site: site.city):
-                for site in in_city:
-                    number += 1
-                    lines.append(t("campaign.site", number=number, city=city,
-                                   title=site.title, organisation=site.org_name,
-                                   when=f"{site.starts_at.astimezone(zone):%Y-%m-%d %H:%M}"))
-        body = "\n".join(lines) if lines else t("campaign.no_sites")
-        text = t("campaign.card", title=campaign.title, description=campaign.description,
-                 starts_on=campaign.starts_on.isoformat(), ends_on=campaign.ends_on.isoformat(),
-                 sites=Html(body))
-        buttons = [Button(str(n), f"ev:o:{site.id}")
-                   for n, site in enumerate(sites[:SITE_BUTTONS], 1)]
-        return Reply(text, [row for row in (buttons[:5], buttons[5:]) if row])
+            lines.extend(t("campaign.site", number=number, city=site.city, title=site.title,
+                           organisation=site.org_name,
+                           when=f"{site.starts_at.astimezone(zone):%Y-%m-%d %H:%M}")
+                         for number, site in in_country)
+        if lines:
+            lines += ["", t("list.page", page=page + 1, pages=pages)]
+        body = Html("\n".join(lines) if lines else t("campaign.no_sites"))
+        text = fit_field(lambda description: t(
+            "campaign.card", title=campaign.title, description=description,
+            starts_on=campaign.starts_on.isoformat(), ends_on=campaign.ends_on.isoformat(),
+            sites=body), campaign.description)
+        rows = [[Button(str(number), f"ev:o:{site.id}") for number, site in shown]]
+        rows += turning_rows(t, page, pages, lambda number: f"cp:s:{campaign_id}:{number}")
+        return Reply(text, [row for row in rows if row])

@@ -28,7 +28,7 @@ from bot.needs import URGENCY_ICON, place
 from bot.places import country_name
 from bot.roles import Role
 from bot.session import Session
-from bot.text import clean_line
+from bot.text import clean_line, fits, shown_length
 from bot.timeparse import parse_date
 from storage.digests import ALL_TOPICS, Election, Line, Section
 from storage.models import Dialogue, User
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("coalition.digests")
 
-TEXT_LIMIT = 4096
 LATE = timedelta(hours=6)  # a digest missed by more than this is skipped, not sent late
 # A schedule computed again (a changed zone or digest time, a changed calendar) counts from a
 # little before the tick, so a digest due between the change and the tick is not lost.
@@ -492,9 +491,9 @@ def _fit(t: Texts, countdown: str | None, blocks: list[_Block]) -> str:
     """The digest within one Telegram message: the longest section gives up its last entries,
     each cut counted in its "…and N more" line."""
     text = _render(t, countdown, blocks)
-    while len(text) > TEXT_LIMIT:
+    while not fits(text):
         longest = max((block for block in blocks if block.lines),
-                      key=lambda block: sum(map(len, block.lines)))
+                      key=lambda block: sum(map(shown_length, block.lines)))
         longest.lines.pop()
         longest.more += 1
         text = _render(t, countdown, blocks)

@@ -38,13 +38,18 @@ def render_page(
     pages = page_count(total)
     body = "\n".join([title, "", *lines, "", texts("list.page", page=page + 1, pages=pages)])
     rows = [[Button(str(number), f"{prefix}:o:{entry.id}")
-             for number, entry in enumerate(entries, 1)]]
+             for number, entry in enumerate(entries, 1)], *turning_rows(texts, page, pages, turn)]
+    rows.extend(list(row) for row in extra)
+    return Reply(body, rows)
+
+
+def turning_rows(
+    texts: Texts, page: int, pages: int, turn: Callable[[int], str]
+) -> list[list[Button]]:
+    """Back and Next, as far as there are pages before and after this one."""
     turning = []
     if page > 0:
         turning.append(Button(texts("button.back"), turn(page - 1)))
     if page + 1 < pages:
         turning.append(Button(texts("button.next"), turn(page + 1)))
-    if turning:
-        rows.append(turning)
-    rows.extend(list(row) for row in extra)
-    return Reply(body, rows)
+    return [turning] if turning else []

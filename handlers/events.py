@@ -139,6 +139,13 @@ async def campaign_card(update: Update, context: BotContext, session: Session) -
     await answer(update, reply)
 
 
+@handler()
+async def campaign_page(update: Update, context: BotContext, session: Session) -> None:
+    """Turn the page of a campaign's sites in place."""
+    campaign_id, page = int(context.match.group(1)), int(context.match.group(2))
+    await edit(update, await context.services.campaigns.card(session, campaign_id, page))
+
+
 @handler(Role.COORDINATOR)
 async def campaignnew(update: Update, context: BotContext, session: Session) -> None:
     """Create a campaign."""
@@ -164,3 +171,4 @@ def register(application: Application) -> None:
     add(CallbackQueryHandler(edit_field, pattern=r"^me:ef:(\d{1,12}):([a-z]{4,12})$"))
     add(CallbackQueryHandler(campaigns_page, pattern=r"^cp:p:(\d{1,6})$"))
     add(CallbackQueryHandler(campaign_card, pattern=r"^cp:o:(\d{1,12})$"))
+    add(CallbackQueryHandler(campaign_page, pattern=r"^cp:s:(\d{1,12}):(\d{1,6})$"))

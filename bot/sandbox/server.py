@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "123456:SANDBOX"
 DEFAULT_BOT_USERNAME = "coalition_sandbox_bot"
+# Measured against Telegram (2026): a text of 4,096 astral emoji (8,192 UTF-16 units) was
+# accepted and one of 4,097 refused. The limits count Unicode code points of the text after
+# entity parsing (see `shown_length`); entity offsets and lengths are UTF-16 units.
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
@@ -75,8 +78,14 @@ def _bad(reason: str) -> ApiError:
 
 
 def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units, the unit of Telegram's limits and offsets."""
+    """Length of ``text`` in UTF-16 code units, the unit of Telegram's entity offsets."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def shown_length(text: str) -> int:
+    """Length of a parsed, stripped text as Telegram's message and caption limits count it:
+    Unicode code points (not UTF-16 units, see MAX_TEXT_LENGTH)."""
+    return len(text)
 
 
 # --- HTML parse mode -------------------------------------------------------------------------
@@ -1095,7 +1104,7 @@ class BotApiServer:
         text, entities = format_text(raw or "", parse_mode, params.get_json("entities"))
         if not text:
             raise _bad("message text is empty")
-        if utf16_len(text) > MAX_TEXT_LENGTH:
+        if shown_length(text) > MAX_TEXT_LENGTH:
             raise _bad("message is too long")
         markup = self._reply_markup(params)
         replied = self._replied_message(params, chat_id)
@@ -1118,7 +1127,7 @@ class BotApiServer:
         text, entities = format_text(raw or "", parse_mode, params.get_json("entities"))
         if not text:
             raise _bad("message text is empty")
-        if utf16_len(text) > MAX_TEXT_LENGTH:
+        if shown_length(text) > MAX_TEXT_LENGTH:
             raise _bad("message is too long")
         markup = self._reply_markup(params)
         if markup is not None and "inline_keyboard" not in markup:
@@ -1200,7 +1209,7 @@ class BotApiServer:
         caption, caption_entities = format_text(
             raw_caption or "", parse_mode, params.get_json("caption_entities")
         )
-        if utf16_len(caption) > MAX_CAPTION_LENGTH:
+        if shown_length(caption) > MAX_CAPTION_LENGTH:
             raise _bad("message caption is too long")
         markup = self._reply_markup(params)
         replied = self._replied_message(params, chat_id)

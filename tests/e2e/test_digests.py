@@ -496,6 +496,39 @@ async def test_a_long_digest_is_cut_with_links(bot: BotUnderTest) -> None:
     assert reply.texts[1] == EN("digest.not_subscribed")
 
 
+async def test_a_digest_of_the_longest_emoji_titles_goes_out_cut_not_refused(
+    bot: BotUnderTest,
+) -> None:
+    """Telegram counts code points after parsing: 4096 of them, though twice as many UTF-16
+    units, go out; what is beyond is cut with its "…and N more" line."""
+    org = await _organisation(bot, "🕯" * 80)
+    city = "е\u0301" * 40  # combining acute accents: 80 code points
+    for number in range(20):
+        await _need(bot, org, f"{number:02d} " + "🕯" * 117, city=city,
+                    urgency="urgent" if number % 2 else "normal")
+    for number in range(12):
+        await _event(bot, org, f"{number:02d} " + "🗳" * 117,
+                     datetime(2026, 12, 2, 10, number, tzinfo=UTC), city=city)
+    alice = bot.person("en")
+    reply = await _subscribe(alice, "Daily", at="12:00")
+    seen = reply.last.seq
+    await _at(bot, datetime(2026, 11, 30, 11, 0, tzinfo=UTC))
+    [digest] = await _delivered(bot, alice, after=seen)
+    assert len(digest.text) <= 4096 < len(digest.text.encode("utf-16-le")) // 2
+    sections = {block.splitlines()[0]: block.splitlines()[1:]
+                for block in digest.text.split("\n\n")}
+    urgent, new, events = (sections[_plain(EN(f"digest.section.{name}"))]
+                           for name in ("urgent", "new_needs", "events"))
+    assert urgent[0] == f"🟠 19 {'🕯' * 117} — {'🕯' * 80}, Germany, {city}"
+    # Ten urgent needs (five shown at most), fifteen other new ones, twelve events: every
+    # section ends with how many it leaves out, and the longest gave up entries to fit.
+    for lines, total, command in ((urgent, 10, "/needs"), (new, 15, "/needs"),
+                                  (events, 12, "/events")):
+        more = int(re.fullmatch(rf"…and (\d+) more: {command}", lines[-1]).group(1))
+        assert len(lines) - 1 + more == total
+    assert len(urgent) + len(new) + len(events) - 3 < 5 + 10 + 10
+
+
 async def test_russian_digest_has_correct_plurals(bot: BotUnderTest) -> None:
     org = await _organisation(bot)
     boris = bot.person("ru")

@@ -3,7 +3,7 @@ reminders and reveals by the clock, cancellation, campaigns, forged buttons."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import icalendar
 import pytest
@@ -424,6 +424,48 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     assert site.text.startswith("Names — Vilnius")
     going = await member.press("Going", site.last)
     assert going.text.startswith("You are going to “Names — Vilnius”")
+
+
+async def test_a_campaign_with_thirty_long_sites_is_paged(bot: BotUnderTest) -> None:
+    """A real Returning the Names has dozens of sites: at the longest titles, cities and names
+    one message cannot hold them; the card pages them like every list, edited in place."""
+    events, now = bot.services.repos.events, bot.clock.now()
+    campaign_id = await events.create_campaign({
+        "title": "🕯" * 120, "description": "Имена возвращаются. " * 100,
+        "starts_on": "2026-12-05", "ends_on": "2026-12-06"}, COORDINATOR_ID, now)
+    host = await organiser(bot, "Мемориал " + "🕯" * 71)
+    org_id = await bot.services.database.fetch_value("SELECT id FROM organisations")
+    for number in range(30):
+        await events.create(org_id, host.tg_id, {
+            "campaign_id": campaign_id, "title": f"{number:02d} " + "🕯" * 117,
+            "description": "About.", "kind": "commemoration",
+            "starts_at": datetime(2026, 12, 5, 9, number, tzinfo=UTC), "ends_at": None,
+            "timezone": "Europe/Berlin", "country": ("DE", "GE", "LT")[number % 3],
+            "city": f"{number:02d} " + "é" * 77, "venue": VENUE, "disclosure": "public"}, now)
+    member = bot.person("en")
+    listing = await member.send("/campaigns")
+    card = (await member.press("1", listing.last)).last
+    lines = card.text.splitlines()
+    assert lines[3:5] == ["Germany", f"1. 00 {'é' * 77}: 00 {'🕯' * 117} — Мемориал {'🕯' * 71}, "
+                          "2026-12-05 10:00"]
+    assert [line[:6] for line in lines[5:9]] == ["2. 03 ", "3. 06 ", "4. 09 ", "5. 12 "]
+    assert lines[-1] == "Page 1 of 6"
+    assert button_labels(card) == ["1", "2", "3", "4", "5", "Next"]
+    turned = await member.press("Next", card)
+    assert all(record.edited for record in turned.messages)
+    second = bot.current(card)
+    assert second.message_id == card.message_id
+    assert [line[:6] for line in second.text.splitlines()[4:9]] == [
+        "1. 15 ", "2. 18 ", "3. 21 ", "4. 24 ", "5. 27 "]
+    assert second.text.endswith("Page 2 of 6")
+    assert button_labels(second) == ["1", "2", "3", "4", "5", "Back", "Next"]
+    site = await member.press("1", second)
+    assert site.text.startswith(f"15 {'🕯' * 117}")
+    for _ in range(4):
+        await member.press("Next", card)
+    last = bot.current(card)
+    assert last.text.splitlines()[3:4] == ["Lithuania"] and last.text.endswith("Page 6 of 6")
+    assert button_labels(last) == ["1", "2", "3", "4", "5", "Back"]
 
 
 async def test_forged_and_foreign_event_buttons_are_refused(bot: BotUnderTest) -> None:

@@ -157,14 +157,24 @@ async def test_empty_text_is_rejected(bot: Bot, text: str) -> None:
         await bot.send_message(ALICE, text, parse_mode=ParseMode.HTML)
 
 
-async def test_text_length_limit_is_4096_utf16_units(server: BotApiServer, bot: Bot) -> None:
+async def test_text_length_limit_is_4096_code_points_after_parsing(
+    server: BotApiServer, bot: Bot
+) -> None:
     await bot.send_message(ALICE, "я" * 4096)
     await bot.send_message(ALICE, "<b>" + "x" * 4096 + "</b>", parse_mode=ParseMode.HTML)
+    await bot.send_message(ALICE, "&lt;" * 4096, parse_mode=ParseMode.HTML)
+    sent = await bot.send_message(ALICE, "😀" * 4096)  # 8,192 UTF-16 units, as Telegram takes
+    assert sent.text == "😀" * 4096
+    edited = await bot.edit_message_text("<i>" + "é" * 4096 + "</i>", ALICE, sent.message_id,
+                                         parse_mode=ParseMode.HTML)
+    assert edited.entities[0].length == 4096
     with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(ALICE, "x" * 4097)
     with pytest.raises(BadRequest, match=r"(?i)message is too long"):
-        await bot.send_message(ALICE, "😀" * 2049)  # 4098 UTF-16 units
-    assert len(server.outbox) == 2
+        await bot.send_message(ALICE, "😀" * 4097)
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.edit_message_text("😀" * 4097, ALICE, sent.message_id)
+    assert len(server.outbox) == 5
 
 
 async def test_callback_data_limit_is_64_bytes(server: BotApiServer, bot: Bot) -> None:
@@ -256,6 +266,9 @@ async def test_send_document_round_trips_bytes(server: BotApiServer, bot: Bot) -
     assert bytes(downloaded) == content
     with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
         await bot.send_document(ALICE, content, filename="x.csv", caption="x" * 1025)
+    await bot.send_document(ALICE, content, filename="x.csv", caption="😀" * 1024)
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_document(ALICE, content, filename="x.csv", caption="😀" * 1025)
 
 
 async def test_commands_are_kept_per_scope_and_language(server: BotApiServer, bot: Bot) -> None:
