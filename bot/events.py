@@ -23,6 +23,8 @@ from bot.i18n import Html, Texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.members import parse_city, parse_country_answer, parse_timezone_answer
 from bot.places import country_name, guess_timezone
+from bot.posts import moderation_row, with_hidden_note
+from bot.roles import Role
 from bot.session import Session
 from bot.timeparse import local_to_utc, parse_future_datetime, parse_time
 from storage.events import EventFilter
@@ -306,11 +308,28 @@ class Events:
         return Reply(t("event.filter.choose"), [*rows, back])
 
     async def card(self, session: Session, event_id: int) -> Reply:
+        """A scheduled event as members see it; a coordinator also sees it hidden, with Hide
+        or Unhide."""
         t = session.texts
         event = await self._repo.get(event_id)
-        if event is None or event.status != "scheduled":
+        coordinator = session.may(Role.COORDINATOR)
+        if event is None or event.status != "scheduled" or not (event.visible or coordinator):
             return Reply(t("not_available"))
-        answer = await self._repo.answer_of(event_id, session.user.tg_id)
+        text = await self._card_text(session, event)
+        rows = [[Button(t("button.going"), f"rsvp:going:{event.id}"),
+                 Button(t("button.maybe"), f"rsvp:maybe:{event.id}"),
+                 Button(t("button.not_going"), f"rsvp:not_going:{event.id}")],
+                [Button(t("button.calendar"), f"ics:{event.id}")]] if event.visible else []
+        if coordinator:
+            text = with_hidden_note(t, text, event)
+            rows.append(moderation_row(t, "event", event))
+        return Reply(text, rows)
+
+    async def _card_text(self, session: Session, event: Event) -> Html:
+        """The card's text for this person: the venue if they may see it, counts for its
+        organisers, their own answer."""
+        t = session.texts
+        answer = await self._repo.answer_of(event.id, session.user.tg_id)
         organiser = session.org_id == event.org_id
         now = self._services.clock.now()
         visible = venue_visible(event, answer, now, organiser=organiser)
@@ -325,11 +344,7 @@ class Events:
             text = Html(f"{text}\n{counts}")
         if answer:
             text = Html(f"{text}\n{t(f'rsvp.yours.{answer}')}")
-        return Reply(text, [
-            [Button(t("button.going"), f"rsvp:going:{event.id}"),
-             Button(t("button.maybe"), f"rsvp:maybe:{event.id}"),
-             Button(t("button.not_going"), f"rsvp:not_going:{event.id}")],
-            [Button(t("button.calendar"), f"ics:{event.id}")]])
+        return text
 
     # --- RSVP ------------------------------------------------------------------------------
 
@@ -339,7 +354,7 @@ class Events:
         now, tg_id = services.clock.now(), session.user.tg_id
         async with services.database.transaction():
             event = await self._repo.get(event_id)
-            if event is None or event.status != "scheduled" or event.starts_at <= now:
+            if event is None or not event.listed or event.starts_at <= now:
                 return Reply(t("not_available"))
             before = await self._repo.answer_of(event_id, tg_id)
             if answer == "going" and before in ("going", "waiting"):
@@ -375,7 +390,7 @@ class Events:
     async def calendar(self, session: Session, event_id: int) -> tuple[bytes, str] | None:
         """An RFC 5545 file for the event, with the venue only if this person may see it."""
         event = await self._repo.get(event_id)
-        if event is None or event.status != "scheduled":
+        if event is None or not event.listed:
             return None
         answer = await self._repo.answer_of(event_id, session.user.tg_id)
         visible = venue_visible(event, answer, self._services.clock.now(),
@@ -408,6 +423,8 @@ class Events:
         now = services.clock.now()
         for event_id, what in await self._repo.due(now):
             event = await self._repo.get(event_id)
+            if event is not None and not event.visible:
+                continue  # hidden since `due` read it: owed still, for when it is shown again
             async with services.database.transaction():
                 if not await self._repo.mark_done(event_id, what, now):
                     continue
@@ -443,7 +460,7 @@ class Events:
         entries = [Entry(event.id, Html(t(
             "event.own_line", title=event.title,
             when=f"{event.starts_at.astimezone(ZoneInfo(event.timezone)):%Y-%m-%d %H:%M}",
-            status=t(f"event.status.{event.status}"), going=event.going, maybe=event.maybe,
+            status=_status(t, event), going=event.going, maybe=event.maybe,
             waiting=event.waiting))) for event in events]
         return render_page(t, title=t.plural("event.own_title", total),
                            empty=t("event.own_empty"), prefix="me", entries=entries, page=page,
@@ -458,11 +475,11 @@ class Events:
         event = await self._own_event(session, event_id)
         if event is None:
             return Reply(t("not_available"))
-        card = await self.card(session, event_id)
         if event.status != "scheduled":
             return Reply(t("event.own_cancelled", title=event.title))
-        return Reply(card.text, [[Button(t("button.edit"), f"me:ed:{event.id}"),
-                                  Button(t("button.cancel_event"), f"me:cx:{event.id}")]])
+        text = with_hidden_note(t, await self._card_text(session, event), event)
+        return Reply(text, [[Button(t("button.edit"), f"me:ed:{event.id}"),
+                             Button(t("button.cancel_event"), f"me:cx:{event.id}")]])
 
     async def confirm_cancel(self, session: Session, event_id: int) -> Reply:
         """Ask before cancelling: it cannot be undone and everyone who answered is told."""
@@ -550,6 +567,11 @@ class Events:
         if venue_visible(event, "going", now, organiser=False):
             return t("event.venue_changed", title=event.title, venue=event.venue)
         return t("event.venue_changed_later", title=event.title, hours=event.disclose_hours)
+
+
+def _status(t: Texts, event: Event) -> str:
+    status = t(f"event.status.{event.status}")
+    return status if event.hidden_at is None else t("event.status_hidden", status=status)
 
 
 def _blank() -> str:

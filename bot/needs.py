@@ -12,6 +12,8 @@ from bot.i18n import Html, Texts
 from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.members import parse_city
 from bot.places import country_name, parse_country
+from bot.posts import moderation_row, with_hidden_note
+from bot.roles import Role
 from bot.session import Session
 from bot.timeparse import parse_date
 from storage.models import CATEGORIES, ONLINE, URGENCIES, Need, Offer
@@ -193,14 +195,21 @@ class Needs:
         return Reply(t("need.filter.choose"), [*rows, back])
 
     async def card(self, session: Session, need_id: int) -> Reply:
+        """An open need as members see it; a coordinator also sees it hidden, with Hide or
+        Unhide."""
         t = session.texts
         need = await self._repo.get(need_id)
-        if need is None or not need.listed:
+        coordinator = session.may(Role.COORDINATOR)
+        if need is None or need.status != "open" or not (need.visible or coordinator):
             return Reply(t("not_available"))
         age = (self._services.clock.now() - need.created_at).days
         text = t("need.card", card=self._public_card(t, need),
                  age=t.plural("need.age", age) if age else t("need.age_today"))
-        return Reply(text, [[Button(t("button.help"), f"need:help:{need.id}")]])
+        rows = [[Button(t("button.help"), f"need:help:{need.id}")]] if need.visible else []
+        if coordinator:
+            text = with_hidden_note(t, text, need)
+            rows.append(moderation_row(t, "need", need))
+        return Reply(text, rows)
 
     # --- offers ----------------------------------------------------------------------------
 
@@ -284,7 +293,7 @@ class Needs:
         needs = await self._repo.of_organisation(org_id, page * PAGE_SIZE, PAGE_SIZE)
         entries = [Entry(need.id, Html(t(
             "need.own_line", icon=URGENCY_ICON[need.urgency], title=need.title,
-            status=t(f"need.status.{need.status}"), offers=t.plural("need.offers", need.offers),
+            status=_status(t, need), offers=t.plural("need.offers", need.offers),
         ))) for need in needs]
         return render_page(t, title=t.plural("need.own_title", total), empty=t("need.own_empty"),
                            prefix="mn", entries=entries, page=page, total=total)
@@ -300,10 +309,10 @@ class Needs:
         if need is None:
             return Reply(t("not_available"))
         text = t("need.own_card", card=self._public_card(t, need),
-                 status=t(f"need.status.{need.status}"), offers=t.plural("need.offers",
-                                                                          need.offers))
+                 status=_status(t, need), offers=t.plural("need.offers", need.offers))
         if need.private_details:
             text = t("need.preview_private", card=Html(text), private=need.private_details)
+        text = with_hidden_note(t, text, need)
         rows = [[Button(t("button.offers"), f"mn:of:{need.id}")]]
         if need.status == "open":
             rows.insert(0, [Button(t("button.fulfilled"), f"mn:ful:{need.id}"),
@@ -410,6 +419,11 @@ class Needs:
             return Reply(session.texts("not_available"))
         await self._repo.toggle_alert(session.user.tg_id, category)
         return await self.alerts_menu(session)
+
+
+def _status(t: Texts, need: Need) -> str:
+    status = t(f"need.status.{need.status}")
+    return status if need.hidden_at is None else t("need.status_hidden", status=status)
 
 
 def _state(where: NeedFilter) -> str:

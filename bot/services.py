@@ -18,6 +18,7 @@ from bot.members import Members
 from bot.needs import Needs
 from bot.notices import Notices
 from bot.organisations import Organisations
+from bot.posts import Posts
 from bot.privacy import Privacy
 from storage.database import Database
 from storage.repositories import Repositories
@@ -44,6 +45,7 @@ class Services:
         self.digests = Digests(self)
         self.events = Events(self)
         self.campaigns = Campaigns(self)
+        self.posts = Posts(self)
         self._bot: Bot | None = None
 
     @property

@@ -1,4 +1,5 @@
-"""/coordinators (grant and revoke) and /audit: the secretariat's own tools."""
+"""/coordinators (grant and revoke), /audit and Hide / Unhide on posts: the secretariat's own
+tools."""
 
 from __future__ import annotations
 
@@ -35,8 +36,25 @@ async def audit(update: Update, context: BotContext, session: Session) -> None:
     await send(update, await context.services.coordinators.audit_log(session))
 
 
+@handler(Role.COORDINATOR)
+async def hide(update: Update, context: BotContext, session: Session) -> None:
+    """Hide a need or an event from members: ask for the reason first."""
+    kind, post_id = context.match.group(1), int(context.match.group(2))
+    await answer(update, await context.services.posts.begin_hide(session, kind, post_id))
+
+
+@handler(Role.COORDINATOR)
+async def unhide(update: Update, context: BotContext, session: Session) -> None:
+    """Show a hidden need or event to members again."""
+    kind, post_id = context.match.group(1), int(context.match.group(2))
+    await answer(update, await context.services.posts.unhide(session, kind, post_id))
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("coordinators", coordinators))
     application.add_handler(CommandHandler("audit", audit))
     application.add_handler(CallbackQueryHandler(add, pattern=r"^coord:add$"))
     application.add_handler(CallbackQueryHandler(remove, pattern=r"^coord:rm:(\d{1,16})$"))
+    application.add_handler(CallbackQueryHandler(hide, pattern=r"^hide:(need|event):(\d{1,12})$"))
+    application.add_handler(CallbackQueryHandler(
+        unhide, pattern=r"^unhide:(need|event):(\d{1,12})$"))

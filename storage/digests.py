@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from storage.database import Database
+from storage.posts import visible
 
 ALL_TOPICS = ("needs", "events", "announcements")
 SEPARATOR = "|"
 # Announcements a digest recalls: those meant for every member or for subscribers.
 _RECALLED = "('everyone', 'subscribers')"
-_APPROVED = "SELECT id FROM organisations WHERE status = 'approved'"
 
 
 def _iso(moment: datetime) -> str:
@@ -260,15 +260,14 @@ class DigestRepository:
     async def urgent_needs(self, country: str | None, since: datetime, limit: int) -> Section:
         """Open critical and urgent needs, critical first, newest first."""
         place, params = _place("n", country)
-        where = (f"n.status = 'open' AND n.urgency_rank >= 1 AND n.org_id IN ({_APPROVED})"
-                 f"{place}")
+        where = f"n.status = 'open' AND n.urgency_rank >= 1 AND {visible('n')}{place}"
         return await self._needs(where, params, since, limit)
 
     async def new_needs(self, country: str | None, since: datetime, until: datetime,
                         limit: int) -> Section:
         place, params = _place("n", country)
         where = (f"n.status = 'open' AND n.created_at > ? AND n.created_at <= ? "
-                 f"AND n.org_id IN ({_APPROVED}){place}")
+                 f"AND {visible('n')}{place}")
         return await self._needs(where, (_iso(since), _iso(until), *params), since, limit)
 
     async def _needs(self, where: str, params: tuple, since: datetime, limit: int) -> Section:
@@ -287,12 +286,12 @@ class DigestRepository:
 
     async def upcoming_events(self, country: str | None, home: str | None, start: datetime,
                               end: datetime, since: datetime, limit: int) -> Section:
-        """Scheduled events of approved organisations starting in [start, end): the home
+        """Scheduled events members may see starting in [start, end): the home
         country's first, then by time. Never the venue: it is not even read."""
         place = " AND e.country = ?" if country else ""
         params = (_iso(start), _iso(end), *((country,) if country else ()))
         where = (f"e.status = 'scheduled' AND e.starts_at >= ? AND e.starts_at < ? "
-                 f"AND e.org_id IN ({_APPROVED}){place}")
+                 f"AND {visible('e')}{place}")
         rows = await self._db.fetch_all(
             "SELECT e.title, o.name, e.country, e.city, e.starts_at FROM events AS e "
             f"JOIN organisations AS o ON o.id = e.org_id WHERE {where} "

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from storage.database import Database
 from storage.models import Answer, Campaign, Event
+from storage.posts import PostRepository, visible
 
 _EVENT = (
-    "SELECT e.id, e.org_id, o.name AS org_name, e.campaign_id, e.title, e.description, e.kind, "
-    "e.starts_at, e.ends_at, e.timezone, e.country, e.city, e.venue, e.disclosure, "
-    "e.disclose_hours, e.capacity, e.status, "
+    "SELECT e.id, e.org_id, o.name AS org_name, o.status AS org_status, e.campaign_id, "
+    "e.title, e.description, e.kind, e.starts_at, e.ends_at, e.timezone, e.country, e.city, "
+    "e.venue, e.disclosure, e.disclose_hours, e.capacity, e.status, e.hidden_at, "
+    "e.hidden_reason, "
     "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'going') AS going, "
     "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'maybe') AS maybe, "
     "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'waiting') AS waiting "
@@ -34,8 +35,7 @@ class EventFilter:
     until: datetime | None = None
 
     def where(self, now: datetime) -> tuple[str, tuple]:
-        conditions = ["e.status = 'scheduled'", "e.starts_at > ?",
-                      "e.org_id IN (SELECT id FROM organisations WHERE status = 'approved')"]
+        conditions = ["e.status = 'scheduled'", "e.starts_at > ?", visible("e")]
         params: list[object] = [_iso(now)]
         for sql, value in (("e.country = ?", self.country), ("e.city = ?", self.city),
                            ("e.campaign_id = ?", self.campaign_id),
@@ -46,9 +46,8 @@ class EventFilter:
         return " AND ".join(conditions), tuple(params)
 
 
-class EventRepository:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+class EventRepository(PostRepository):
+    _table = "events"
 
     async def create(self, org_id: int, author_id: int, fields: dict, now: datetime) -> int:
         cursor = await self._db.execute(
@@ -83,8 +82,9 @@ class EventRepository:
 
     async def upcoming_countries(self, now: datetime, limit: int) -> list[str]:
         rows = await self._db.fetch_all(
-            "SELECT country FROM events WHERE status = 'scheduled' AND starts_at > ? "
-            "GROUP BY country ORDER BY count(*) DESC, country LIMIT ?", (_iso(now), limit))
+            "SELECT e.country FROM events AS e WHERE e.status = 'scheduled' AND e.starts_at > ? "
+            f"AND {visible('e')} GROUP BY e.country ORDER BY count(*) DESC, e.country LIMIT ?",
+            (_iso(now), limit))
         return [row[0] for row in rows]
 
     async def of_organisation(self, org_id: int, now: datetime, offset: int,
@@ -156,9 +156,12 @@ class EventRepository:
                     (event_id, what, _iso(due_at)))
 
     async def due(self, now: datetime) -> list[tuple[int, str]]:
+        """What is owed by now; an event members may not see keeps its dues for when they
+        may again."""
         rows = await self._db.fetch_all(
-            "SELECT event_id, what FROM event_dues WHERE done_at IS NULL AND due_at <= ? "
-            "ORDER BY due_at", (_iso(now),))
+            "SELECT d.event_id, d.what FROM event_dues AS d JOIN events AS e "
+            f"ON e.id = d.event_id WHERE d.done_at IS NULL AND d.due_at <= ? AND {visible('e')} "
+            "ORDER BY d.due_at", (_iso(now),))
         return [(row[0], row[1]) for row in rows]
 
     async def mark_done(self, event_id: int, what: str, now: datetime) -> bool:
@@ -193,6 +196,6 @@ class EventRepository:
 
     async def sites(self, campaign_id: int) -> list[Event]:
         rows = await self._db.fetch_all(
-            f"{_EVENT} WHERE e.campaign_id = ? AND e.status = 'scheduled' "
-            "AND o.status = 'approved' ORDER BY e.country, e.city, e.starts_at", (campaign_id,))
+            f"{_EVENT} WHERE e.campaign_id = ? AND e.status = 'scheduled' AND {visible('e')} "
+            "ORDER BY e.country, e.city, e.starts_at", (campaign_id,))
         return [Event.model_validate(dict(row)) for row in rows]

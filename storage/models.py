@@ -88,14 +88,29 @@ NeedStatus = Literal["open", "fulfilled", "closed", "expired"]
 ONLINE = "online"
 
 
-class Need(BaseModel):
-    """Something a member organisation needs; private details go only to an accepted helper."""
+class Post(BaseModel):
+    """What needs and events share: the organisation behind them and whether members may
+    see them."""
 
     model_config = ConfigDict(frozen=True)
 
     id: int
     org_id: int
     org_name: str
+    org_status: OrgStatus = "approved"
+    hidden_at: datetime | None = None
+    hidden_reason: str | None = None
+
+    @property
+    def visible(self) -> bool:
+        """The one rule of who sees a post (SQL: storage.posts.visible): members only while
+        its organisation is approved and no coordinator has hidden it."""
+        return self.org_status == "approved" and self.hidden_at is None
+
+
+class Need(Post):
+    """Something a member organisation needs; private details go only to an accepted helper."""
+
     author_id: int | None = None
     title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
     description: Annotated[str, StringConstraints(max_length=2000)]
@@ -106,15 +121,14 @@ class Need(BaseModel):
     city: City | None = None
     deadline: date | None = None
     status: NeedStatus = "open"
-    org_status: OrgStatus = "approved"
     created_at: datetime
     updated_at: datetime
     offers: int = 0
 
     @property
     def listed(self) -> bool:
-        """Open, and its organisation may act: only then is it shown and may it get offers."""
-        return self.status == "open" and self.org_status == "approved"
+        """Open and visible: only then is it shown to members and may it get offers."""
+        return self.status == "open" and self.visible
 
 
 OfferStatus = Literal["pending", "accepted", "declined"]
@@ -137,14 +151,9 @@ Disclosure = Literal["public", "going", "going_before"]
 Answer = Literal["going", "maybe", "not_going", "waiting"]
 
 
-class Event(BaseModel):
+class Event(Post):
     """An event of a member organisation; its venue is shown only as `disclosure` allows."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    org_id: int
-    org_name: str
     campaign_id: int | None = None
     title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
     description: Annotated[str, StringConstraints(max_length=2000)]
@@ -162,6 +171,11 @@ class Event(BaseModel):
     going: int = 0
     maybe: int = 0
     waiting: int = 0
+
+    @property
+    def listed(self) -> bool:
+        """Scheduled and visible: only then is it shown to members and may they answer it."""
+        return self.status == "scheduled" and self.visible
 
 
 class Campaign(BaseModel):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from storage.database import Database
 from storage.models import Need, NeedStatus, Offer
+from storage.posts import PostRepository, visible
 
 _NEED = ("SELECT n.id, n.org_id, o.name AS org_name, o.status AS org_status, n.author_id, "
          "n.title, n.description, n.private_details, n.category, n.urgency, n.country, n.city, "
-         "n.deadline, n.status, n.created_at, n.updated_at, "
+         "n.deadline, n.status, n.hidden_at, n.hidden_reason, n.created_at, n.updated_at, "
          "(SELECT count(*) FROM offers WHERE need_id = n.id) AS offers "
          # CROSS JOIN keeps needs as the outer loop, so the filter's index drives the query.
          "FROM needs AS n CROSS JOIN organisations AS o ON o.id = n.org_id")
@@ -29,8 +29,7 @@ class NeedFilter:
 
     def where(self) -> tuple[str, tuple]:
         """Conditions on needs `n` that the needs_open* indexes answer (urgency as its rank)."""
-        conditions = ["n.status = 'open'",
-                      "n.org_id IN (SELECT id FROM organisations WHERE status = 'approved')"]
+        conditions = ["n.status = 'open'", visible("n")]
         params: list[object] = []
         for column, value in (("category", self.category), ("country", self.country),
                               ("urgency_rank", _URGENCY_RANK.get(self.urgency))):
@@ -44,9 +43,8 @@ def _need(row) -> Need:
     return Need.model_validate(dict(row))
 
 
-class NeedRepository:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+class NeedRepository(PostRepository):
+    _table = "needs"
 
     async def create(self, org_id: int, author_id: int, fields: dict, now: datetime) -> int:
         cursor = await self._db.execute(
@@ -65,7 +63,7 @@ class NeedRepository:
         return None if row is None else _need(row)
 
     async def browse(self, where: NeedFilter, offset: int, limit: int) -> list[Need]:
-        """Open needs of approved organisations, critical and urgent first, newest first."""
+        """Open needs members may see, critical and urgent first, newest first."""
         condition, params = where.where()
         rows = await self._db.fetch_all(
             f"{_NEED} WHERE {condition} ORDER BY n.urgency_rank DESC, n.created_at DESC "
@@ -81,8 +79,8 @@ class NeedRepository:
     async def countries(self, limit: int) -> list[str]:
         """The places with the most open needs, for the country filter's buttons."""
         rows = await self._db.fetch_all(
-            "SELECT country FROM needs WHERE status = 'open' GROUP BY country "
-            "ORDER BY count(*) DESC, country LIMIT ?", (limit,),
+            f"SELECT n.country FROM needs AS n WHERE n.status = 'open' AND {visible('n')} "
+            "GROUP BY n.country ORDER BY count(*) DESC, n.country LIMIT ?", (limit,),
         )
         return [row[0] for row in rows]
 
@@ -134,11 +132,11 @@ class NeedRepository:
         return [row[0] for row in rows]
 
     async def untouched(self, before: datetime) -> list[Need]:
-        """Open needs of approved organisations not updated since `before` and not asked yet
-        whether they are still needed."""
+        """Open needs members may see, not updated since `before` and not asked yet whether
+        they are still needed."""
         rows = await self._db.fetch_all(
             f"{_NEED} WHERE n.status = 'open' AND n.asked_at IS NULL AND n.updated_at < ? "
-            "AND o.status = 'approved' ORDER BY n.id", (before.isoformat(),),
+            f"AND {visible('n')} ORDER BY n.id", (before.isoformat(),),
         )
         return [_need(row) for row in rows]
 

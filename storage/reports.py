@@ -4,7 +4,7 @@ Exports hold what members can see in the bot and nothing else: approved organisa
 their needs and events. Never a need's private details, never the venue of an event whose
 disclosure is not public, never a Telegram id, an author, an applicant or anything a person
 told the bot about themselves. Pending, rejected and suspended organisations are left out,
-and so is what suspended ones posted, as members cannot see them either.
+and so is what suspended ones posted or a coordinator hid, as members cannot see them either.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-_APPROVED = "SELECT id FROM organisations WHERE status = 'approved'"
+from storage.posts import visible
 
 # Each exported table: its public columns, in order, and the query that yields them.
 # A column is added here only after asking "may anyone with the bot see this?".
@@ -33,7 +33,7 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
         "SELECT n.id, n.org_id, o.name, n.title, n.description, n.category, n.urgency, "
         "n.country, n.city, n.deadline, n.status, n.created_at, n.updated_at "
         "FROM needs AS n JOIN organisations AS o ON o.id = n.org_id "
-        f"WHERE n.org_id IN ({_APPROVED}) ORDER BY n.id",
+        f"WHERE {visible('n')} ORDER BY n.id",
     ),
     "events": (
         ("id", "org_id", "organisation", "campaign", "title", "description", "kind",
@@ -46,7 +46,7 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
         "e.status, e.created_at "
         "FROM events AS e JOIN organisations AS o ON o.id = e.org_id "
         "LEFT JOIN campaigns AS c ON c.id = e.campaign_id "
-        f"WHERE e.org_id IN ({_APPROVED}) ORDER BY e.id",
+        f"WHERE {visible('e')} ORDER BY e.id",
     ),
 }
 TABLES = tuple(EXPORTS)
@@ -139,7 +139,7 @@ def stats(connection: sqlite3.Connection, now: datetime) -> Stats:
             "SELECT count(*), coalesce(sum(sent), 0), coalesce(sum(blocked), 0), "
             "coalesce(sum(failed), 0) FROM broadcasts WHERE created_at >= ?",
             (_iso(now - DELIVERY_WINDOW),)).fetchone()
-        open_needs = f"n.status = 'open' AND n.org_id IN ({_APPROVED})"
+        open_needs = f"n.status = 'open' AND {visible('n')}"
         return Stats(
             at=now,
             members=value("SELECT count(*) FROM users"),
@@ -150,7 +150,7 @@ def stats(connection: sqlite3.Connection, now: datetime) -> Stats:
                 f"SELECT count(*) FROM needs AS n WHERE {open_needs} AND n.urgency = 'critical'"),
             upcoming_events=value(
                 "SELECT count(*) FROM events AS e WHERE e.status = 'scheduled' "
-                f"AND e.starts_at > ? AND e.org_id IN ({_APPROVED})", (_iso(now),)),
+                f"AND e.starts_at > ? AND {visible('e')}", (_iso(now),)),
             subscribers=value("SELECT count(*) FROM subscriptions"),
             broadcasts=broadcasts, sent=sent, blocked=blocked, failed=failed,
         )

@@ -495,6 +495,161 @@ async def test_forged_and_foreign_event_buttons_are_refused(bot: BotUnderTest) -
         k: v for k, v in before.items() if k != "users"}
 
 
+TITLE = "Returning the Names — Berlin"
+NOT_AVAILABLE = EN("not_available")
+
+
+async def _run_dues(bot: BotUnderTest, moment: str) -> None:
+    bot.clock.set(datetime.fromisoformat(moment))
+    await bot.application.job_queue.get_jobs_by_name("event-dues")[0].run(bot.application)
+
+
+async def _event_rows(bot: BotUnderTest) -> list[list[tuple]]:
+    """Everything an event is: hiding or suspending must delete none of it."""
+    database = bot.services.database
+    return [[tuple(row) for row in await database.fetch_all(f"SELECT * FROM {table} ORDER BY 1")]
+            for table in ("events", "rsvps", "event_dues")]
+
+
+def _refused(reply) -> bool:
+    return reply.notices == [NOT_AVAILABLE] or reply.texts == [NOT_AVAILABLE]
+
+
+async def _assert_unseen(bot: BotUnderTest, going: Person, card, event_id: int) -> None:
+    """Members reach the event nowhere: lists, campaign, digest, its card and its buttons."""
+    member = bot.person("en")
+    assert TITLE not in (await member.send("/events")).text
+    assert TITLE not in " ".join((await member.send("/digest")).texts)
+    campaigns = await member.send("/campaigns")
+    assert TITLE not in (await member.press("1", campaigns.last)).text
+    assert (await _open_card(member, event_id)).text == NOT_AVAILABLE
+    for label in ("Going", "Not going", "Add to calendar"):
+        assert _refused(await going.press(label, card.last)), label
+
+
+async def _new_campaign(coordinator: Person) -> None:
+    await coordinator.send("/campaignnew")
+    await coordinator.send("Returning the Names 2026")
+    await coordinator.send("Reading the names of the victims of political terror.")
+    await coordinator.send("2026-12-05")
+    await coordinator.send("2026-12-06")
+    await coordinator.press("Publish")
+
+
+async def test_a_suspended_organisations_events_are_unseen_until_it_is_reinstated(
+    bot: BotUnderTest,
+) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await _new_campaign(coordinator)
+    olga = await organiser(bot)
+    await _register(olga, disclosure="Going only, hours before", hours="3",
+                    campaign="Returning the Names 2026")
+    event_id = await _event_id(bot, TITLE)
+    going = bot.person("en")
+    card = await _open_card(going, event_id)
+    await going.press("Going", card.last)
+    await coordinator.send("/orgs")
+    org_card = (await coordinator.press("1")).last
+    await coordinator.press("Suspend", org_card)
+    before = await _event_rows(bot)
+    await _assert_unseen(bot, going, card, event_id)
+    await _run_dues(bot, "2026-12-04T09:30:00+00:00")
+    await _run_dues(bot, "2026-12-05T06:30:00+00:00")
+    await bot.services.delivery.drain()
+    assert not [r for r in going.received() if "⏰" in (r.text or "") or VENUE in (r.text or "")]
+    assert await _event_rows(bot) == before
+    await coordinator.send("/orgs")
+    await coordinator.press("Reinstate", (await coordinator.press("1")).last)
+    assert TITLE in (await bot.person("en").send("/events")).text
+    await _run_dues(bot, "2026-12-05T08:30:00+00:00")
+    await bot.server.wait_for(lambda: any(
+        (r.text or "").startswith(f"⏰ “{TITLE}” starts in 1 hour") for r in going.received()))
+    assert any(VENUE in (r.text or "") for r in going.received())
+
+
+async def test_a_coordinator_hides_an_event_with_a_reason_and_unhides_it(
+    bot: BotUnderTest,
+) -> None:
+    coordinator, olga = bot.person("en", tg_id=COORDINATOR_ID), await organiser(bot)
+    await _new_campaign(coordinator)
+    await _register(olga, campaign="Returning the Names 2026")
+    event_id = await _event_id(bot, TITLE)
+    going = bot.person("en")
+    card = await _open_card(going, event_id)
+    await going.press("Going", card.last)
+    assert "Hide" not in button_labels(card.last)
+    coordinator_card = await _open_card(coordinator, event_id)
+    assert button_labels(coordinator_card.last)[-1] == "Hide"
+    asked = await coordinator.press("Hide", coordinator_card.last)
+    assert asked.text == EN("post.ask.hide_reason")
+    assert (await coordinator.send("no")).text.startswith(EN.plural("invalid.too_short", 3))
+    await coordinator.send("/cancel")
+    assert TITLE in (await going.send("/events")).text
+    await coordinator.press("Hide", coordinator_card.last)
+    hidden = await coordinator.send("The <b>venue</b> is unsafe & known to the police")
+    assert hidden.text == EN("event.hidden", title=TITLE)
+    assert button_labels(hidden.last) == ["Unhide"]
+    notice = await bot.server.wait_for(lambda: next((
+        r for r in olga.received() if "hidden your organisation's event" in (r.text or "")),
+        None))
+    assert f"“{TITLE}”" in notice.text
+    assert notice.text.endswith("The <b>venue</b> is unsafe & known to the police")
+    before = await _event_rows(bot)
+    await _assert_unseen(bot, going, card, event_id)
+    await _run_dues(bot, "2026-12-04T09:30:00+00:00")
+    await bot.services.delivery.drain()
+    assert not [r for r in going.received() if "⏰" in (r.text or "")]
+    for person, data in ((going, f"unhide:event:{event_id}"), (olga, f"unhide:event:{event_id}"),
+                         (olga, f"hide:event:{event_id}")):
+        assert _refused(await person.press_forged(data)), data
+    assert await _event_rows(bot) == before
+    own_list = await olga.send("/myevents")
+    assert "scheduled, hidden by the coordinators" in own_list.text
+    own = await olga.press("1", own_list.last)
+    assert own.text.endswith(
+        "Hidden from members by the coordinators. Their reason: The <b>venue</b> is unsafe "
+        "& known to the police")
+    seen_by_coordinator = await _open_card(coordinator, event_id)
+    assert button_labels(seen_by_coordinator.last) == ["Unhide"]
+    shown = await coordinator.press("Unhide", seen_by_coordinator.last)
+    assert shown.text == EN("event.unhidden", title=TITLE)
+    assert _refused(await coordinator.press("Unhide", hidden.last))
+    await bot.server.wait_for(lambda: any(
+        "visible to members again" in (r.text or "") for r in olga.received()))
+    assert TITLE in (await bot.person("en").send("/events")).text
+    await _run_dues(bot, "2026-12-05T08:30:00+00:00")
+    await bot.server.wait_for(lambda: any(
+        (r.text or "").startswith(f"⏰ “{TITLE}” starts in 1 hour") for r in going.received()))
+    assert [tuple(row) for row in await bot.services.database.fetch_all(
+        "SELECT actor_id, action, target FROM audit_log WHERE action LIKE 'event.%' "
+        "ORDER BY id")] == [(COORDINATOR_ID, "event.hide", f"event:{event_id}"),
+                            (COORDINATOR_ID, "event.unhide", f"event:{event_id}")]
+    audit = (await coordinator.send("/audit")).text
+    assert "hid event" in audit and "unhid event" in audit
+
+
+async def test_reminders_before_the_reveal_time_never_carry_the_venue(bot: BotUnderTest) -> None:
+    olga = await organiser(bot)
+    await _register(olga, disclosure="Going only, hours before", hours="3")
+    event_id = await _event_id(bot, TITLE)
+    going = bot.person("en")
+    await going.press("Going", (await _open_card(going, event_id)).last)
+
+    def received(prefix: str) -> list[str]:
+        return [r.text for r in going.received() if (r.text or "").startswith(prefix)]
+
+    await _run_dues(bot, "2026-12-04T09:30:00+00:00")
+    [early] = await bot.server.wait_for(lambda: received("⏰") or None)
+    assert early.startswith(f"⏰ “{TITLE}” starts in 24 hours")
+    assert VENUE not in early
+    await _run_dues(bot, "2026-12-05T06:30:00+00:00")
+    [reveal] = await bot.server.wait_for(lambda: received("The place of") or None)
+    assert VENUE in reveal
+    await _run_dues(bot, "2026-12-05T08:30:00+00:00")
+    await bot.server.wait_for(lambda: len(received("⏰")) == 2)
+    assert VENUE in received("⏰")[1]
+
+
 CAMPAIGN_BAD = [
     ("title", "ab", EN.plural("invalid.too_short", 3)),
     ("title", "T" * 121, EN.plural("invalid.too_long", 121, limit=120)),

@@ -420,3 +420,59 @@ async def test_a_suspended_organisation_gets_no_offers_and_no_still_needed(
     assert await snapshot(bot) == before
     assert not [r for r in olga.received()
                 if "I am a lawyer" in (r.text or "") or "still needed" in (r.text or "")]
+
+
+async def test_a_coordinator_hides_a_need_and_its_organisers_are_told(bot: BotUnderTest) -> None:
+    coordinator, helper = bot.person("en", tg_id=COORDINATOR_ID), bot.person("en")
+    boris = await organiser(bot, "Мемориал", language="ru")
+    title = "Переводчики для суда"
+    await _post(boris, title=title, urgency="Critical", language="ru")
+    need_id = await bot.services.database.fetch_value("SELECT id FROM needs")
+    await helper.send("/needs")
+    helper_card = (await helper.press("1")).last
+    assert button_labels(helper_card) == ["I can help"]
+    for person in (helper, boris):
+        assert (await person.press_forged(f"hide:need:{need_id}")).notices in (
+            [EN("not_available")], [RU("not_available")])
+        assert await bot.services.repos.dialogues.get(person.tg_id) is None
+    await coordinator.send("/needs")
+    card = (await coordinator.press("1")).last
+    assert button_labels(card) == ["I can help", "Hide"]
+    await coordinator.press("Hide", card)
+    await coordinator.send("/cancel")
+    assert title in (await helper.send("/needs")).text
+    await coordinator.press("Hide", card)
+    hidden = await coordinator.send("Posted twice & <i>spam</i>")
+    assert hidden.text == EN("need.hidden", title=title)
+    notice = await bot.server.wait_for(lambda: next((
+        r for r in boris.received() if "Координаторы скрыли нужду" in (r.text or "")), None))
+    assert f"«{title}»" in notice.text and notice.text.endswith("Posted twice & <i>spam</i>")
+    assert title not in (await helper.send("/needs")).text
+    assert title not in " ".join((await helper.send("/digest")).texts)
+    assert (await helper.press("I can help", helper_card)).text == EN("not_available")
+    assert (await helper.press_forged(f"nd:o:{need_id}")).text == EN("not_available")
+    before = await snapshot(bot)
+    for person, data in ((helper, f"unhide:need:{need_id}"), (boris, f"unhide:need:{need_id}")):
+        reply = await person.press_forged(data)
+        assert reply.notices in ([EN("not_available")], [RU("not_available")]), data
+    own_list = await boris.send("/myneeds")
+    assert "открыта, скрыта координаторами" in own_list.text
+    own = await boris.press("1", own_list.last)
+    assert own.text.endswith("Координаторы скрыли это от участников. Причина: Posted twice & "
+                             "<i>spam</i>")
+    bot.clock.advance(days=15)
+    await bot.application.job_queue.get_jobs_by_name("needs-housekeeping")[0].run(
+        bot.application)
+    await bot.services.delivery.drain()
+    assert await snapshot(bot) == before
+    assert not [r for r in boris.received() if "Она ещё нужна?" in (r.text or "")]
+    assert button_labels((await coordinator.press_forged(f"nd:o:{need_id}")).last) == ["Unhide"]
+    shown = await coordinator.press("Unhide", hidden.last)
+    assert shown.text == EN("need.unhidden", title=title)
+    await bot.server.wait_for(lambda: any(
+        "снова открыли участникам нужду" in (r.text or "") for r in boris.received()))
+    assert title in (await helper.send("/needs")).text
+    assert [tuple(row) for row in await bot.services.database.fetch_all(
+        "SELECT actor_id, action, target FROM audit_log WHERE action LIKE 'need.%' "
+        "ORDER BY id")] == [(COORDINATOR_ID, "need.hide", f"need:{need_id}"),
+                            (COORDINATOR_ID, "need.unhide", f"need:{need_id}")]

@@ -152,6 +152,18 @@ def test_export_json_holds_public_fields_and_nothing_private(database_path, caps
     assert document["schema_version"] >= 6
 
 
+def test_export_leaves_out_what_a_coordinator_hid(database_path, capsys) -> None:
+    _seed(database_path)
+    with sqlite3.connect(database_path) as db:
+        for table in ("needs", "events"):
+            db.execute(f"UPDATE {table} SET hidden_at = ?, hidden_reason = 'Spam' WHERE id = 2",
+                       (_at(),))
+    assert main(["export"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [need["id"] for need in document["needs"]] == [1, 3]
+    assert sorted(event["id"] for event in document["events"]) == [1, 3, 4, 5]
+
+
 def test_export_csv_one_file_with_a_table_column(database_path, tmp_path, capsys) -> None:
     _seed(database_path)
     assert main(["export", "--format", "csv"]) == 0

@@ -1,0 +1,8 @@
+-- A coordinator hides a single need or event (SPEC §2): members no longer see it, as if its
+-- organisation were suspended, until a coordinator unhides it. Nothing is deleted.
+ALTER TABLE needs ADD COLUMN hidden_at TEXT;
+ALTER TABLE needs ADD COLUMN hidden_by INTEGER REFERENCES users (tg_id) ON DELETE SET NULL;
+ALTER TABLE needs ADD COLUMN hidden_reason TEXT;
+ALTER TABLE events ADD COLUMN hidden_at TEXT;
+ALTER TABLE events ADD COLUMN hidden_by INTEGER REFERENCES users (tg_id) ON DELETE SET NULL;
+ALTER TABLE events ADD COLUMN hidden_reason TEXT;
