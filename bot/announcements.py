@@ -105,14 +105,10 @@ class Announcements:
         zone = self._services.members.timezone(session.user)
         return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
-    def _four_eyes(self) -> bool:
-        """Whether every announcement, whatever its audience, waits for a second coordinator."""
-        return bool(self._services.settings.broadcast_approvals_required)
-
     def _start_time(self, send_at: datetime, audience: str, now: datetime) -> datetime:
         """When it may start: the chosen time, and never inside the cancel window counted from
         `now` (the last required approval) for everyone, or for any audience under four eyes."""
-        if audience == "everyone" or self._four_eyes():
+        if audience == "everyone" or self._services.settings.four_eyes:
             window = timedelta(seconds=self._services.settings.broadcast_cancel_window)
             return max(send_at, now + window)
         return send_at
@@ -139,7 +135,7 @@ class Announcements:
         if await services.repos.announcements.started_by(author, now - timedelta(hours=1)) >= limit:
             return Reply(t.plural("announce.cap", limit))
         audience = audience_key(answers)
-        four_eyes = self._four_eyes()
+        four_eyes = services.settings.four_eyes
         broadcast_id = await services.delivery.enqueue(
             kind="announcement", text=answers["text"], audience=audience, author_id=author,
             not_before=self._chosen_start(answers, now),

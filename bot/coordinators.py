@@ -81,18 +81,13 @@ class Coordinators:
         rows.append([Button(t("button.add"), "coord:add")])
         return Reply(f"{notice}\n\n{text}" if notice else text, rows)
 
-    def _four_eyes(self) -> bool:
-        """Whether new coordinators in the bot need a second coordinator's approval, so that a
-        stolen account cannot add its own second account and approve itself with it."""
-        return bool(self._services.settings.broadcast_approvals_required)
-
     async def _deciders(self, requester_id: int) -> list[int]:
         """The coordinators who may decide on a request: every one but its requester."""
         return [tg_id for tg_id in await self._services.repos.users.coordinator_ids()
                 if tg_id != requester_id]
 
     async def begin_adding(self, session: Session) -> Reply:
-        if self._four_eyes() and not await self._deciders(session.user.tg_id):
+        if self._services.settings.four_eyes and not await self._deciders(session.user.tg_id):
             return Reply(session.texts("coordinators.second_needed"))
         return await self._services.dialogues.start(session, "add_coordinator")
 
@@ -100,7 +95,7 @@ class Coordinators:
         t, tg_id = session.texts, answers["tg_id"]
         if not session.may(Role.COORDINATOR):
             return Reply(t("not_available"))
-        if self._four_eyes():
+        if self._services.settings.four_eyes:
             return await self.overview(session, await self._request(session, tg_id))
         granted = await self.grant(session.user.tg_id, tg_id)
         if granted:
