@@ -105,19 +105,23 @@ class Announcements:
         zone = self._services.members.timezone(session.user)
         return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
-    def _start_time(self, answers: dict[str, Any], now: datetime) -> datetime:
-        """When it may start: the chosen time, and never inside the cancel window for everyone."""
-        send_at = datetime.fromisoformat(answers["send_at"]) if answers.get("send_at") else now
-        if answers["audience"] == "everyone":
+    def _start_time(self, send_at: datetime, audience: str, now: datetime) -> datetime:
+        """When it may start: the chosen time, and never inside the cancel window counted from
+        `now` (the last required approval) for everyone, or for any audience under four eyes."""
+        if audience == "everyone" or self._services.settings.four_eyes:
             window = timedelta(seconds=self._services.settings.broadcast_cancel_window)
             return max(send_at, now + window)
         return send_at
+
+    def _chosen_start(self, answers: dict[str, Any], now: datetime) -> datetime:
+        send_at = datetime.fromisoformat(answers["send_at"]) if answers.get("send_at") else now
+        return self._start_time(send_at, answers["audience"], now)
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
         t, services = session.texts, self._services
         audience = audience_key(answers)
         count = await services.repos.deliveries.count_audience(audience)
-        start = self._start_time(answers, services.clock.now())
+        start = self._chosen_start(answers, services.clock.now())
         return t.plural("announce.preview", count, text=Html(answers["text"]),
                         audience=self._audience_label(t, audience), when=self._when(session, start))
 
@@ -131,10 +135,10 @@ class Announcements:
         if await services.repos.announcements.started_by(author, now - timedelta(hours=1)) >= limit:
             return Reply(t.plural("announce.cap", limit))
         audience = audience_key(answers)
-        four_eyes = audience == "everyone" and services.settings.broadcast_approvals_required
+        four_eyes = services.settings.four_eyes
         broadcast_id = await services.delivery.enqueue(
             kind="announcement", text=answers["text"], audience=audience, author_id=author,
-            not_before=self._start_time(answers, now),
+            not_before=self._chosen_start(answers, now),
             status="awaiting_approval" if four_eyes else "scheduled",
         )
         await services.repos.audit.record(author, "announce.create", f"broadcast:{broadcast_id}",
@@ -167,10 +171,9 @@ class Announcements:
         if broadcast.author_id == session.user.tg_id:
             return Reply(t("announce.approve_own"))
         now = services.clock.now()
-        window = timedelta(seconds=services.settings.broadcast_cancel_window)
         async with services.database.transaction():
             await services.repos.deliveries.schedule(
-                broadcast_id, max(broadcast.not_before, now + window))
+                broadcast_id, self._start_time(broadcast.not_before, broadcast.audience, now))
             await services.repos.announcements.set_approved_by(broadcast_id, session.user.tg_id)
             await services.repos.audit.record(session.user.tg_id, "announce.approve",
                                               f"broadcast:{broadcast_id}", now)

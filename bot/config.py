@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
 
+    @property
+    def four_eyes(self) -> bool:
+        """Whether a second coordinator must approve every announcement, whatever its audience,
+        and every coordinator granted in the bot (so a stolen account cannot add its own
+        second account and approve itself with it)."""
+        return bool(self.broadcast_approvals_required)
+
     @field_validator("coordinator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -78,19 +78,84 @@ class Coordinators:
         rows.append([Button(t("button.add"), "coord:add")])
         return Reply(f"{notice}\n\n{text}" if notice else text, rows)
 
+    async def _deciders(self, requester_id: int) -> list[int]:
+        """The coordinators who may decide on a request: every one but its requester."""
+        return [tg_id for tg_id in await self._services.repos.users.coordinator_ids()
+                if tg_id != requester_id]
+
     async def begin_adding(self, session: Session) -> Reply:
+        if self._services.settings.four_eyes and not await self._deciders(session.user.tg_id):
+            return Reply(session.texts("coordinators.second_needed"))
         return await self._services.dialogues.start(session, "add_coordinator")
 
     async def _add_from_dialogue(self, session: Session, answers: dict[str, Any]) -> Reply:
         t, tg_id = session.texts, answers["tg_id"]
         if not session.may(Role.COORDINATOR):
             return Reply(t("not_available"))
+        if self._services.settings.four_eyes:
+            return await self.overview(session, await self._request(session, tg_id))
         granted = await self.grant(session.user.tg_id, tg_id)
         if granted:
-            await self._services.notices.send([tg_id], lambda tx: Reply(tx("coordinators.welcome")))
-            await self._services.members.refresh_menu(tg_id)
+            await self._welcome(tg_id)
         key = "coordinators.added" if granted else "coordinators.already"
         return await self.overview(session, t(key, tg_id=tg_id))
+
+    async def _welcome(self, tg_id: int) -> None:
+        await self._services.notices.send([tg_id], lambda tx: Reply(tx("coordinators.welcome")))
+        await self._services.members.refresh_menu(tg_id)
+
+    async def _request(self, session: Session, tg_id: int) -> str:
+        """Ask the other coordinators to approve `tg_id` (four eyes); what to tell the asker."""
+        services, t = self._services, session.texts
+        requester, now = session.user.tg_id, services.clock.now()
+        async with services.database.transaction():
+            if tg_id in await services.repos.users.coordinator_ids():
+                return t("coordinators.already", tg_id=tg_id)
+            deciders = await self._deciders(requester)
+            if not deciders:
+                return t("coordinators.second_needed")
+            grant_id = await services.repos.coordinator_grants.request(tg_id, requester, now)
+            if grant_id is None:
+                return t("coordinators.request_waiting", tg_id=tg_id)
+            await services.repos.audit.record(requester, "coordinator.request", f"user:{tg_id}",
+                                              now)
+            await services.notices.send(deciders, lambda tx: Reply(
+                tx("coordinators.approval_request", requester=requester, tg_id=tg_id),
+                [[Button(tx("button.approve"), f"coord:ap:{grant_id}"),
+                  Button(tx("button.reject"), f"coord:rj:{grant_id}")]]))
+        return t("coordinators.requested", tg_id=tg_id)
+
+    async def decide(self, session: Session, grant_id: int, approve: bool) -> Reply:
+        """A second coordinator approves (the rights are granted) or rejects a request."""
+        services, t = self._services, session.texts
+        decider, now = session.user.tg_id, services.clock.now()
+        async with services.database.transaction():
+            request = await services.repos.coordinator_grants.get(grant_id)
+            if request is None:
+                return Reply(t("not_available"))
+            candidate = request.candidate_id
+            if request.status != "pending":
+                return Reply(t("coordinators.request_decided", tg_id=candidate))
+            if request.requested_by == decider:
+                return Reply(t("coordinators.decide_own"))
+            await services.repos.coordinator_grants.decide(
+                grant_id, "approved" if approve else "rejected", decider, now)
+            if approve:
+                granted = await self.grant(decider, candidate)
+            else:
+                granted = False
+                await services.repos.audit.record(decider, "coordinator.reject",
+                                                  f"user:{candidate}", now)
+            outcome = "coordinators.request_approved" if approve else (
+                "coordinators.request_rejected")
+            await services.notices.send([request.requested_by], lambda tx: Reply(
+                tx(outcome, tg_id=candidate, decider=decider)))
+        if granted:
+            await self._welcome(candidate)
+        if not approve:
+            return Reply(t("coordinators.rejected", tg_id=candidate))
+        return Reply(t("coordinators.added" if granted else "coordinators.already",
+                       tg_id=candidate))
 
     async def remove(self, session: Session, tg_id: int) -> Reply:
         result = await self.revoke(session.user.tg_id, tg_id)

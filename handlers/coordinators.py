@@ -31,6 +31,20 @@ async def remove(update: Update, context: BotContext, session: Session) -> None:
 
 
 @handler(Role.COORDINATOR)
+async def approve(update: Update, context: BotContext, session: Session) -> None:
+    """A second coordinator approves a new coordinator (four eyes)."""
+    grant_id = int(context.match.group(1))
+    await answer(update, await context.services.coordinators.decide(session, grant_id, True))
+
+
+@handler(Role.COORDINATOR)
+async def reject(update: Update, context: BotContext, session: Session) -> None:
+    """A second coordinator rejects a new coordinator (four eyes)."""
+    grant_id = int(context.match.group(1))
+    await answer(update, await context.services.coordinators.decide(session, grant_id, False))
+
+
+@handler(Role.COORDINATOR)
 async def audit(update: Update, context: BotContext, session: Session) -> None:
     """The last privileged actions."""
     await send(update, await context.services.coordinators.audit_log(session))
@@ -58,3 +72,5 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(hide, pattern=r"^hide:(need|event):(\d{1,12})$"))
     application.add_handler(CallbackQueryHandler(
         unhide, pattern=r"^unhide:(need|event):(\d{1,12})$"))
+    application.add_handler(CallbackQueryHandler(approve, pattern=r"^coord:ap:(\d{1,12})$"))
+    application.add_handler(CallbackQueryHandler(reject, pattern=r"^coord:rj:(\d{1,12})$"))

@@ -78,6 +78,23 @@ class AuditEntry(BaseModel):
     target: str
 
 
+GrantStatus = Literal["pending", "approved", "rejected"]
+
+
+class CoordinatorGrant(BaseModel):
+    """Coordinator rights one coordinator asked for; a second one decides (four eyes)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    candidate_id: int
+    requested_by: int
+    requested_at: datetime
+    status: GrantStatus
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+
+
 CATEGORIES = ("legal", "housing", "evacuation", "money", "volunteers", "translation", "media",
               "medical", "other")
 URGENCIES = ("normal", "urgent", "critical")

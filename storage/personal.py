@@ -95,6 +95,9 @@ class PersonalDataRepository:
             await self._db.execute(
                 "DELETE FROM organisation_approvals WHERE coordinator_id = ?", (tg_id,)
             )
+            await self._db.execute(
+                "DELETE FROM coordinator_grants WHERE ? IN (candidate_id, requested_by)", (tg_id,)
+            )
             await self._db.execute("DELETE FROM users WHERE tg_id = ?", (tg_id,))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage.announcements import AnnouncementRepository
 from storage.audit import AuditRepository
+from storage.coordinator_grants import CoordinatorGrantRepository
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.dialogues import DialogueRepository
@@ -24,6 +25,7 @@ class Repositories:
         self.dialogues = DialogueRepository(database)
         self.organisations = OrganisationRepository(database)
         self.audit = AuditRepository(database)
+        self.coordinator_grants = CoordinatorGrantRepository(database)
         self.personal = PersonalDataRepository(database)
         self.deliveries = DeliveryRepository(database, default_language)
         self.announcements = AnnouncementRepository(database)

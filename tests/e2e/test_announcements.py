@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
@@ -63,6 +64,19 @@ async def _finished(bot: BotUnderTest) -> None:
     await bot.services.delivery.finished(broadcast.id)
 
 
+async def _status_once_the_sender_looked(bot: BotUnderTest) -> str:
+    """The announcement's status once the sender has claimed work at the clock's present time.
+
+    The claim that takes the probe first starts every broadcast due by then, so a broadcast
+    still 'scheduled' afterwards is truly held back, not merely not yet looked at.
+    """
+    [broadcast] = await bot.services.repos.announcements.recent(1)
+    probe = await bot.services.delivery.enqueue(
+        kind="notice", text="probe", recipients=[COORDINATOR_ID], audience="direct")
+    await bot.services.delivery.finished(probe)
+    return (await bot.services.repos.deliveries.get(broadcast.id)).status
+
+
 async def test_announcement_to_organisers_reaches_each_once_formatting_kept(
     bot: BotUnderTest,
 ) -> None:
@@ -96,10 +110,12 @@ async def test_everyone_waits_the_cancel_window_then_reaches_all_once(bot: BotUn
     await _write(coordinator, "Everyone")
     status = await coordinator.press("Send")
     assert "You can still cancel it" in status.text
-    bot.services.delivery.wake()
-    await bot.settle()
+    assert await _status_once_the_sender_looked(bot) == "scheduled"
     assert _deliveries(bot) == Counter()
-    bot.clock.advance(seconds=61)
+    bot.clock.advance(seconds=59)
+    assert await _status_once_the_sender_looked(bot) == "scheduled"
+    assert _deliveries(bot) == Counter()
+    bot.clock.advance(seconds=2)
     bot.services.delivery.wake()
     await _finished(bot)
     expected = {person.tg_id: 1 for person in members} | {COORDINATOR_ID: 1}
@@ -142,18 +158,25 @@ async def test_blocked_members_are_marked_inactive_and_the_rest_still_get_it(
     assert len(rejected_at) == 1
 
 
-async def test_four_eyes_rule_needs_a_second_coordinator(server, make_settings, clock) -> None:
+@pytest.mark.parametrize("audience", ["Everyone", "Organisers", "Subscribers", "Country"])
+async def test_four_eyes_rule_needs_a_second_coordinator_then_the_window_from_the_approval(
+    server, make_settings, clock, audience: str
+) -> None:
     settings = make_settings(broadcast_approvals_required=1, coordinator_ids=frozenset({900, 901}))
     async with running_bot(server, settings, clock) as bot:
         author, second = bot.person("en", tg_id=900), bot.person("en", tg_id=901)
         await second.send("/start")
-        await _members(bot, 3)
-        await _write(author, "Everyone")
+        members = await _members(bot, 3, country="GE")
+        for member in members[:2]:
+            await bot.services.repos.digests.subscribe(
+                member.tg_id, "auto", ("needs", "events", "announcements"), None,
+                bot.clock.now() + timedelta(days=30), bot.clock.now())
+        await seed_organisation(bot, "Free Voices", members[2])
+        await _write(author, audience, country="GE" if audience == "Country" else None)
         status = await author.press("Send")
         assert "waiting for a second coordinator" in status.text
         bot.clock.advance(seconds=600)
-        bot.services.delivery.wake()
-        await bot.settle()
+        assert await _status_once_the_sender_looked(bot) == "awaiting_approval"
         assert _deliveries(bot) == Counter()
         request = await bot.server.wait_for(lambda: next((
             r for r in bot.received(901) if "waits for a second" in (r.text or "")), None))
@@ -162,10 +185,19 @@ async def test_four_eyes_rule_needs_a_second_coordinator(server, make_settings, 
         assert own.text == EN("announce.approve_own")
         approved = await second.press("Approve", request)
         assert approved.text == EN("announce.approved")
-        bot.clock.advance(seconds=61)
+        # The cancel window counts from the approval, not from when it was written.
+        assert await _status_once_the_sender_looked(bot) == "scheduled"
+        bot.clock.advance(seconds=59)
+        assert await _status_once_the_sender_looked(bot) == "scheduled"
+        assert _deliveries(bot) == Counter()
+        bot.clock.advance(seconds=2)
         bot.services.delivery.wake()
         await _finished(bot)
-        assert sum(_deliveries(bot).values()) == 5
+        expected = {
+            "Everyone": [*members, author, second], "Organisers": members[2:],
+            "Subscribers": members[:2], "Country": members,
+        }[audience]
+        assert _deliveries(bot) == Counter({person.tg_id: 1 for person in expected})
 
 
 async def test_hourly_cap_per_coordinator(server, make_settings, clock) -> None:
