@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 
@@ -148,10 +149,52 @@ async def coordinator_revoke(bot: BotUnderTest, first: Person, second: Person) -
     return first.tg_id, "coordinator.revoke", f"user:{second.tg_id}"
 
 
+async def _post(bot: BotUnderTest, kind: str) -> int:
+    author = bot.person("en")
+    org_id = await seed_organisation(bot, "Free Voices", author)
+    fields = {"title": "Lawyer for a court date", "description": "", "category": "legal",
+              "urgency": "normal", "country": "DE", "kind": "rally",
+              "starts_at": bot.clock.now() + timedelta(days=3), "ends_at": None,
+              "timezone": "Europe/Berlin", "city": "Berlin", "venue": "Alexanderplatz",
+              "disclosure": "public"}
+    repo = bot.services.repos.needs if kind == "need" else bot.services.repos.events
+    return await repo.create(org_id, author.tg_id, fields, bot.clock.now())
+
+
+async def _hide(bot: BotUnderTest, first: Person, kind: str) -> int:
+    post_id = await _post(bot, kind)
+    await first.press_forged(f"hide:{kind}:{post_id}")
+    await first.send("Posted twice")
+    return post_id
+
+
+async def need_hide(bot: BotUnderTest, first: Person, second: Person) -> Row:
+    need_id = await _hide(bot, first, "need")
+    return first.tg_id, "need.hide", f"need:{need_id}"
+
+
+async def need_unhide(bot: BotUnderTest, first: Person, second: Person) -> Row:
+    need_id = await _hide(bot, first, "need")
+    await first.press_forged(f"unhide:need:{need_id}")
+    return first.tg_id, "need.unhide", f"need:{need_id}"
+
+
+async def event_hide(bot: BotUnderTest, first: Person, second: Person) -> Row:
+    event_id = await _hide(bot, first, "event")
+    return first.tg_id, "event.hide", f"event:{event_id}"
+
+
+async def event_unhide(bot: BotUnderTest, first: Person, second: Person) -> Row:
+    event_id = await _hide(bot, first, "event")
+    await first.press_forged(f"unhide:event:{event_id}")
+    return first.tg_id, "event.unhide", f"event:{event_id}"
+
+
 ACTIONS: list[Action] = [
     org_approve, org_reject, org_suspend, org_reinstate, invite_create, announce_create,
     announce_approve, announce_cancel, campaign_create, election_add, election_remove,
     coordinator_request, coordinator_grant, coordinator_reject, coordinator_revoke,
+    need_hide, need_unhide, event_hide, event_unhide,
 ]
 
 
