@@ -60,7 +60,7 @@ class Announcements:
                      options=[Option(name, f"audience.{name}") for name in AUDIENCES]),
                 Step("country", "announce.ask.country", parse=parse_country_answer,
                      when=lambda answers: answers.get("audience") == "country"),
-                Step("send_at", "announce.ask.send_at", parse=self._parse_send_at,
+                Step("send_at", self._send_at_question, parse=self._parse_send_at,
                      optional=True, question_values=self._send_at_values),
             ),
             preview=self._preview,
@@ -72,6 +72,11 @@ class Announcements:
 
     async def begin(self, session: Session) -> Reply:
         return await self._services.dialogues.start(session, "announce")
+
+    def _send_at_question(self, session: Session, answers: dict[str, Any]) -> str:
+        """Under four eyes every announcement waits for approval; the question says so."""
+        four_eyes = self._services.settings.four_eyes
+        return "announce.ask.send_at.four_eyes" if four_eyes else "announce.ask.send_at"
 
     def _send_at_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
         return {"zone": self._services.members.timezone(session.user),
@@ -122,8 +127,10 @@ class Announcements:
         audience = audience_key(answers)
         count = await services.repos.deliveries.count_audience(audience)
         start = self._chosen_start(answers, services.clock.now())
-        return t.plural("announce.preview", count, text=Html(answers["text"]),
-                        audience=self._audience_label(t, audience), when=self._when(session, start))
+        key = "announce.preview.four_eyes" if services.settings.four_eyes else "announce.preview"
+        return t.plural(key, count, text=Html(answers["text"]),
+                        audience=self._audience_label(t, audience), when=self._when(session, start),
+                        window=services.settings.broadcast_cancel_window)
 
     async def _schedule(self, session: Session, answers: dict[str, Any]) -> Reply:
         services, t = self._services, session.texts

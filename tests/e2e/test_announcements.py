@@ -172,7 +172,11 @@ async def test_four_eyes_rule_needs_a_second_coordinator_then_the_window_from_th
                 member.tg_id, "auto", ("needs", "events", "announcements"), None,
                 bot.clock.now() + timedelta(days=30), bot.clock.now())
         await seed_organisation(bot, "Free Voices", members[2])
-        await _write(author, audience, country="GE" if audience == "Country" else None)
+        preview = await _write(author, audience, country="GE" if audience == "Country" else None)
+        assert "a second coordinator must approve it first, then it waits 60 s" in preview.text
+        question = author.received()[-2]
+        assert question.text.startswith("When should it go out?")
+        assert "Every announcement first waits for a second coordinator's approval" in question.text
         status = await author.press("Send")
         assert "waiting for a second coordinator" in status.text
         bot.clock.advance(seconds=600)
