@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.i18n import Texts
 from bot.roles import Role
 from bot.session import Session
+from storage.models import AuditEntry
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -112,7 +114,17 @@ class Coordinators:
         zone = ZoneInfo(self._services.members.timezone(session.user))
         lines = "\n".join(t(
             "audit.line", at=entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            actor=entry.actor_id if entry.actor_id is not None else t("audit.cli"),
-            action=t(f"audit.action.{entry.action}"), target=entry.target,
+            actor=_actor(t, entry), action=t(f"audit.action.{entry.action}"),
+            target=t("audit.forgotten", number=entry.subject_number)
+            if entry.subject_forgotten else entry.target,
         ) for entry in entries)
         return Reply(t.plural("audit.title", len(entries), lines=lines))
+
+
+def _actor(t: Texts, entry: AuditEntry) -> str | int:
+    """Who acted: a Telegram id, a forgotten person's pseudonym, or the command line."""
+    if entry.actor_id is not None:
+        return entry.actor_id
+    if entry.actor_forgotten:
+        return t("audit.forgotten", number=entry.actor_number)
+    return t("audit.cli")

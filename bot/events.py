@@ -350,14 +350,7 @@ class Events:
             event = await self._repo.get(event_id)
             if event is None or event.status != "scheduled" or event.starts_at <= now:
                 return Reply(t("not_available"))
-            before = await self._repo.answer_of(event_id, tg_id)
-            if answer == "going" and before in ("going", "waiting"):
-                answer = before
-            elif answer == "going" and event.capacity and event.going >= event.capacity:
-                answer = "waiting"
-            await self._repo.set_answer(event_id, tg_id, answer, now)
-            if before == "going" and answer != "going":
-                await self._promote(event)
+            answer = await self._answer(event, tg_id, answer, now)
         event = await self._repo.get(event_id)
         if answer == "waiting":
             position = await self._repo.waiting_position(event_id, tg_id)
@@ -366,6 +359,26 @@ class Events:
         if answer == "going" and venue_visible(event, "going", now, organiser=False):
             return Reply(t("rsvp.going_venue", title=event.title, venue=event.venue))
         return Reply(t(key, title=event.title))
+
+    async def _answer(self, event: Event, tg_id: int, answer: Answer, now: datetime) -> Answer:
+        """Store an answer (Going beyond capacity waits); a place given up goes to the first
+        on the waiting list. Returns the answer stored."""
+        before = await self._repo.answer_of(event.id, tg_id)
+        if answer == "going" and before in ("going", "waiting"):
+            answer = before
+        elif answer == "going" and event.capacity and event.going >= event.capacity:
+            answer = "waiting"
+        await self._repo.set_answer(event.id, tg_id, answer, now)
+        if before == "going" and answer != "going":
+            await self._promote(event)
+        return answer
+
+    async def leave_all(self, tg_id: int) -> None:
+        """Someone who leaves (/forget) gives up their places as with Not going."""
+        now = self._services.clock.now()
+        async with self._services.database.transaction():
+            for event in await self._repo.going_to(tg_id, now):
+                await self._answer(event, tg_id, "not_going", now)
 
     async def _promote(self, event: Event) -> None:
         """The first on the waiting list takes the freed place and is told."""

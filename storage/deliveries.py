@@ -340,7 +340,8 @@ class DeliveryRepository:
 
         Only rows still in flight change, so an outcome arriving twice counts once. A row given
         back (RETRY, POSTPONED) of a broadcast cancelled meanwhile becomes cancelled. A blocked
-        recipient's membership becomes inactive.
+        recipient's membership becomes inactive. A row whose recipient has been forgotten
+        meanwhile is deleted once it has its outcome.
         """
         if not outcomes:
             return []
@@ -392,6 +393,13 @@ class DeliveryRepository:
                     (counts["sent"], counts["blocked"], counts["failed"], counts["cancelled"],
                      counts["resent"], broadcast_id),
                 )
+            # A row in flight when its recipient used /forget is deleted once it has an
+            # outcome: its counters stay, their id does not.
+            await connection.executemany(
+                "DELETE FROM deliveries WHERE id = ? AND status NOT IN ('queued', 'sending') "
+                "AND NOT EXISTS (SELECT 1 FROM users WHERE tg_id = deliveries.chat_id)",
+                [(outcome.delivery.id,) for outcome in outcomes],
+            )
             return await self._finish(connection, broadcast_ids, at)
 
     async def cancel(self, broadcast_id: int, now: datetime) -> bool:
@@ -428,7 +436,7 @@ class DeliveryRepository:
     async def forget(self, chat_id: int, now: datetime) -> int:
         """Delete a person's deliveries (for /forget): what was queued for them counts as
         cancelled; counters of what they already received stay. Rows in flight are left to
-        their sender. Returns the number of rows deleted."""
+        their sender, and deleted when their outcome is recorded. Returns the rows deleted."""
         async with self._db.transaction() as connection:
             async with connection.execute(
                 "DELETE FROM deliveries WHERE chat_id = ? AND status != 'sending' "
