@@ -11,8 +11,6 @@ INSERT INTO audit_people (tg_id)
     SELECT actor_id FROM audit_log WHERE actor_id IS NOT NULL
     UNION
     SELECT CAST(substr(target, 6) AS INTEGER) FROM audit_log WHERE target GLOB 'user:[0-9]*';
--- People who used /forget before this rule existed are forgotten here too.
-UPDATE audit_people SET tg_id = NULL WHERE tg_id NOT IN (SELECT tg_id FROM users);
 -- A mapping is never deleted, and can change in one way only: lose its Telegram id.
 CREATE TRIGGER audit_people_only_forget BEFORE UPDATE ON audit_people
 WHEN NEW.number IS NOT OLD.number OR NEW.tg_id IS NOT NULL
@@ -34,13 +32,13 @@ CREATE TABLE audit_entries (
     subject INTEGER REFERENCES audit_people (number)
 );
 INSERT INTO audit_entries (id, at, actor, action, target, subject)
-    SELECT a.id, a.at, actor.number, a.action,
-           CASE WHEN a.target GLOB 'user:[0-9]*' THEN 'user' ELSE a.target END, subject.number
-    FROM audit_log AS a
-    LEFT JOIN audit_people AS actor ON actor.number = (
-        SELECT number FROM audit_people WHERE tg_id = a.actor_id)
-    LEFT JOIN audit_people AS subject ON a.target GLOB 'user:[0-9]*' AND subject.number = (
-        SELECT number FROM audit_people WHERE tg_id = CAST(substr(a.target, 6) AS INTEGER));
+    SELECT a.id, a.at, (SELECT number FROM audit_people WHERE tg_id = a.actor_id), a.action,
+           CASE WHEN a.target GLOB 'user:[0-9]*' THEN 'user' ELSE a.target END,
+           (SELECT number FROM audit_people WHERE a.target GLOB 'user:[0-9]*'
+            AND tg_id = CAST(substr(a.target, 6) AS INTEGER))
+    FROM audit_log AS a;
+-- People who used /forget before this rule existed are forgotten here too.
+UPDATE audit_people SET tg_id = NULL WHERE tg_id NOT IN (SELECT tg_id FROM users);
 DROP TRIGGER audit_log_no_update;
 DROP TRIGGER audit_log_no_delete;
 DROP TABLE audit_log;
@@ -100,3 +98,5 @@ CREATE INDEX needs_author ON needs (author_id);
 CREATE INDEX events_author ON events (author_id);
 CREATE INDEX campaigns_created_by ON campaigns (created_by);
 CREATE INDEX elections_created_by ON elections (created_by);
+-- "Is this the last coordinator?" (asked by /forget) counts the few, not every member.
+CREATE INDEX users_coordinators ON users (tg_id) WHERE is_coordinator = 1;
