@@ -340,8 +340,7 @@ class DeliveryRepository:
 
         Only rows still in flight change, so an outcome arriving twice counts once. A row given
         back (RETRY, POSTPONED) of a broadcast cancelled meanwhile becomes cancelled. A blocked
-        recipient's membership becomes inactive. A row whose recipient has been forgotten
-        meanwhile is deleted once it has its outcome.
+        recipient's membership becomes inactive.
         """
         if not outcomes:
             return []
@@ -393,13 +392,6 @@ class DeliveryRepository:
                     (counts["sent"], counts["blocked"], counts["failed"], counts["cancelled"],
                      counts["resent"], broadcast_id),
                 )
-            # A row in flight when its recipient used /forget is deleted once it has an
-            # outcome: its counters stay, their id does not.
-            await connection.executemany(
-                "DELETE FROM deliveries WHERE id = ? AND status NOT IN ('queued', 'sending') "
-                "AND NOT EXISTS (SELECT 1 FROM users WHERE tg_id = deliveries.chat_id)",
-                [(outcome.delivery.id,) for outcome in outcomes],
-            )
             return await self._finish(connection, broadcast_ids, at)
 
     async def cancel(self, broadcast_id: int, now: datetime) -> bool:
@@ -424,19 +416,26 @@ class DeliveryRepository:
         return True
 
     async def prune(self, finished_before: datetime) -> int:
-        """Delete the recipient rows of broadcasts that ended before then; their counters stay,
-        so /broadcasts and /stats still tell what happened. Returns the rows deleted."""
-        cursor = await self._db.execute(
-            "DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts "
-            "WHERE status IN ('done', 'cancelled') AND finished_at < ?)",
-            (_iso(finished_before),),
-        )
+        """Delete the recipient rows of broadcasts that ended before then, and the rows of
+        people forgotten while their message was in flight; counters stay, so /broadcasts and
+        /stats still tell what happened. Forget the texts of finished reminders and venue
+        reveals (they hold venues). Returns the rows deleted."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts "
+                "WHERE status IN ('done', 'cancelled') AND finished_at < ?) OR ("
+                "status NOT IN ('queued', 'sending') AND chat_id NOT IN (SELECT tg_id FROM users))",
+                (_iso(finished_before),),
+            )
+            await connection.execute(
+                "UPDATE broadcasts SET text = '' WHERE kind = 'reminder' "
+                "AND status IN ('done', 'cancelled') AND text != ''")
         return cursor.rowcount
 
     async def forget(self, chat_id: int, now: datetime) -> int:
         """Delete a person's deliveries (for /forget): what was queued for them counts as
         cancelled; counters of what they already received stay. Rows in flight are left to
-        their sender, and deleted when their outcome is recorded. Returns the rows deleted."""
+        their sender, then to `prune`. Returns the number of rows deleted."""
         async with self._db.transaction() as connection:
             async with connection.execute(
                 "DELETE FROM deliveries WHERE chat_id = ? AND status != 'sending' "

@@ -188,6 +188,8 @@ async def test_forget_leaves_nothing_naming_the_person_and_the_broadcast_goes_on
     assert lines[1].endswith(f"· {forgotten} · created broadcast · broadcast:{broadcast.id}")
     assert lines[2].endswith(f"· {forgotten} · created invite · org:1")
     assert lines[3].endswith(f"· {COORDINATOR_ID} · made coordinator · {forgotten}")
+    # A message to her that was in flight at that moment goes with the daily clean-up.
+    await bot.application.job_queue.get_jobs_by_name("retention")[0].run(bot.application)
     assert await _tables_naming(bot, olga.tg_id) == []
 
     # Shutdown stops the sender and closes the database, whatever the reporters went through.
@@ -265,3 +267,39 @@ async def test_mydata_lists_a_coordinators_records(bot: BotUnderTest) -> None:
     olgas = json.loads((await olga.send("/mydata")).last.document)
     assert [(d["kind"], d["status"]) for d in olgas["messages_to_you_still_recorded"]] == [
         ("announcement", "sent")]
+
+
+async def test_retention_forgets_expired_invites_and_venues_in_finished_reminders(
+    bot: BotUnderTest,
+) -> None:
+    olga, helper = bot.person("en"), bot.person("en")
+    org_id = await seed_organisation(bot, "Free Voices", olga)
+    await olga.send("/invite")
+    await helper.send("/start")
+    repos, now = bot.services.repos, bot.clock.now()
+    event_id = await repos.events.create(org_id, olga.tg_id, {
+        "title": "Vigil", "description": "d", "kind": "rally",
+        "starts_at": now + timedelta(days=2), "ends_at": None, "timezone": "Europe/Berlin",
+        "country": "DE", "city": "Berlin", "venue": "Back room, Lindenstr. 9",
+        "disclosure": "public"}, now)
+    await repos.events.set_answer(event_id, helper.tg_id, "going", now)
+    await repos.events.set_dues(event_id, {"remind_24h": now + timedelta(minutes=1)})
+    bot.clock.advance(minutes=2)
+    jobs = bot.application.job_queue
+    await jobs.get_jobs_by_name("event-dues")[0].run(bot.application)
+    bot.services.delivery.wake()
+    reminder = await bot.server.wait_for(lambda: next((
+        r for r in helper.received() if "Lindenstr. 9" in (r.text or "")), None))
+    assert reminder
+    database = bot.services.database
+    for (broadcast_id,) in await database.fetch_all(
+            "SELECT id FROM broadcasts WHERE kind = 'reminder'"):
+        await bot.services.delivery.finished(broadcast_id)
+    retention = jobs.get_jobs_by_name("retention")[0]
+    await retention.run(bot.application)
+    assert await database.fetch_value(
+        "SELECT count(*) FROM broadcasts WHERE text LIKE '%Lindenstr%'") == 0
+    assert await database.fetch_value("SELECT count(*) FROM invites") == 1
+    bot.clock.advance(hours=72)
+    await retention.run(bot.application)
+    assert await database.fetch_value("SELECT count(*) FROM invites") == 0
