@@ -19,7 +19,15 @@ from bot.answers import (
 )
 from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
 from bot.i18n import Html, Texts
-from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.listing import (
+    CHOICES_PER_PAGE,
+    PAGE_SIZE,
+    Entry,
+    clamp_page,
+    page_of,
+    render_page,
+    turning,
+)
 from bot.members import parse_city, parse_country_answer, parse_timezone_answer
 from bot.places import country_name, guess_timezone
 from bot.session import Session
@@ -294,7 +302,8 @@ class Events:
             parts.append(t("event.filter.days", days=days))
         return ", ".join(parts) if parts else t("event.no_filters")
 
-    async def filter_menu(self, session: Session, state: str, facet: str | None) -> Reply:
+    async def filter_menu(self, session: Session, state: str, facet: str | None,
+                          page: int = 0) -> Reply:
         t, now = session.texts, self._services.clock.now()
         country, mine, campaign, days = state.split(":")
         back = [Button(t("button.back"), f"ev:l:0:{state}")]
@@ -310,8 +319,13 @@ class Events:
                             f"ev:l:0:{code}:{mine}:{campaign}:{days}")]
                     for code in await self._repo.upcoming_countries(now, COUNTRY_BUTTONS)]
         else:
+            campaigns = await self._repo.campaigns(now.date(), open_only=True)
+            page, shown = page_of(campaigns, page, CHOICES_PER_PAGE)
             rows = [[Button(item.title, f"ev:l:0:{country}:{mine}:{item.id}:{days}")]
-                    for item in await self._repo.campaigns(now.date(), open_only=True)]
+                    for item in shown]
+            if turned := turning(t, page, len(campaigns), lambda number: (
+                    f"ev:fc:{state}:{number}"), CHOICES_PER_PAGE):
+                rows.append(turned)
         return Reply(t("event.filter.choose"), [*rows, back])
 
     async def card(self, session: Session, event_id: int) -> Reply:
