@@ -245,16 +245,23 @@ class Announcements:
         self._reporters.clear()
 
     async def _report(self, broadcast_id: int) -> None:
+        """Follow the broadcast; a failure here stops its status message, never the sending,
+        and the task always ends without an exception, so that shutdown can await it."""
+        try:
+            await self._follow(broadcast_id)
+        except Exception:
+            log.exception("status of broadcast %d is no longer reported", broadcast_id)
+
+    async def _follow(self, broadcast_id: int) -> None:
         services = self._services
         shown: tuple | None = None
         last_sent, last_time = None, time.monotonic()
         rate = None
-        where = await services.repos.announcements.status_message(broadcast_id)
-        if where is None:
-            return
         while True:
+            # Looked up each time: an author who used /forget has no status message any more.
+            where = await services.repos.announcements.status_message(broadcast_id)
             broadcast = await services.repos.deliveries.get(broadcast_id)
-            if broadcast is None:
+            if where is None or broadcast is None:
                 return
             now = time.monotonic()
             if last_sent is not None and now > last_time and broadcast.sent > last_sent:

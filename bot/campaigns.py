@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.answers import parse_description, parse_title
 from bot.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.i18n import Html
-from bot.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning_rows
+from bot.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
 from bot.places import country_name
 from bot.roles import Role
 from bot.session import Session
@@ -126,5 +126,5 @@ class Campaigns:
             starts_on=campaign.starts_on.isoformat(), ends_on=campaign.ends_on.isoformat(),
             sites=body), campaign.description)
         rows = [[Button(str(number), f"ev:o:{site.id}") for number, site in shown]]
-        rows += turning_rows(t, page, pages, lambda number: f"cp:s:{campaign_id}:{number}")
+        rows.append(turning(t, page, len(sites), lambda number: f"cp:s:{campaign_id}:{number}"))
         return Reply(text, [row for row in rows if row])

@@ -25,6 +25,8 @@ EXIT_BAD_SETTING = 2
 EXIT_FAILED = 1
 # Tables with fewer rows are exported in well under a second: no progress shown.
 LONG_EXPORT = 10_000
+# Cells starting so are read as formulas by spreadsheets (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def configure_logging() -> None:
@@ -196,13 +198,16 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     target = None if args.output is None else Path(args.output)
     folder = target is not None and (target.is_dir() or args.output.endswith(("/", os.sep)))
     try:
+        now, everything = _now(), args.all
         with _reading(settings) as connection, snapshot(connection):
-            totals = {table: count(connection, table) for table in TABLES}
+            totals = {table: count(connection, table, now, everything=everything)
+                      for table in TABLES}
 
             def table_rows(table: str) -> Iterator[dict[str, Any]]:
                 total = totals[table]
                 progress = Progress(f"export {table}", "rows") if total >= LONG_EXPORT else None
-                for number, row in enumerate(rows(connection, table), 1):
+                for number, row in enumerate(rows(connection, table, now,
+                                                  everything=everything), 1):
                     if progress is not None and number % 1000 == 0:
                         progress(number, total)
                     yield row
@@ -260,7 +265,16 @@ def _write_csv(stream: IO[str], tables: dict[str, Iterator[dict[str, Any]]], *,
     writer.writeheader()
     for table, table_rows in tables.items():
         for row in table_rows:
-            writer.writerow({"table": table, **row} if tagged else row)
+            cells = {name: _inert(value) for name, value in row.items()}
+            writer.writerow({"table": table, **cells} if tagged else cells)
+
+
+def _inert(value: Any) -> Any:
+    """A text a spreadsheet would run as a formula is quoted (the OWASP CSV injection rule):
+    titles and descriptions are typed by anyone who registers an organisation."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 def _now():
@@ -332,9 +346,13 @@ def parser() -> argparse.ArgumentParser:
     backup.set_defaults(action=_backup)
     export = commands.add_parser(
         "export", help="public needs, events and organisations as JSON or CSV",
-        description="Export what members can see: approved organisations and their needs and "
-                    "events. Never private details of needs, hidden venues, Telegram ids or "
-                    "any other personal data.")
+        description="Export what members can see: approved organisations, their open needs "
+                    "and their upcoming events not cancelled (--all adds the other needs and "
+                    "events of those organisations). Never private details of needs, hidden "
+                    "venues, Telegram ids or any other personal data. CSV cells that a "
+                    "spreadsheet would run as a formula (starting with = + - @) are quoted.")
+    export.add_argument("--all", action="store_true",
+                        help="also needs no longer open, and past and cancelled events")
     export.add_argument("--format", choices=("json", "csv"), default="json",
                         help="json (default): one object with a list per table; csv: one file "
                              "per table if --output is a folder, else one file whose `table` "

@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 
 from bot.answers import number_of
 from bot.dialogue import Button, Flow, Reply, Step
+from bot.i18n import Texts
+from bot.listing import PAGE_SIZE, page_count, page_of, turning
 from bot.roles import Role
 from bot.session import Session
+from storage.models import AuditEntry
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -67,14 +70,20 @@ class Coordinators:
                                               now)
         return Revocation.DONE
 
-    async def overview(self, session: Session, notice: str | None = None) -> Reply:
+    async def overview(self, session: Session, notice: str | None = None,
+                       page: int = 0) -> Reply:
         t = session.texts
         ids = await self._services.repos.users.coordinator_ids()
+        page, shown = page_of(ids, page)
         lines = "\n".join(t("coordinators.line", number=n, tg_id=tg_id)
-                          for n, tg_id in enumerate(ids, 1))
+                          for n, tg_id in enumerate(shown, page * PAGE_SIZE + 1))
         text = t("coordinators.list", lines=lines)
+        if len(ids) > PAGE_SIZE:
+            text = f"{text}\n\n{t('list.page', page=page + 1, pages=page_count(len(ids)))}"
         rows = [[Button(t("coordinators.remove", tg_id=tg_id), f"coord:rm:{tg_id}")]
-                for tg_id in ids]
+                for tg_id in shown]
+        if turned := turning(t, page, len(ids), lambda number: f"coord:p:{number}"):
+            rows.append(turned)
         rows.append([Button(t("button.add"), "coord:add")])
         return Reply(f"{notice}\n\n{text}" if notice else text, rows)
 
@@ -174,7 +183,17 @@ class Coordinators:
         zone = ZoneInfo(self._services.members.timezone(session.user))
         lines = "\n".join(t(
             "audit.line", at=entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            actor=entry.actor_id if entry.actor_id is not None else t("audit.cli"),
-            action=t(f"audit.action.{entry.action}"), target=entry.target,
+            actor=_actor(t, entry), action=t(f"audit.action.{entry.action}"),
+            target=t("audit.forgotten", number=entry.subject_number)
+            if entry.subject_forgotten else entry.target,
         ) for entry in entries)
         return Reply(t.plural("audit.title", len(entries), lines=lines))
+
+
+def _actor(t: Texts, entry: AuditEntry) -> str | int:
+    """Who acted: a Telegram id, a forgotten person's pseudonym, or the command line."""
+    if entry.actor_id is not None:
+        return entry.actor_id
+    if entry.actor_forgotten:
+        return t("audit.forgotten", number=entry.actor_number)
+    return t("audit.cli")

@@ -26,6 +26,7 @@ SKIP = "~skip"
 PUBLISH = "~pub"
 CANCEL = "~cancel"
 BACK = "~back"
+PAGE = "~p"  # followed by a page number: turns the page of a step's options
 PREVIEW = "preview"
 
 
@@ -218,19 +219,27 @@ class Dialogues:
             return await flow.on_back(session)
         if value == SKIP and step.optional:
             return await self._advance(session, flow, step, state.answers, None)
+        if value.startswith(PAGE) and value[len(PAGE):].isdigit():
+            return self.ask(session, step, state.answers, page=int(value[len(PAGE):]))
         choices = {option.value for option in step.choices(session, state.answers)}
         if value not in choices:
             raise NotAvailable
         return await self._advance(session, flow, step, state.answers, value)
 
-    def ask(self, session: Session, step: Step, answers: dict[str, Any]) -> Reply:
+    def ask(self, session: Session, step: Step, answers: dict[str, Any], page: int = 0) -> Reply:
+        # Imported here: paged lists are built from this module's Button and Reply.
+        from bot.listing import CHOICES_PER_PAGE, page_of, turning
+
         texts = session.texts
         key = step.question(session, answers) if callable(step.question) else step.question
         text = texts(key, **step.question_values(session, answers))
-        rows = [
-            [Button(option.render(texts), f"d:{step.name}:{option.value}")]
-            for option in step.choices(session, answers)
-        ]
+        choices = step.choices(session, answers)
+        page, shown = page_of(choices, page, CHOICES_PER_PAGE)
+        rows = [[Button(option.render(texts), f"d:{step.name}:{option.value}")]
+                for option in shown]
+        if turned := turning(texts, page, len(choices), lambda number: (
+                f"d:{step.name}:{PAGE}{number}"), CHOICES_PER_PAGE, "button.previous"):
+            rows.append(turned)
         extra = []
         if step.optional:
             extra.append(Button(texts("button.skip"), f"d:{step.name}:{SKIP}"))

@@ -18,6 +18,7 @@ from bot.answers import check_length
 from bot.cadence import FREQUENCIES, days_to_election, next_due
 from bot.dialogue import Button, Flow, Invalid, NotAvailable, Option, Reply, Step
 from bot.i18n import Html, Texts, texts
+from bot.listing import PAGE_SIZE, page_count, page_of, turning
 from bot.members import (
     DEFAULT_DIGEST_TIME,
     digest_time,
@@ -388,27 +389,41 @@ class Digests:
         self._elections = await self._repo.elections()
         return self._elections
 
-    async def elections_overview(self, session: Session, notice: str | None = None) -> Reply:
+    async def elections_overview(self, session: Session, notice: str | None = None,
+                                 page: int = 0) -> Reply:
         t = session.texts
         today = self._services.members.today(session.user)
         upcoming = await self._repo.elections(today)
+        page, shown = page_of(upcoming, page)
         lines = Html("\n".join(t("elections.line", number=number, name=election.name,
                             date=self._date(t, election.date),
                             country=country_name(election.country, t.language))
-                          for number, election in enumerate(upcoming, 1)))
+                          for number, election in enumerate(shown, page * PAGE_SIZE + 1)))
         text = t("elections.list", lines=lines) if upcoming else t("elections.empty")
+        if len(upcoming) > PAGE_SIZE:
+            pages = t("list.page", page=page + 1, pages=page_count(len(upcoming)))
+            text = Html(f"{text}\n\n{pages}")
+        rows = []
+        if turned := turning(t, page, len(upcoming), lambda number: f"el:list:{number}"):
+            rows.append(turned)
         row = [Button(t("button.add"), "el:add")]
         if upcoming:
-            row.append(Button(t("button.remove"), "el:rm"))
-        return Reply(f"{notice}\n\n{text}" if notice else text, [row])
+            row.append(Button(t("button.remove"), f"el:rmp:{page}"))
+        rows.append(row)
+        return Reply(f"{notice}\n\n{text}" if notice else text, rows)
 
-    async def removal_menu(self, session: Session) -> Reply:
+    async def removal_menu(self, session: Session, page: int = 0) -> Reply:
+        """The elections of one page of the calendar, a button each, to remove one."""
         t = session.texts
         today = self._services.members.today(session.user)
+        upcoming = await self._repo.elections(today)
+        page, shown = page_of(upcoming, page)
         rows = [[Button(f"{election.name}, {self._date(t, election.date)}",
-                        f"el:rm:{election.id}")]
-                for election in await self._repo.elections(today)]
-        rows.append([Button(t("button.back"), "el:list")])
+                        f"el:rm:{election.id}")] for election in shown]
+        if turned := turning(t, page, len(upcoming), lambda number: f"el:rmp:{number}",
+                             previous="button.previous"):
+            rows.append(turned)
+        rows.append([Button(t("button.back"), f"el:list:{page}")])
         return Reply(t("elections.ask.remove"), rows)
 
     async def begin_election(self, session: Session) -> Reply:

@@ -20,7 +20,15 @@ from bot.answers import (
 )
 from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
 from bot.i18n import Html, Texts
-from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.listing import (
+    CHOICES_PER_PAGE,
+    PAGE_SIZE,
+    Entry,
+    clamp_page,
+    page_of,
+    render_page,
+    turning,
+)
 from bot.members import parse_city, parse_country_answer, parse_timezone_answer
 from bot.places import country_name, guess_timezone
 from bot.posts import moderation_row, with_hidden_note
@@ -287,7 +295,8 @@ class Events:
             parts.append(t("event.filter.days", days=days))
         return ", ".join(parts) if parts else t("event.no_filters")
 
-    async def filter_menu(self, session: Session, state: str, facet: str | None) -> Reply:
+    async def filter_menu(self, session: Session, state: str, facet: str | None,
+                          page: int = 0) -> Reply:
         t, now = session.texts, self._services.clock.now()
         country, mine, campaign, days = state.split(":")
         back = [Button(t("button.back"), f"ev:l:0:{state}")]
@@ -303,8 +312,13 @@ class Events:
                             f"ev:l:0:{code}:{mine}:{campaign}:{days}")]
                     for code in await self._repo.upcoming_countries(now, COUNTRY_BUTTONS)]
         else:
+            campaigns = await self._repo.campaigns(now.date(), open_only=True)
+            page, shown = page_of(campaigns, page, CHOICES_PER_PAGE)
             rows = [[Button(item.title, f"ev:l:0:{country}:{mine}:{item.id}:{days}")]
-                    for item in await self._repo.campaigns(now.date(), open_only=True)]
+                    for item in shown]
+            if turned := turning(t, page, len(campaigns), lambda number: (
+                    f"ev:fc:{state}:{number}"), CHOICES_PER_PAGE, "button.previous"):
+                rows.append(turned)
         return Reply(t("event.filter.choose"), [*rows, back])
 
     async def card(self, session: Session, event_id: int) -> Reply:
@@ -356,14 +370,7 @@ class Events:
             event = await self._repo.get(event_id)
             if event is None or not event.listed or event.starts_at <= now:
                 return Reply(t("not_available"))
-            before = await self._repo.answer_of(event_id, tg_id)
-            if answer == "going" and before in ("going", "waiting"):
-                answer = before
-            elif answer == "going" and event.capacity and event.going >= event.capacity:
-                answer = "waiting"
-            await self._repo.set_answer(event_id, tg_id, answer, now)
-            if before == "going" and answer != "going":
-                await self._promote(event)
+            answer = await self._answer(event, tg_id, answer, now)
         event = await self._repo.get(event_id)
         if answer == "waiting":
             position = await self._repo.waiting_position(event_id, tg_id)
@@ -372,6 +379,26 @@ class Events:
         if answer == "going" and venue_visible(event, "going", now, organiser=False):
             return Reply(t("rsvp.going_venue", title=event.title, venue=event.venue))
         return Reply(t(key, title=event.title))
+
+    async def _answer(self, event: Event, tg_id: int, answer: Answer, now: datetime) -> Answer:
+        """Store an answer (Going beyond capacity waits); a place given up goes to the first
+        on the waiting list. Returns the answer stored."""
+        before = await self._repo.answer_of(event.id, tg_id)
+        if answer == "going" and before in ("going", "waiting"):
+            answer = before
+        elif answer == "going" and event.capacity and event.going >= event.capacity:
+            answer = "waiting"
+        await self._repo.set_answer(event.id, tg_id, answer, now)
+        if before == "going" and answer != "going":
+            await self._promote(event)
+        return answer
+
+    async def leave_all(self, tg_id: int) -> None:
+        """Someone who leaves (/forget) gives up their places as with Not going."""
+        now = self._services.clock.now()
+        async with self._services.database.transaction():
+            for event in await self._repo.going_to(tg_id, now):
+                await self._answer(event, tg_id, "not_going", now)
 
     async def _promote(self, event: Event) -> None:
         """The first on the waiting list takes the freed place and is told."""

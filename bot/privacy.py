@@ -22,6 +22,8 @@ class Privacy:
 
     async def confirm_forget(self, session: Session) -> Reply:
         t = session.texts
+        if await self._services.repos.personal.is_last_coordinator(session.user.tg_id):
+            return Reply(t("forget.last_coordinator"))
         organisation = await self._services.repos.personal.last_organiser_of(session.user.tg_id)
         text = t("forget.confirm")
         if organisation is not None:
@@ -33,6 +35,10 @@ class Privacy:
         tg_id = session.user.tg_id
         services = self._services
         async with services.database.transaction():
+            # Checked again: a coordinator may have left since the question was asked.
+            if await services.repos.personal.is_last_coordinator(tg_id):
+                return Reply(session.texts("forget.last_coordinator"))
+            await services.events.leave_all(tg_id)
             await services.repos.deliveries.forget(tg_id, services.clock.now())
             await services.repos.personal.forget(tg_id)
         await self._services.members.clear_menu(tg_id)

@@ -25,9 +25,11 @@ async def _digests(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Keep no more than needed: old recipient rows and old re-delivery guards go."""
+    """Keep no more than needed: old recipient rows, texts of finished reminders and venue
+    reveals, expired invites and old re-delivery guards go."""
     services = context.application.bot_data["services"]
     await services.delivery.prune()
+    await services.repos.organisations.prune_invites(services.clock.now())
     await services.repos.updates.prune(services.clock.now())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Bot
 
 from bot.announcements import Announcements
@@ -70,7 +72,9 @@ class Services:
         await self.announcements.resume_reporting()
 
     async def close(self) -> None:
-        """Finish what is in flight, then close the database."""
-        await self.announcements.stop_reporting()
-        await self.delivery.stop()
-        await self.database.close()
+        """Finish what is in flight, then close the database: each step runs even if an
+        earlier one failed."""
+        async with contextlib.AsyncExitStack() as steps:
+            steps.push_async_callback(self.database.close)
+            steps.push_async_callback(self.delivery.stop)
+            await self.announcements.stop_reporting()

@@ -8,13 +8,20 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.roles import Role
 from bot.session import Session
-from handlers.common import BotContext, answer, handler, send
+from handlers.common import BotContext, answer, edit, handler, send
 
 
 @handler(Role.COORDINATOR)
 async def coordinators(update: Update, context: BotContext, session: Session) -> None:
     """List coordinators with Remove buttons and an Add button."""
     await send(update, await context.services.coordinators.overview(session))
+
+
+@handler(Role.COORDINATOR)
+async def coordinators_page(update: Update, context: BotContext, session: Session) -> None:
+    """Another page of the coordinators, in place."""
+    page = int(context.match.group(1))
+    await edit(update, await context.services.coordinators.overview(session, page=page))
 
 
 @handler(Role.COORDINATOR)
@@ -67,6 +74,8 @@ async def unhide(update: Update, context: BotContext, session: Session) -> None:
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("coordinators", coordinators))
     application.add_handler(CommandHandler("audit", audit))
+    application.add_handler(CallbackQueryHandler(coordinators_page,
+                                                 pattern=r"^coord:p:(\d{1,6})$"))
     application.add_handler(CallbackQueryHandler(add, pattern=r"^coord:add$"))
     application.add_handler(CallbackQueryHandler(remove, pattern=r"^coord:rm:(\d{1,16})$"))
     application.add_handler(CallbackQueryHandler(hide, pattern=r"^hide:(need|event):(\d{1,12})$"))

@@ -49,8 +49,9 @@ async def elections(update: Update, context: BotContext, session: Session) -> No
 
 @handler(Role.COORDINATOR)
 async def elections_list(update: Update, context: BotContext, session: Session) -> None:
-    """Back to the calendar, in place."""
-    await edit(update, await context.services.digests.elections_overview(session))
+    """Back to the calendar, or another page of it, in place."""
+    page = int(context.match.group(1) or 0)
+    await edit(update, await context.services.digests.elections_overview(session, page=page))
 
 
 @handler(Role.COORDINATOR)
@@ -61,8 +62,9 @@ async def add_election(update: Update, context: BotContext, session: Session) ->
 
 @handler(Role.COORDINATOR)
 async def removal_menu(update: Update, context: BotContext, session: Session) -> None:
-    """One button per upcoming election, to remove it."""
-    await edit(update, await context.services.digests.removal_menu(session))
+    """One button per upcoming election of a page, to remove it."""
+    page = int(context.match.group(1) or 0)
+    await edit(update, await context.services.digests.removal_menu(session, page))
 
 
 @handler(Role.COORDINATOR)
@@ -80,7 +82,7 @@ def register(application: Application) -> None:
     add(CommandHandler("elections", elections))
     # Before the dialogue's own button handler: topics are toggled, not answered.
     add(CallbackQueryHandler(toggle_topic, pattern=r"^d:sub_topics:(needs|events|announcements)$"))
-    add(CallbackQueryHandler(elections_list, pattern=r"^el:list$"))
+    add(CallbackQueryHandler(elections_list, pattern=r"^el:list(?::(\d{1,6}))?$"))
     add(CallbackQueryHandler(add_election, pattern=r"^el:add$"))
-    add(CallbackQueryHandler(removal_menu, pattern=r"^el:rm$"))
+    add(CallbackQueryHandler(removal_menu, pattern=r"^el:rm(?:p:(\d{1,6}))?$"))
     add(CallbackQueryHandler(remove_election, pattern=r"^el:rm:(\d{1,12})$"))

@@ -46,7 +46,8 @@ async def events_filter(update: Update, context: BotContext, session: Session) -
     """The filter choices of /events, in place."""
     facet = context.match.group(1)[1:] or None
     state = ":".join(context.match.group(2, 3, 4, 5))
-    await edit(update, await context.services.events.filter_menu(session, state, facet))
+    page = int(context.match.group(6) or 0)
+    await edit(update, await context.services.events.filter_menu(session, state, facet, page))
 
 
 @handler()
@@ -160,7 +161,7 @@ def register(application: Application) -> None:
     add(CommandHandler("campaigns", campaigns))
     add(CommandHandler("campaignnew", campaignnew))
     add(CallbackQueryHandler(events_page, pattern=rf"^ev:l:(\d{{1,6}}):{_STATE}$"))
-    add(CallbackQueryHandler(events_filter, pattern=rf"^ev:(f|fk|fc):{_STATE}$"))
+    add(CallbackQueryHandler(events_filter, pattern=rf"^ev:(f|fk|fc):{_STATE}(?::(\d{{1,6}}))?$"))
     add(CallbackQueryHandler(event_card, pattern=r"^ev:o:(\d{1,12})$"))
     add(CallbackQueryHandler(rsvp, pattern=r"^rsvp:(going|maybe|not_going):(\d{1,12})$"))
     add(CallbackQueryHandler(add_to_calendar, pattern=r"^ics:(\d{1,12})$"))

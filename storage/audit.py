@@ -1,4 +1,7 @@
-"""Repository of the append-only audit log of privileged actions."""
+"""Repository of the append-only audit log of privileged actions.
+
+People are named through pseudonyms (migration 0011): `audit_log` is a view over entries that
+never change and a mapping from pseudonym to Telegram id that /forget empties."""
 
 from __future__ import annotations
 
@@ -7,12 +10,15 @@ from datetime import datetime
 from storage.database import Database
 from storage.models import AuditEntry
 
+_COLUMNS = "id, at, actor_id, actor_number, action, target, subject_number"
+
 
 class AuditRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
     async def record(self, actor_id: int | None, action: str, target: str, now: datetime) -> None:
+        """`target` is `user:<id>` when it is a person: the log then names them by pseudonym."""
         await self._db.execute(
             "INSERT INTO audit_log (at, actor_id, action, target) VALUES (?, ?, ?, ?)",
             (now.isoformat(), actor_id, action, target),
@@ -20,7 +26,6 @@ class AuditRepository:
 
     async def latest(self, limit: int) -> list[AuditEntry]:
         rows = await self._db.fetch_all(
-            "SELECT id, at, actor_id, action, target FROM audit_log ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f"SELECT {_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
         )
         return [AuditEntry.model_validate(dict(row)) for row in rows]

@@ -416,19 +416,26 @@ class DeliveryRepository:
         return True
 
     async def prune(self, finished_before: datetime) -> int:
-        """Delete the recipient rows of broadcasts that ended before then; their counters stay,
-        so /broadcasts and /stats still tell what happened. Returns the rows deleted."""
-        cursor = await self._db.execute(
-            "DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts "
-            "WHERE status IN ('done', 'cancelled') AND finished_at < ?)",
-            (_iso(finished_before),),
-        )
+        """Delete the recipient rows of broadcasts that ended before then, and the rows of
+        people forgotten while their message was in flight; counters stay, so /broadcasts and
+        /stats still tell what happened. Forget the texts of finished reminders and venue
+        reveals (they hold venues). Returns the rows deleted."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts "
+                "WHERE status IN ('done', 'cancelled') AND finished_at < ?) OR ("
+                "status NOT IN ('queued', 'sending') AND chat_id NOT IN (SELECT tg_id FROM users))",
+                (_iso(finished_before),),
+            )
+            await connection.execute(
+                "UPDATE broadcasts SET text = '' WHERE kind = 'reminder' "
+                "AND status IN ('done', 'cancelled') AND text != ''")
         return cursor.rowcount
 
     async def forget(self, chat_id: int, now: datetime) -> int:
         """Delete a person's deliveries (for /forget): what was queued for them counts as
         cancelled; counters of what they already received stay. Rows in flight are left to
-        their sender. Returns the number of rows deleted."""
+        their sender, then to `prune`. Returns the number of rows deleted."""
         async with self._db.transaction() as connection:
             async with connection.execute(
                 "DELETE FROM deliveries WHERE chat_id = ? AND status != 'sending' "

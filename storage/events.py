@@ -133,6 +133,14 @@ class EventRepository(PostRepository):
             "answered_at = excluded.answered_at WHERE answer != excluded.answer",
             (event_id, tg_id, answer, _iso(now)))
 
+    async def going_to(self, tg_id: int, now: datetime) -> list[Event]:
+        """The scheduled events not yet begun where this person holds a place."""
+        rows = await self._db.fetch_all(
+            f"{_EVENT} WHERE e.id IN (SELECT event_id FROM rsvps WHERE tg_id = ? "
+            "AND answer = 'going') AND e.status = 'scheduled' AND e.starts_at > ? ORDER BY e.id",
+            (tg_id, _iso(now)))
+        return [Event.model_validate(dict(row)) for row in rows]
+
     async def first_waiting(self, event_id: int) -> int | None:
         return await self._db.fetch_value(
             "SELECT tg_id FROM rsvps WHERE event_id = ? AND answer = 'waiting' "

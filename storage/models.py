@@ -73,9 +73,19 @@ class AuditEntry(BaseModel):
 
     id: int
     at: datetime
-    actor_id: int | None
+    actor_id: int | None  # None for the command line, or once the actor is forgotten
+    actor_number: int | None  # the actor's pseudonym; None for the command line
     action: str
-    target: str
+    target: str  # `user:<id>` names a person; '' once that person is forgotten
+    subject_number: int | None  # the pseudonym of the person the target names
+
+    @property
+    def actor_forgotten(self) -> bool:
+        return self.actor_number is not None and self.actor_id is None
+
+    @property
+    def subject_forgotten(self) -> bool:
+        return self.subject_number is not None and not self.target
 
 
 GrantStatus = Literal["pending", "approved", "rejected"]

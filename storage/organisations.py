@@ -124,6 +124,13 @@ class OrganisationRepository:
             "AND expires_at > ?", (token_hash, now.isoformat()),
         )
 
+    async def prune_invites(self, now: datetime) -> int:
+        """Delete expired invites, used or not: nothing can be done with them any more."""
+        cursor = await self._db.execute(
+            "DELETE FROM invites WHERE expires_at <= ?", (now.isoformat(),)
+        )
+        return cursor.rowcount
+
     async def use_invite(self, token_hash: str, tg_id: int, now: datetime) -> None:
         await self._db.execute(
             "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ?",

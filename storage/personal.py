@@ -64,6 +64,38 @@ class PersonalDataRepository:
         alerts = await db.fetch_all(
             "SELECT category FROM need_alerts WHERE tg_id = ? ORDER BY category", (tg_id,)
         )
+        announcements = await db.fetch_all(
+            "SELECT id, audience, text, status, created_at, not_before AS sent_from, "
+            "status_chat_id IS NOT NULL AS status_message_in_your_chat FROM broadcasts "
+            "WHERE kind = 'announcement' AND author_id = ? ORDER BY id", (tg_id,),
+        )
+        approvals = await db.fetch_all(
+            "SELECT 'organisation' AS what, o.name AS name, a.approved_at AS at "
+            "FROM organisation_approvals a JOIN organisations o ON o.id = a.org_id "
+            "WHERE a.coordinator_id = ? UNION ALL "
+            "SELECT 'announcement', 'broadcast ' || id, created_at FROM broadcasts "
+            "WHERE approved_by = ? ORDER BY at", (tg_id, tg_id),
+        )
+        deliveries = await db.fetch_all(
+            "SELECT b.kind, d.status, d.sent_at FROM deliveries d "
+            "JOIN broadcasts b ON b.id = d.broadcast_id WHERE d.chat_id = ? ORDER BY d.id",
+            (tg_id,),
+        )
+        campaigns = await db.fetch_all(
+            "SELECT title, starts_on, ends_on, created_at FROM campaigns WHERE created_by = ? "
+            "ORDER BY id", (tg_id,),
+        )
+        elections = await db.fetch_all(
+            "SELECT name, date, country, created_at FROM elections WHERE created_by = ? "
+            "ORDER BY id", (tg_id,),
+        )
+        # Entries in which they acted, or which name them (`user:<id>`), through the pseudonym.
+        audit = await db.fetch_all(
+            "SELECT at, action, target, actor_id IS ? AS by_you FROM audit_log WHERE id IN ("
+            "SELECT e.id FROM audit_people AS p JOIN audit_entries AS e "
+            "ON e.actor = p.number OR e.subject = p.number WHERE p.tg_id = ?) ORDER BY id",
+            (tg_id, tg_id),
+        )
         return {
             "user": _plain(user),
             "membership": _plain(membership),
@@ -76,6 +108,13 @@ class PersonalDataRepository:
             "rsvps": [_plain(row) for row in rsvps],
             "needs_posted": [_plain(row) for row in needs_posted],
             "events_posted": [_plain(row) for row in events_posted],
+            "announcements_written": [_plain(row) for row in announcements],
+            "approvals_given": [_plain(row) for row in approvals],
+            "campaigns_created": [_plain(row) for row in campaigns],
+            "elections_added": [_plain(row) for row in elections],
+            "messages_to_you_still_recorded": [_plain(row) for row in deliveries],
+            "audit_log_entries": [{**_plain(row), "by_you": bool(row["by_you"])}
+                                  for row in audit],
             "dialogue_in_progress": None if dialogue is None else {
                 **_plain(dialogue), "answers": json.loads(dialogue["answers"])},
         }
@@ -89,14 +128,34 @@ class PersonalDataRepository:
             (tg_id,),
         )
 
+    async def is_last_coordinator(self, tg_id: int) -> bool:
+        """Whether the coalition would be left without a coordinator if this person left."""
+        return bool(await self._db.fetch_value(
+            "SELECT is_coordinator AND (SELECT count(*) FROM users WHERE is_coordinator = 1) = 1 "
+            "FROM users WHERE tg_id = ?", (tg_id,),
+        ))
+
     async def forget(self, tg_id: int) -> None:
-        """Delete the person; what they posted stays, without them (foreign keys SET NULL)."""
+        """Delete the person; what they posted stays, without them (foreign keys SET NULL name
+        them nowhere else: invites, needs, events, campaigns, elections, announcements). The
+        columns without a foreign key, and the audit log's pseudonym, are cleared here."""
         async with self._db.transaction():
             await self._db.execute(
                 "DELETE FROM organisation_approvals WHERE coordinator_id = ?", (tg_id,)
             )
             await self._db.execute(
                 "DELETE FROM coordinator_grants WHERE ? IN (candidate_id, requested_by)", (tg_id,)
+            )
+            await self._db.execute(
+                "UPDATE broadcasts SET approved_by = NULL WHERE approved_by = ?", (tg_id,)
+            )
+            # The broadcast goes on; its status message in their chat is no longer updated.
+            await self._db.execute(
+                "UPDATE broadcasts SET status_chat_id = NULL, status_message_id = NULL "
+                "WHERE status_chat_id = ?", (tg_id,)
+            )
+            await self._db.execute(
+                "UPDATE audit_people SET tg_id = NULL WHERE tg_id = ?", (tg_id,)
             )
             await self._db.execute("DELETE FROM users WHERE tg_id = ?", (tg_id,))
 

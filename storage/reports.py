@@ -1,10 +1,12 @@
 """What the command line reports: public exports and operating figures, read-only (SPEC §8).
 
-Exports hold what members can see in the bot and nothing else: approved organisations and
-their needs and events. Never a need's private details, never the venue of an event whose
-disclosure is not public, never a Telegram id, an author, an applicant or anything a person
-told the bot about themselves. Pending, rejected and suspended organisations are left out,
-and so is what suspended ones posted or a coordinator hid, as members cannot see them either.
+Exports hold what members can see in the bot and nothing else: approved organisations, their
+open needs and their upcoming events not cancelled. With `everything` (`export --all`), also
+their needs no longer open and their past and cancelled events. Never a need's private
+details, never the venue of an event whose disclosure is not public, never a Telegram id, an
+author, an applicant or anything a person told the bot about themselves. Pending, rejected and
+suspended organisations are left out either way, and so is what suspended ones posted or a
+coordinator hid, as members cannot see them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
         "SELECT n.id, n.org_id, o.name, n.title, n.description, n.category, n.urgency, "
         "n.country, n.city, n.deadline, n.status, n.created_at, n.updated_at "
         "FROM needs AS n JOIN organisations AS o ON o.id = n.org_id "
-        f"WHERE {visible('n')} ORDER BY n.id",
+        f"WHERE {visible('n')} AND {{current}} ORDER BY n.id",
     ),
     "events": (
         ("id", "org_id", "organisation", "campaign", "title", "description", "kind",
@@ -46,8 +48,13 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
         "e.status, e.created_at "
         "FROM events AS e JOIN organisations AS o ON o.id = e.org_id "
         "LEFT JOIN campaigns AS c ON c.id = e.campaign_id "
-        f"WHERE {visible('e')} ORDER BY e.id",
+        f"WHERE {visible('e')} AND {{current}} ORDER BY e.id",
     ),
+}
+# What members see of each table now, as in the bot's lists; `export --all` drops it.
+CURRENT = {
+    "needs": "n.status = 'open'",
+    "events": "e.status = 'scheduled' AND e.starts_at > :now",
 }
 TABLES = tuple(EXPORTS)
 ORG_STATUSES = ("pending", "approved", "rejected", "suspended")
@@ -90,16 +97,25 @@ def schema_version(connection: sqlite3.Connection) -> int:
     return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
 
-def count(connection: sqlite3.Connection, table: str) -> int:
-    """How many rows an export of `table` will have."""
+def _query(table: str, now: datetime, everything: bool) -> tuple[str, dict[str, str]]:
     _columns, query = EXPORTS[table]
-    return int(connection.execute(f"SELECT count(*) FROM ({query})").fetchone()[0])
+    current = "1" if everything else CURRENT.get(table, "1")
+    return query.format(current=current), {"now": _iso(now)}
 
 
-def rows(connection: sqlite3.Connection, table: str) -> Iterator[dict[str, Any]]:
+def count(connection: sqlite3.Connection, table: str, now: datetime, *,
+          everything: bool = False) -> int:
+    """How many rows an export of `table` will have."""
+    query, params = _query(table, now, everything)
+    return int(connection.execute(f"SELECT count(*) FROM ({query})", params).fetchone()[0])
+
+
+def rows(connection: sqlite3.Connection, table: str, now: datetime, *,
+         everything: bool = False) -> Iterator[dict[str, Any]]:
     """The public rows of one table, streamed: memory stays flat however many there are."""
-    columns, query = EXPORTS[table]
-    cursor = connection.execute(query)
+    columns = EXPORTS[table][0]
+    query, params = _query(table, now, everything)
+    cursor = connection.execute(query, params)
     try:
         while batch := cursor.fetchmany(500):
             for row in batch:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
+
+import pytest
 
 from bot.i18n import texts
+from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import seed_organisation
-from tests.harness import BotUnderTest
+from tests.harness import BotUnderTest, Person, Replies
 
 EN, RU = texts("en"), texts("ru")
 
@@ -123,3 +126,180 @@ async def test_the_flood_warning_speaks_the_language_chosen_in_the_bot(
         bot.server.user_sends(boris.tg_id, f"/help {number}")
     await bot.settle()
     assert boris.received()[-1].text == RU("flood.warning")
+
+
+# --- /forget really forgets (issue 12, item 5) ---------------------------------------------
+
+OLGA_ID = 7_000_001  # far from any other number the database holds, so a scan finds only her
+
+
+async def _forget(person: Person) -> Replies:
+    await person.send("/forget")
+    return await person.press("Delete my data")
+
+
+async def _tables_naming(bot: BotUnderTest, value: int) -> list[str]:
+    """Every `table.column` of the database holding this value, views included."""
+    database = bot.services.database
+    found = []
+    for (table,) in await database.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"):
+        for column in await database.fetch_all(f"PRAGMA table_info({table})"):
+            name = column["name"]
+            if await database.fetch_value(
+                    f"SELECT count(*) FROM {table} WHERE {name} = ? OR {name} LIKE ?",
+                    (value, f"%{value}%")):
+                found.append(f"{table}.{name}")
+    return found
+
+
+async def test_forget_leaves_nothing_naming_the_person_and_the_broadcast_goes_on(
+    bot: BotUnderTest,
+) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    olga, ivan = bot.person("en", tg_id=OLGA_ID), bot.person("en")
+    await seed_organisation(bot, "Free Voices", olga)
+    await seed_organisation(bot, "Memorial Circle", ivan)
+    await coordinator.send("/coordinators")
+    await coordinator.press("Add")
+    await coordinator.send(str(olga.tg_id))
+    await olga.send("/invite")
+    await olga.send("/announce")
+    await olga.send("Vigil on Friday")
+    await olga.press("Organisers")
+    await olga.send("2026-11-30 15:00")
+    status = await olga.press("Send")
+    assert status.text.startswith("Broadcast #")
+    assert (await _forget(olga)).text == EN("forget.done")
+    forgotten_at = len(bot.server.outbox)
+
+    bot.clock.advance(hours=6)
+    bot.services.delivery.wake()
+    [broadcast] = await bot.services.repos.announcements.recent(1)
+    assert (await bot.services.delivery.finished(broadcast.id)).status == "done"
+    assert [r.text for r in ivan.received()].count("Vigil on Friday") == 1
+    await bot.settle()
+    assert not [r for r in bot.server.outbox[forgotten_at:] if r.chat_id == olga.tg_id]
+
+    audit = (await coordinator.send("/audit")).text
+    assert str(olga.tg_id) not in audit
+    forgotten = EN("audit.forgotten", number=2)
+    lines = audit.splitlines()
+    assert lines[1].endswith(f"· {forgotten} · created broadcast · broadcast:{broadcast.id}")
+    assert lines[2].endswith(f"· {forgotten} · created invite · org:1")
+    assert lines[3].endswith(f"· {COORDINATOR_ID} · made coordinator · {forgotten}")
+    # A message to her that was in flight at that moment goes with the daily clean-up.
+    await bot.application.job_queue.get_jobs_by_name("retention")[0].run(bot.application)
+    assert await _tables_naming(bot, olga.tg_id) == []
+
+    # Shutdown stops the sender and closes the database, whatever the reporters went through.
+    await bot.services.close()
+    with pytest.raises(RuntimeError):
+        _ = bot.services.database.connection
+
+
+async def test_the_last_coordinator_cannot_forget(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    refused = await coordinator.send("/forget")
+    assert refused.text == EN("forget.last_coordinator")
+    assert not refused.last.reply_markup
+    assert (await coordinator.press_forged("forget:yes")).text == EN("forget.last_coordinator")
+    assert (await bot.services.repos.users.get(COORDINATOR_ID)).is_coordinator
+
+
+async def test_a_place_freed_by_forget_goes_to_the_first_waiting(bot: BotUnderTest) -> None:
+    olga, going, waiting = bot.person("en"), bot.person("en"), bot.person("en")
+    org_id = await seed_organisation(bot, "Free Voices", olga)
+    repos, now = bot.services.repos, bot.clock.now()
+    event_id = await repos.events.create(org_id, olga.tg_id, {
+        "title": "Vigil", "description": "d", "kind": "rally",
+        "starts_at": now + timedelta(days=3), "ends_at": None, "timezone": "Europe/Berlin",
+        "country": "DE", "city": "Berlin", "venue": "Square", "disclosure": "public",
+        "capacity": 1}, now)
+    await going.send("/start")
+    await waiting.send("/start")
+    await repos.events.set_answer(event_id, going.tg_id, "going", now)
+    await repos.events.set_answer(event_id, waiting.tg_id, "waiting", now)
+    await _forget(going)
+    told = await bot.server.wait_for(lambda: next((
+        r for r in waiting.received()
+        if r.text == EN("rsvp.promoted_venue", title="Vigil", venue="Square")), None))
+    assert told
+    assert await repos.events.answer_of(event_id, waiting.tg_id) == "going"
+
+
+async def test_mydata_lists_a_coordinators_records(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    olga, anna = bot.person("en"), bot.person("en")
+    await seed_organisation(bot, "Free Voices", olga)
+    repos, now = bot.services.repos, bot.clock.now()
+    await coordinator.send("/coordinators")
+    await coordinator.press("Add")
+    await coordinator.send(str(anna.tg_id))
+    pending = await seed_organisation(bot, "Memorial Circle", status="pending")
+    await repos.organisations.add_approval(pending, COORDINATOR_ID, now)
+    await repos.events.create_campaign({"title": "Memory Day", "description": "",
+                                        "starts_on": "2026-12-01", "ends_on": "2026-12-02"},
+                                       COORDINATOR_ID, now)
+    await repos.digests.add_election("Elections", date(2027, 3, 1), "DE", COORDINATOR_ID, now)
+    await coordinator.send("/announce")
+    await coordinator.send("Vigil on Friday")
+    await coordinator.press("Organisers")
+    await coordinator.press("Skip")
+    await coordinator.press("Send")
+    [broadcast] = await repos.announcements.recent(1)
+    await bot.services.delivery.finished(broadcast.id)
+    await repos.announcements.set_approved_by(broadcast.id, anna.tg_id)
+    mine = json.loads((await coordinator.send("/mydata")).last.document)
+    assert [(a["text"], a["status"]) for a in mine["announcements_written"]] == [
+        ("Vigil on Friday", "done")]
+    assert [c["title"] for c in mine["campaigns_created"]] == ["Memory Day"]
+    assert [e["name"] for e in mine["elections_added"]] == ["Elections"]
+    assert [(a["what"], a["name"]) for a in mine["approvals_given"]] == [
+        ("organisation", "Memorial Circle")]
+    assert [(e["action"], e["target"], e["by_you"]) for e in mine["audit_log_entries"]] == [
+        ("coordinator.grant", f"user:{COORDINATOR_ID}", False),
+        ("coordinator.grant", f"user:{anna.tg_id}", True),
+        ("announce.create", f"broadcast:{broadcast.id}", True)]
+    theirs = json.loads((await anna.send("/mydata")).last.document)
+    assert [a["what"] for a in theirs["approvals_given"]] == ["announcement"]
+    assert [e["action"] for e in theirs["audit_log_entries"]] == ["coordinator.grant"]
+    olgas = json.loads((await olga.send("/mydata")).last.document)
+    assert [(d["kind"], d["status"]) for d in olgas["messages_to_you_still_recorded"]] == [
+        ("announcement", "sent")]
+
+
+async def test_retention_forgets_expired_invites_and_venues_in_finished_reminders(
+    bot: BotUnderTest,
+) -> None:
+    olga, helper = bot.person("en"), bot.person("en")
+    org_id = await seed_organisation(bot, "Free Voices", olga)
+    await olga.send("/invite")
+    await helper.send("/start")
+    repos, now = bot.services.repos, bot.clock.now()
+    event_id = await repos.events.create(org_id, olga.tg_id, {
+        "title": "Vigil", "description": "d", "kind": "rally",
+        "starts_at": now + timedelta(days=2), "ends_at": None, "timezone": "Europe/Berlin",
+        "country": "DE", "city": "Berlin", "venue": "Back room, Lindenstr. 9",
+        "disclosure": "public"}, now)
+    await repos.events.set_answer(event_id, helper.tg_id, "going", now)
+    await repos.events.set_dues(event_id, {"remind_24h": now + timedelta(minutes=1)})
+    bot.clock.advance(minutes=2)
+    jobs = bot.application.job_queue
+    await jobs.get_jobs_by_name("event-dues")[0].run(bot.application)
+    bot.services.delivery.wake()
+    reminder = await bot.server.wait_for(lambda: next((
+        r for r in helper.received() if "Lindenstr. 9" in (r.text or "")), None))
+    assert reminder
+    database = bot.services.database
+    for (broadcast_id,) in await database.fetch_all(
+            "SELECT id FROM broadcasts WHERE kind = 'reminder'"):
+        await bot.services.delivery.finished(broadcast_id)
+    retention = jobs.get_jobs_by_name("retention")[0]
+    await retention.run(bot.application)
+    assert await database.fetch_value(
+        "SELECT count(*) FROM broadcasts WHERE text LIKE '%Lindenstr%'") == 0
+    assert await database.fetch_value("SELECT count(*) FROM invites") == 1
+    bot.clock.advance(hours=72)
+    await retention.run(bot.application)
+    assert await database.fetch_value("SELECT count(*) FROM invites") == 0

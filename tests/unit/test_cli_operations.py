@@ -130,7 +130,7 @@ def _absent_everywhere(output: str) -> None:
 
 def test_export_json_holds_public_fields_and_nothing_private(database_path, capsys) -> None:
     _seed(database_path)
-    assert main(["export"]) == 0
+    assert main(["export", "--all"]) == 0
     output = capsys.readouterr().out
     _absent_everywhere(output)
     document = json.loads(output)
@@ -166,7 +166,7 @@ def test_export_leaves_out_what_a_coordinator_hid(database_path, capsys) -> None
 
 def test_export_csv_one_file_with_a_table_column(database_path, tmp_path, capsys) -> None:
     _seed(database_path)
-    assert main(["export", "--format", "csv"]) == 0
+    assert main(["export", "--format", "csv", "--all"]) == 0
     output = capsys.readouterr().out
     _absent_everywhere(output)
     rows = list(csv.DictReader(io.StringIO(output)))
@@ -179,7 +179,7 @@ def test_export_csv_to_a_folder_writes_one_file_per_table(database_path, tmp_pat
                                                           capsys) -> None:
     _seed(database_path)
     folder = tmp_path / "export"
-    assert main(["export", "--format", "csv", "--output", f"{folder}/"]) == 0
+    assert main(["export", "--format", "csv", "--all", "--output", f"{folder}/"]) == 0
     assert "exported 2 organisations, 3 needs, 5 events" in capsys.readouterr().err
     assert sorted(path.name for path in folder.iterdir()) == [
         "events.csv", "needs.csv", "organisations.csv"]
@@ -196,10 +196,51 @@ def test_export_csv_to_a_folder_writes_one_file_per_table(database_path, tmp_pat
 def test_export_json_to_a_file(database_path, tmp_path, capsys) -> None:
     _seed(database_path)
     target = tmp_path / "out" / "coalition.json"
-    assert main(["export", "--output", str(target)]) == 0
+    assert main(["export", "--all", "--output", str(target)]) == 0
     assert capsys.readouterr().out == ""
     assert len(json.loads(target.read_text(encoding="utf-8"))["events"]) == 5
     assert not list(target.parent.glob(".*partial"))
+
+
+def test_export_by_default_holds_only_what_members_see_now(database_path, capsys) -> None:
+    _seed(database_path)
+    assert main(["export"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [org["name"] for org in document["organisations"]] == [
+        "Free Voices Berlin", "Tbilisi Shelter"]
+    assert [need["id"] for need in document["needs"]] == [1, 2]  # not the fulfilled one
+    assert [event["id"] for event in document["events"]] == [1, 2, 3]  # not past, cancelled
+    assert main(["export", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["table"] for row in rows] == ["organisations"] * 2 + ["needs"] * 2 + ["events"] * 3
+
+
+FORMULAS = ("=HYPERLINK(\"https://evil.example\",\"Donate\")", "+49 30 1234", "-2+3",
+            "@SUM(A1:A9)", "\t=1+1")
+
+
+def test_export_csv_quotes_cells_a_spreadsheet_would_run(database_path, tmp_path,
+                                                        capsys) -> None:
+    _seed(database_path)
+    with sqlite3.connect(database_path) as db:
+        db.executemany(
+            "INSERT INTO needs (org_id, title, description, category, urgency, country, city, "
+            "status, created_at, updated_at) VALUES (1, ?, ?, 'other', 'normal', 'DE', ?, "
+            "'open', ?, ?)",
+            [(formula, formula, formula[:80], _at(), _at()) for formula in FORMULAS])
+    folder = tmp_path / "export"
+    assert main(["export", "--format", "csv", "--output", f"{folder}/"]) == 0
+    needs = list(csv.DictReader(io.StringIO((folder / "needs.csv").read_text("utf-8"))))
+    cells = [(row["title"], row["description"], row["city"]) for row in needs[2:]]
+    assert cells == [(f"'{formula}",) * 3 for formula in FORMULAS]
+    assert needs[0]["title"] == "Lawyer for a prisoner"
+    assert main(["export", "--format", "csv"]) == 0
+    tagged = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["title"] for row in tagged if row["table"] == "needs"][2:] == [
+        f"'{formula}" for formula in FORMULAS]
+    assert main(["export"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [need["title"] for need in document["needs"][2:]] == list(FORMULAS)
 
 
 # --- stats -------------------------------------------------------------------------------------

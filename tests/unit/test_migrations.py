@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from storage.database import Database
+from storage.personal import PersonalDataRepository
 from storage.schema import Migration, available, current_version, migrate
 
 
@@ -82,3 +85,71 @@ async def test_transaction_rolls_back_on_error_and_nests(database: Database) -> 
                     "INSERT INTO users (tg_id, created_at) VALUES (2, '2026-01-01')")
             raise RuntimeError("boom")
     assert await database.fetch_value("SELECT count(*) FROM users") == 0
+
+
+async def test_migration_11_names_people_in_the_audit_log_by_pseudonym(
+    database: Database,
+) -> None:
+    migrations = available()
+    await migrate(database, [m for m in migrations if m.version < 11])
+    await database.execute("INSERT INTO users (tg_id, created_at) VALUES (5, '2026-01-01')")
+    for actor, target in ((5, "user:5"), (6, "org:1"), (None, "user:6")):
+        await database.execute(
+            "INSERT INTO audit_log (at, actor_id, action, target) VALUES ('2026-01-02', ?, "
+            "'coordinator.grant', ?)", (actor, target))
+    await migrate(database, migrations)
+    rows = await database.fetch_all(
+        "SELECT actor_id, actor_number, target, subject_number FROM audit_log ORDER BY id")
+    # 6 had used /forget before the rule: the migration forgets them too.
+    assert [tuple(row) for row in rows] == [(5, 1, "user:5", 1), (None, 2, "org:1", None),
+                                            (None, None, "", 2)]
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        await database.execute("UPDATE audit_entries SET actor = 2")
+    with pytest.raises(sqlite3.IntegrityError, match="only forget"):
+        await database.execute("UPDATE audit_people SET tg_id = 7 WHERE number = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="only forget"):
+        await database.execute("DELETE FROM audit_people")
+    await database.execute("UPDATE audit_people SET tg_id = NULL WHERE tg_id = 5")
+    assert await database.fetch_value("SELECT count(*) FROM audit_log WHERE actor_id = 5") == 0
+
+
+# Columns that name a person without a foreign key to users.
+PERSON_COLUMNS = (("organisation_approvals", "coordinator_id"), ("broadcasts", "approved_by"),
+                  ("broadcasts", "status_chat_id"), ("deliveries", "chat_id"),
+                  ("audit_people", "tg_id"))
+
+
+def _scans(plan: list) -> list[str]:
+    """The steps of a query plan that read a whole table."""
+    return [row[3] for row in plan if row[3].startswith("SCAN") and " USING " not in row[3]]
+
+
+async def test_every_column_naming_a_person_is_indexed(database: Database) -> None:
+    """A /forget cascade (foreign keys to users) and the lookups of /mydata and /forget
+    never read a whole table."""
+    await migrate(database)
+    columns = list(PERSON_COLUMNS)
+    for (table,) in await database.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"):
+        for key in await database.fetch_all(f"PRAGMA foreign_key_list({table})"):
+            if key["table"] == "users":
+                columns.append((table, key["from"]))
+    assert len(columns) > len(PERSON_COLUMNS) + 10
+    for table, column in columns:
+        plan = await database.fetch_all(
+            f"EXPLAIN QUERY PLAN SELECT 1 FROM {table} WHERE {column} = 5")
+        assert "USING" in plan[0][3], f"{table}.{column}: {plan[0][3]}"
+
+    statements: list[str] = []
+    await database.connection.set_trace_callback(statements.append)
+    personal = PersonalDataRepository(database)
+    await personal.export(5)
+    await personal.is_last_coordinator(5)
+    await personal.forget(5)
+    await database.connection.set_trace_callback(None)
+    looked_up = [sql for sql in statements if sql.lstrip().upper().startswith(
+        ("SELECT", "UPDATE", "DELETE"))]
+    assert len(looked_up) > 15
+    for sql in looked_up:
+        plan = await database.fetch_all(f"EXPLAIN QUERY PLAN {sql}")
+        assert _scans(plan) == [], sql
