@@ -158,7 +158,7 @@ def test_export_leaves_out_what_a_coordinator_hid(database_path, capsys) -> None
         for table in ("needs", "events"):
             db.execute(f"UPDATE {table} SET hidden_at = ?, hidden_reason = 'Spam' WHERE id = 2",
                        (_at(),))
-    assert main(["export"]) == 0
+    assert main(["export", "--all"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert [need["id"] for need in document["needs"]] == [1, 3]
     assert sorted(event["id"] for event in document["events"]) == [1, 3, 4, 5]
