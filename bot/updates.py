@@ -23,6 +23,8 @@ class UpdateProcessor(BaseUpdateProcessor):
     def __init__(self) -> None:
         super().__init__(max_concurrent_updates=1)
         self.last_update_id = 0
+        # Every update handled, re-deliveries included: a repeat has an id already counted above.
+        self.handled = 0
         self._processed = asyncio.Condition()
         # Set while no update is being handled: mass sending gives way to people (delivery.py).
         self.idle = asyncio.Event()
@@ -53,9 +55,15 @@ class UpdateProcessor(BaseUpdateProcessor):
                 )
                 async with self._processed:
                     self.last_update_id = max(self.last_update_id, update.update_id)
+                    self.handled += 1
                     self._processed.notify_all()
 
     async def wait_processed(self, update_id: int) -> None:
         """Wait until the update with this id (and every earlier one) has been handled."""
         async with self._processed:
             await self._processed.wait_for(lambda: self.last_update_id >= update_id)
+
+    async def wait_handled(self, count: int) -> None:
+        """Wait until `count` updates have been handled since the start, re-deliveries included."""
+        async with self._processed:
+            await self._processed.wait_for(lambda: self.handled >= count)

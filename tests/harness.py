@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -138,17 +139,32 @@ class BotUnderTest:
     def received(self, tg_id: int) -> list[SentRecord]:
         return [record for record in self.server.outbox if record.chat_id == tg_id]
 
-    async def act(self, person: Person, action) -> Replies:
+    async def act(self, person: Person, action,
+                  handled: Callable[[], Awaitable[None]] | None = None) -> Replies:
+        """Do the action and wait until the bot has handled it (by default: every update enqueued
+        so far; `handled` is a coroutine function to wait on instead)."""
         # People take a moment between messages; without it every test would be a flood.
         self.clock.advance(seconds=ACTION_SECONDS)
         sent_before = len(self.server.outbox)
         answers_before = len(self.server.callback_answers)
         action()
-        await self.settle()
+        if handled is None:
+            await self.settle()
+        else:
+            async with asyncio.timeout(SETTLE_TIMEOUT):
+                await handled()
         return Replies(
             [r for r in self.server.outbox[sent_before:] if r.chat_id == person.tg_id],
             [text for _, text, _ in self.server.callback_answers[answers_before:] if text],
         )
+
+    async def redeliver(self, person: Person, update_id: int) -> Replies:
+        """Telegram delivers an update again; returns what the bot sent once it handled the
+        repeat itself (its id is not new, so waiting for the latest id would return at once)."""
+        processor = self.application.update_processor
+        count = processor.handled + 1
+        return await self.act(person, lambda: self.server.resend_update(update_id),
+                              lambda: processor.wait_handled(count))
 
     async def settle(self) -> None:
         """Wait until the bot has handled every update enqueued so far."""

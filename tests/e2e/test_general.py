@@ -99,8 +99,8 @@ async def test_update_delivered_twice_acts_once(bot: BotUnderTest) -> None:
     await alice.send("/language")
     first = await alice.press("Русский")
     assert len(first.messages) == 1
-    again = await bot.act(alice, lambda: bot.server.resend_update(bot.server.last_update_id))
-    assert again.messages == []
+    again = await bot.redeliver(alice, bot.server.last_update_id)
+    assert again.messages == [] and again.notices == []
     assert (await alice.send("/help")).text.startswith("Что я умею")
 
 
