@@ -316,15 +316,22 @@ async def test_critical_alert_reaches_only_opted_in_members(bot: BotUnderTest) -
 async def test_another_organisation_cannot_touch_the_need(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     intruder = await organiser(bot, "Other Org")
+    helper = bot.person("en")
+    await helper.send("/start")
     await _post(olga)
     [need] = await bot.services.repos.needs.browse(_all(), 0, 1)
+    offer_id = await bot.services.repos.needs.add_offer(
+        need.id, helper.tg_id, "I can", None, bot.clock.now())
     own = await intruder.send("/myneeds")
     assert own.text == EN("need.own_empty")
     before = await snapshot(bot)
     needs_before = await bot.services.database.fetch_all("SELECT * FROM needs")
+    offers_before = await bot.services.database.fetch_all("SELECT * FROM offers")
+    notices_before = await bot.services.database.fetch_value("SELECT count(*) FROM broadcasts")
     for data in (f"mn:ful:{need.id}", f"mn:cls:{need.id}", f"mn:ed:{need.id}",
                  f"mn:ef:{need.id}:title", f"mn:o:{need.id}", f"mn:of:{need.id}",
-                 f"need:no:{need.id}", f"need:yes:{need.id}"):
+                 f"need:no:{need.id}", f"need:yes:{need.id}", f"offer:ac:{offer_id}",
+                 f"offer:dc:{offer_id}"):
         reply = await intruder.press_forged(data)
         assert reply.texts == [EN("not_available")], data
     member = bot.person("en")
@@ -335,6 +342,10 @@ async def test_another_organisation_cannot_touch_the_need(bot: BotUnderTest) -> 
     assert reply.notices == [EN("not_available")]
     assert [tuple(r) for r in await bot.services.database.fetch_all(
         "SELECT * FROM needs")] == [tuple(r) for r in needs_before]
+    assert [tuple(r) for r in await bot.services.database.fetch_all(
+        "SELECT * FROM offers")] == [tuple(r) for r in offers_before]
+    assert await bot.services.database.fetch_value(
+        "SELECT count(*) FROM broadcasts") == notices_before  # the helper was told nothing
     after = await snapshot(bot)
     assert {k: v for k, v in after.items() if k != "users"} == {
         k: v for k, v in before.items() if k != "users"}
