@@ -89,6 +89,12 @@ class PersonalDataRepository:
             "SELECT name, date, country, created_at FROM elections WHERE created_by = ? "
             "ORDER BY id", (tg_id,),
         )
+        coordinator_requests = await db.fetch_all(
+            "SELECT requested_at, status, decided_at, candidate_id = ?1 AS about_you, "
+            "requested_by = ?1 AS asked_by_you, decided_by = ?1 AS decided_by_you "
+            "FROM coordinator_grants WHERE candidate_id = ?1 OR requested_by = ?1 "
+            "OR decided_by = ?1 ORDER BY id", (tg_id,),
+        )
         # Entries in which they acted, or which name them (`user:<id>`), through the pseudonym.
         audit = await db.fetch_all(
             "SELECT at, action, target, actor_id IS ? AS by_you FROM audit_log WHERE id IN ("
@@ -110,6 +116,7 @@ class PersonalDataRepository:
             "events_posted": [_plain(row) for row in events_posted],
             "announcements_written": [_plain(row) for row in announcements],
             "approvals_given": [_plain(row) for row in approvals],
+            "coordinator_requests": [_plain(row) for row in coordinator_requests],
             "campaigns_created": [_plain(row) for row in campaigns],
             "elections_added": [_plain(row) for row in elections],
             "messages_to_you_still_recorded": [_plain(row) for row in deliveries],
@@ -144,7 +151,11 @@ class PersonalDataRepository:
                 "DELETE FROM organisation_approvals WHERE coordinator_id = ?", (tg_id,)
             )
             await self._db.execute(
-                "DELETE FROM coordinator_grants WHERE ? IN (candidate_id, requested_by)", (tg_id,)
+                "DELETE FROM coordinator_grants WHERE candidate_id = ?1 OR requested_by = ?1",
+                (tg_id,),
+            )
+            await self._db.execute(
+                "UPDATE coordinator_grants SET decided_by = NULL WHERE decided_by = ?", (tg_id,)
             )
             await self._db.execute(
                 "UPDATE broadcasts SET approved_by = NULL WHERE approved_by = ?", (tg_id,)

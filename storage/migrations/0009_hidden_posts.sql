@@ -6,3 +6,6 @@ ALTER TABLE needs ADD COLUMN hidden_reason TEXT;
 ALTER TABLE events ADD COLUMN hidden_at TEXT;
 ALTER TABLE events ADD COLUMN hidden_by INTEGER REFERENCES users (tg_id) ON DELETE SET NULL;
 ALTER TABLE events ADD COLUMN hidden_reason TEXT;
+-- /forget and /mydata look a coordinator up by it.
+CREATE INDEX needs_hidden_by ON needs (hidden_by);
+CREATE INDEX events_hidden_by ON events (hidden_by);

@@ -13,3 +13,7 @@ CREATE TABLE coordinator_grants (
 -- One open request per candidate.
 CREATE UNIQUE INDEX coordinator_grants_pending ON coordinator_grants (candidate_id)
     WHERE status = 'pending';
+-- /forget and /mydata look a person up by each of these.
+CREATE INDEX coordinator_grants_candidate ON coordinator_grants (candidate_id);
+CREATE INDEX coordinator_grants_requested_by ON coordinator_grants (requested_by);
+CREATE INDEX coordinator_grants_decided_by ON coordinator_grants (decided_by);

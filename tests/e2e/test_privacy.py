@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.i18n import texts
-from tests.conftest import COORDINATOR_ID
+from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest, Person, Replies
 
@@ -303,3 +303,36 @@ async def test_retention_forgets_expired_invites_and_venues_in_finished_reminder
     bot.clock.advance(hours=72)
     await retention.run(bot.application)
     assert await database.fetch_value("SELECT count(*) FROM invites") == 0
+
+
+async def test_a_coordinator_request_is_in_mydata_and_gone_after_forget(
+    server, make_settings, clock,
+) -> None:
+    settings = make_settings(broadcast_approvals_required=1,
+                             coordinator_ids=frozenset({COORDINATOR_ID, 901}))
+    async with running_bot(server, settings, clock) as bot:
+        first, second = bot.person("en", tg_id=COORDINATOR_ID), bot.person("en", tg_id=901)
+        candidate, other = bot.person("en"), bot.person("en")
+        await second.send("/start")
+        for person in (candidate, other):
+            await person.send("/start")
+        for person in (candidate, other):
+            await first.press("Add", (await first.send("/coordinators")).last)
+            await first.send(str(person.tg_id))
+        request = await bot.server.wait_for(lambda: next((
+            r for r in second.received() if r.text == EN(
+                "coordinators.approval_request", requester=COORDINATOR_ID,
+                tg_id=other.tg_id)), None))
+        await second.press("Reject", request)
+        data = json.loads((await candidate.send("/mydata")).last.document)
+        assert [(r["status"], r["about_you"], r["asked_by_you"]) for r in
+                data["coordinator_requests"]] == [("pending", 1, 0)]
+        decided = json.loads((await second.send("/mydata")).last.document)
+        assert [(r["status"], r["decided_by_you"]) for r in
+                decided["coordinator_requests"]] == [("rejected", 1)]
+        # Nothing in flight to them (that waits for retention: test_forget_… above).
+        await bot.services.delivery.drain()
+        await _forget(candidate)
+        await _forget(second)
+        assert await _tables_naming(bot, candidate.tg_id) == []
+        assert await _tables_naming(bot, 901) == []

@@ -116,7 +116,8 @@ async def test_migration_11_names_people_in_the_audit_log_by_pseudonym(
 # Columns that name a person without a foreign key to users.
 PERSON_COLUMNS = (("organisation_approvals", "coordinator_id"), ("broadcasts", "approved_by"),
                   ("broadcasts", "status_chat_id"), ("deliveries", "chat_id"),
-                  ("audit_people", "tg_id"))
+                  ("audit_people", "tg_id"), ("coordinator_grants", "candidate_id"),
+                  ("coordinator_grants", "requested_by"), ("coordinator_grants", "decided_by"))
 
 
 def _scans(plan: list) -> list[str]:
