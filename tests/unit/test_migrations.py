@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from storage.database import Database
+from storage.needs import NeedFilter
 from storage.personal import PersonalDataRepository
 from storage.schema import Migration, available, current_version, migrate
 
@@ -154,3 +155,15 @@ async def test_every_column_naming_a_person_is_indexed(database: Database) -> No
     for sql in looked_up:
         plan = await database.fetch_all(f"EXPLAIN QUERY PLAN {sql}")
         assert _scans(plan) == [], sql
+
+
+async def test_counting_what_members_see_reads_an_index_only(database: Database) -> None:
+    """/needs counts every open need members may see: hiding must not make it read each row."""
+    await migrate(database)
+    condition, params = NeedFilter().where()
+    plan = await database.fetch_all(
+        f"EXPLAIN QUERY PLAN SELECT count(*) FROM needs AS n WHERE {condition}", params)
+    steps = [row[3] for row in plan]
+    assert any("USING INDEX needs_visible" in step or "COVERING INDEX needs_visible" in step
+               for step in steps), steps
+    assert not any(step.startswith("SCAN n") and "COVERING" not in step for step in steps), steps
