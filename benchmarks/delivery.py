@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.delivery import DeliveryQueue, courier_for
+from bot.infra.clock import SystemClock
+from bot.infra.delivery import DeliveryQueue, courier_for
 from bot.sandbox.server import DEFAULT_TOKEN
 from storage.database import Database
 from storage.deliveries import DeliveryRepository

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.config import load_settings
-from bot.services import Services
+from bot.app.services import Services
+from bot.infra.config import load_settings
 from storage.database import Database
 from storage.schema import migrate
 

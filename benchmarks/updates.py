@@ -53,9 +53,9 @@ async def _worker(kind: str) -> None:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-    from bot.application import build_application, polling
-    from bot.cli import configure_logging
-    from bot.config import load_settings
+    from bot.app.application import build_application, polling
+    from bot.app.cli import configure_logging
+    from bot.infra.config import load_settings
 
     settings = load_settings()
     if kind == "full":

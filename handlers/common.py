@@ -11,13 +11,13 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.dialogue import Reply, keyboard
-from bot.roles import Role
-from bot.session import Session
-from bot.updates import handler_name
+from bot.conversation.dialogue import Reply, keyboard
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.infra.updates import handler_name
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 log = logging.getLogger("coalition.handlers")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.dialogue import NotAvailable
-from bot.roles import Role
-from bot.session import Session
+from bot.conversation.dialogue import NotAvailable
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
 from handlers.common import BotContext, answer, edit, handler, not_available, send
 
 

@@ -8,9 +8,9 @@ import traceback
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.i18n import texts
-from bot.members import language_for
-from bot.updates import handler_name
+from bot.features.members import language_for
+from bot.infra.i18n import texts
+from bot.infra.updates import handler_name
 from handlers.common import BotContext, acknowledge
 
 log = logging.getLogger("coalition.errors")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.roles import Role
-from bot.session import Session
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
 from handlers.common import (
     BotContext,
     acknowledge,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.dialogue import NotAvailable, Reply
-from bot.session import Session
+from bot.conversation.dialogue import NotAvailable, Reply
+from bot.conversation.session import Session
 from handlers.common import BotContext, answer, handler, not_available, send
 
 

@@ -7,9 +7,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.i18n import texts
-from bot.members import language_for
-from bot.updates import handler_name
+from bot.features.members import language_for
+from bot.infra.i18n import texts
+from bot.infra.updates import handler_name
 from handlers.common import BotContext
 
 ADMIT_GROUP = -30

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.dialogue import Reply
-from bot.menu import command_list
-from bot.session import Session
+from bot.conversation.dialogue import Reply
+from bot.conversation.menu import command_list
+from bot.conversation.session import Session
 from handlers.common import BotContext, answer, handler, send
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.needs import parse_state
-from bot.roles import Role
-from bot.session import Session
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.features.needs import parse_state
 from handlers.common import (
     BotContext,
     acknowledge,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.dialogue import Reply
-from bot.session import Session
+from bot.conversation.dialogue import Reply
+from bot.conversation.session import Session
 from handlers.common import BotContext, answer, handler, send
 
 

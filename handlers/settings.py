@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.session import Session
+from bot.conversation.session import Session
 from handlers.common import BotContext, answer, edit, handler, send
 
 

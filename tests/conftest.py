@@ -13,8 +13,8 @@ from pydantic import SecretStr
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ["PTB_TIMEDELTA"] = "1"
 
-from bot.application import build_application, polling
-from bot.config import Settings, load_settings
+from bot.app.application import build_application, polling
+from bot.infra.config import Settings, load_settings
 from bot.sandbox.server import BotApiServer
 from tests.harness import BotUnderTest, FakeClock
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from telegram.ext import Application
 
+from bot.app.services import Services
 from bot.sandbox.server import BotApiServer, SentRecord
-from bot.services import Services
 
 SETTLE_TIMEOUT = 15
 ACTION_SECONDS = 1

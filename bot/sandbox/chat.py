@@ -12,8 +12,8 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
-from bot.application import build_application, polling
-from bot.config import Settings
+from bot.app.application import build_application, polling
+from bot.infra.config import Settings
 from bot.sandbox.server import BotApiServer, SentRecord
 from storage.database import Database
 from storage.schema import migrate

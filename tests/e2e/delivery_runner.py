@@ -10,8 +10,8 @@ import logging
 import os
 import sys
 
-from bot.clock import SystemClock
-from bot.delivery import DeliveryQueue, courier_for
+from bot.infra.clock import SystemClock
+from bot.infra.delivery import DeliveryQueue, courier_for
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.delivery import window
-from bot.i18n import texts
+from bot.infra.delivery import window
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation, snapshot
 from tests.harness import BotUnderTest, Person, button_labels

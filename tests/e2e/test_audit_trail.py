@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest, Person

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.harness import BotUnderTest, button_data, button_labels
 

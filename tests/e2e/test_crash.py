@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime
 
-from bot.delivery import window
+from bot.infra.delivery import window
 from bot.sandbox.server import BotApiServer
 
 RECIPIENTS = 2000

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.delivery import window
+from bot.infra.delivery import window
 from bot.sandbox.server import DEFAULT_TOKEN
 from storage.database import Database
 from storage.deliveries import DeliveryRepository

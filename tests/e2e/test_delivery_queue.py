@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.courier import Courier, Undelivered
-from bot.delivery import FIRST_RETRY, DeliveryQueue, courier_for, window
+from bot.infra.courier import Courier, Undelivered
+from bot.infra.delivery import FIRST_RETRY, DeliveryQueue, courier_for, window
 from bot.sandbox.server import BotApiServer, SentRecord
 from storage.database import Database
 from storage.deliveries import DeliveryRepository

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest, Person, button_labels

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import icalendar
 import pytest
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels

@@ -30,10 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.config import load_settings
-from bot.events import event_dues
-from bot.i18n import texts
-from bot.roles import COMMANDS
+from bot.conversation.roles import COMMANDS
+from bot.features.events import event_dues
+from bot.infra.config import load_settings
+from bot.infra.i18n import texts
 from bot.sandbox.server import NOT_MODIFIED_DESCRIPTION, BotApiServer, SentRecord
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.i18n import texts
-from bot.roles import COMMANDS, Role
+from bot.conversation.roles import COMMANDS, Role
+from bot.infra.i18n import texts
 from bot.sandbox.server import command_key
 from tests.conftest import COORDINATOR_ID
 from tests.harness import BotUnderTest, button_labels

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import seed_organisation, snapshot
 from tests.harness import BotUnderTest, Person, button_labels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser
 from tests.harness import BotUnderTest, button_labels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from bot.sandbox.server import command_key
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation, snapshot

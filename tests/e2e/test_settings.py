@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from bot.i18n import texts
+from bot.infra.i18n import texts
 from tests.conftest import running_bot
 from tests.harness import BotUnderTest, Person, button_labels
 

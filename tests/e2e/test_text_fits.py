@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.config import load_settings
+from bot.conversation.text import clean_line, clean_text, fits
+from bot.infra.config import load_settings
 from bot.sandbox.server import BotApiServer
-from bot.text import clean_line, clean_text, fits
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.harness import BotUnderTest, FakeClock, Person
 

@@ -138,7 +138,7 @@ async def test_a_bad_webhook_setting_exits_2_naming_it(server, tmp_path, variabl
 def test_the_secret_is_compared_in_constant_time(monkeypatch) -> None:
     from telegram.ext._utils.webhookhandler import TelegramHandler
 
-    from bot.application import _check_secret_in_constant_time
+    from bot.app.application import _check_secret_in_constant_time
 
     _check_secret_in_constant_time()
     compared = []

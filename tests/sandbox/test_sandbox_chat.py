@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.infra.config import load_settings
 from bot.sandbox.chat import TerminalChat, run_sandbox
 from bot.sandbox.server import BotApiServer
 from tests.harness import BotUnderTest

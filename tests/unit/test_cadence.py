@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cadence import FREQUENCIES, days_to_election, is_digest_day, next_due
+from bot.features.cadence import FREQUENCIES, days_to_election, is_digest_day, next_due
 
 BERLIN = "Europe/Berlin"
 NINE = time(9, 0)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import storage.backup
-from bot.cli import main
+from bot.app.cli import main
 from storage.backup import backup
 from storage.database import Database
 from storage.deliveries import DeliveryRepository, Outcome, Result

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from bot.infra.config import SettingsError, load_settings
 
 
 def test_defaults_follow_the_spec() -> None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.courier import Courier, Undelivered, proxy_for
+from bot.infra.courier import Courier, Undelivered, proxy_for
 
 
 @pytest.fixture

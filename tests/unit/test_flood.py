@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.flood import FloodGuard
+from bot.infra.flood import FloodGuard
 
 START = datetime(2026, 11, 30, tzinfo=UTC)
 

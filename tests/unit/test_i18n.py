@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import LANGUAGES
-from bot.i18n import catalog, placeholders, texts
+from bot.infra.config import LANGUAGES
+from bot.infra.i18n import catalog, placeholders, texts
 
 
 def _messages(language: str) -> dict[str, tuple[str, ...]]:

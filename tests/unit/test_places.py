@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.places import country_name, guess_timezone, parse_country, parse_timezone
+from bot.conversation.places import country_name, guess_timezone, parse_country, parse_timezone
 
 
 @pytest.mark.parametrize(

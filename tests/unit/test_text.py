@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text import CAPTION_LIMIT, fit_field, fits, shown_length
+from bot.conversation.text import CAPTION_LIMIT, fit_field, fits, shown_length
 
 
 def test_length_is_code_points_after_entity_parsing() -> None:

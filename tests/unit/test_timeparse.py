@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.dialogue import Invalid
-from bot.timeparse import parse_date, parse_future_datetime
+from bot.conversation.dialogue import Invalid
+from bot.conversation.timeparse import parse_date, parse_future_datetime
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

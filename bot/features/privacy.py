@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from bot.dialogue import Button, Reply
-from bot.session import Session
+from bot.conversation.dialogue import Button, Reply
+from bot.conversation.session import Session
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 
 class Privacy:

@@ -10,7 +10,7 @@ from importlib import resources
 from babel import Locale
 from babel.dates import get_timezone_location
 
-from bot.config import LANGUAGES
+from bot.infra.config import LANGUAGES
 
 # Babel's territory list also holds groupings and private-use codes that are not countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "XK", "ZZ"})

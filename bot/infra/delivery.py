@@ -15,8 +15,8 @@ from time import monotonic
 
 from telegram import TelegramObject
 
-from bot.clock import Clock
-from bot.courier import Courier, Undelivered
+from bot.infra.clock import Clock
+from bot.infra.courier import Courier, Undelivered
 from storage.deliveries import (
     Broadcast,
     ClaimedDelivery,

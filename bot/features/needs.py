@@ -6,21 +6,21 @@ import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.answers import parse_description, parse_title, text_of
-from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
-from bot.i18n import Html, Texts
-from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
-from bot.members import parse_city
-from bot.places import country_name, parse_country
-from bot.posts import moderation_row, with_hidden_note
-from bot.roles import Role
-from bot.session import Session
-from bot.timeparse import parse_date
+from bot.conversation.answers import parse_description, parse_title, text_of
+from bot.conversation.dialogue import Button, Flow, Invalid, Option, Reply, Step
+from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.conversation.places import country_name, parse_country
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.conversation.timeparse import parse_date
+from bot.features.members import parse_city
+from bot.features.posts import moderation_row, with_hidden_note
+from bot.infra.i18n import Html, Texts
 from storage.models import CATEGORIES, ONLINE, URGENCIES, Need, Offer
 from storage.needs import NeedFilter
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -12,18 +12,27 @@ from zoneinfo import ZoneInfo
 
 from telegram.error import BadRequest, TelegramError
 
-from bot.dialogue import Button, Flow, Formatted, Invalid, Option, Reply, Step, keyboard
-from bot.i18n import Html, Texts
-from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
-from bot.members import parse_country_answer
-from bot.places import country_name
-from bot.roles import Role
-from bot.session import Session
-from bot.timeparse import parse_future_datetime
+from bot.conversation.dialogue import (
+    Button,
+    Flow,
+    Formatted,
+    Invalid,
+    Option,
+    Reply,
+    Step,
+    keyboard,
+)
+from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.conversation.places import country_name
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.conversation.timeparse import parse_future_datetime
+from bot.features.members import parse_country_answer
+from bot.infra.i18n import Html, Texts
 from storage.deliveries import Broadcast
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 log = logging.getLogger(__name__)
 

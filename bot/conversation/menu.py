@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.config import LANGUAGES
-from bot.i18n import Html, Texts, texts
-from bot.roles import Role, commands_for
-from bot.session import Session
+from bot.conversation.roles import Role, commands_for
+from bot.conversation.session import Session
+from bot.infra.config import LANGUAGES
+from bot.infra.i18n import Html, Texts, texts
 
 
 def command_list(texts: Texts, role: Role) -> Html:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.answers import text_of
-from bot.dialogue import Button, Flow, Reply, Step
-from bot.i18n import Html, Texts
-from bot.roles import Role
-from bot.session import Session
+from bot.conversation.answers import text_of
+from bot.conversation.dialogue import Button, Flow, Reply, Step
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.infra.i18n import Html, Texts
 from storage.models import Post
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
     from storage.events import EventRepository
     from storage.needs import NeedRepository
 

@@ -8,18 +8,18 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.answers import is_web_address, line_of, text_of
-from bot.dialogue import Button, Flow, Invalid, Reply, Step
-from bot.i18n import Html, Texts
-from bot.listing import PAGE_SIZE, Entry, clamp_page, render_page
-from bot.members import parse_city, parse_country_answer
-from bot.places import country_name
-from bot.roles import Role
-from bot.session import Session
+from bot.conversation.answers import is_web_address, line_of, text_of
+from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.conversation.places import country_name
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.features.members import parse_city, parse_country_answer
+from bot.infra.i18n import Html, Texts
 from storage.models import Organisation, OrgStatus
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 NAME_MIN, NAME_MAX = 2, 80
 DESCRIPTION_MAX = 1000

@@ -6,22 +6,22 @@ import contextlib
 
 from telegram import Bot
 
-from bot.announcements import Announcements
-from bot.campaigns import Campaigns
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.coordinators import Coordinators
-from bot.delivery import DeliveryQueue, courier_for
-from bot.dialogue import Dialogues
-from bot.digests import Digests
-from bot.events import Events
-from bot.flood import FloodGuard
-from bot.members import Members
-from bot.needs import Needs
-from bot.notices import Notices
-from bot.organisations import Organisations
-from bot.posts import Posts
-from bot.privacy import Privacy
+from bot.conversation.dialogue import Dialogues
+from bot.features.announcements import Announcements
+from bot.features.campaigns import Campaigns
+from bot.features.coordinators import Coordinators
+from bot.features.digests import Digests
+from bot.features.events import Events
+from bot.features.members import Members
+from bot.features.needs import Needs
+from bot.features.notices import Notices
+from bot.features.organisations import Organisations
+from bot.features.posts import Posts
+from bot.features.privacy import Privacy
+from bot.infra.clock import Clock, SystemClock
+from bot.infra.config import Settings
+from bot.infra.delivery import DeliveryQueue, courier_for
+from bot.infra.flood import FloodGuard
 from storage.database import Database
 from storage.repositories import Repositories
 from storage.schema import migrate

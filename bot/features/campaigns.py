@@ -7,19 +7,19 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.answers import parse_description, parse_title
-from bot.dialogue import Button, Flow, Invalid, Reply, Step
-from bot.i18n import Html
-from bot.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
-from bot.places import country_name
-from bot.roles import Role
-from bot.session import Session
-from bot.text import fit_field
-from bot.timeparse import parse_date
+from bot.conversation.answers import parse_description, parse_title
+from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
+from bot.conversation.places import country_name
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.conversation.text import fit_field
+from bot.conversation.timeparse import parse_date
+from bot.infra.i18n import Html
 from storage.models import Event
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 
 def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str:

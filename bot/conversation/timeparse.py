@@ -6,8 +6,8 @@ import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.answers import ascii_digits
-from bot.dialogue import Invalid
+from bot.conversation.answers import ascii_digits
+from bot.conversation.dialogue import Invalid
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")

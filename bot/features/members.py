@@ -12,19 +12,19 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.config import LANGUAGES
-from bot.dialogue import Button, Flow, Invalid, Reply, Step
-from bot.i18n import LANGUAGE_NAMES, Texts, texts
-from bot.menu import set_chat_commands
-from bot.places import country_name, parse_country, parse_timezone
-from bot.session import Session
-from bot.text import has_invisible
-from bot.timeparse import parse_time
+from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.conversation.menu import set_chat_commands
+from bot.conversation.places import country_name, parse_country, parse_timezone
+from bot.conversation.session import Session
+from bot.conversation.text import has_invisible
+from bot.conversation.timeparse import parse_time
+from bot.infra.config import LANGUAGES
+from bot.infra.i18n import LANGUAGE_NAMES, Texts, texts
 from storage.models import User
 from storage.users import Member, up_to_date
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -14,28 +14,28 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
-from bot.answers import check_length
-from bot.cadence import FREQUENCIES, days_to_election, next_due
-from bot.dialogue import Button, Flow, Invalid, NotAvailable, Option, Reply, Step
-from bot.i18n import Html, Texts, texts
-from bot.listing import PAGE_SIZE, page_count, page_of, turning
-from bot.members import (
+from bot.conversation.answers import check_length
+from bot.conversation.dialogue import Button, Flow, Invalid, NotAvailable, Option, Reply, Step
+from bot.conversation.listing import PAGE_SIZE, page_count, page_of, turning
+from bot.conversation.places import country_name
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.conversation.text import clean_line, fits, shown_length
+from bot.conversation.timeparse import parse_date
+from bot.features.cadence import FREQUENCIES, days_to_election, next_due
+from bot.features.members import (
     DEFAULT_DIGEST_TIME,
     digest_time,
     parse_country_answer,
     parse_time_of_day,
 )
-from bot.needs import URGENCY_ICON, place
-from bot.places import country_name
-from bot.roles import Role
-from bot.session import Session
-from bot.text import clean_line, fits, shown_length
-from bot.timeparse import parse_date
+from bot.features.needs import URGENCY_ICON, place
+from bot.infra.i18n import Html, Texts, texts
 from storage.digests import ALL_TOPICS, Election, Line, Section
 from storage.models import Dialogue, User
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 log = logging.getLogger("coalition.digests")
 

@@ -6,16 +6,16 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.answers import number_of
-from bot.dialogue import Button, Flow, Reply, Step
-from bot.i18n import Texts
-from bot.listing import PAGE_SIZE, page_count, page_of, turning
-from bot.roles import Role
-from bot.session import Session
+from bot.conversation.answers import number_of
+from bot.conversation.dialogue import Button, Flow, Reply, Step
+from bot.conversation.listing import PAGE_SIZE, page_count, page_of, turning
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.infra.i18n import Texts
 from storage.models import AuditEntry
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 MAX_TELEGRAM_ID = 2**52
 AUDIT_SHOWN = 20

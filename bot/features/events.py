@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.answers import (
+from bot.conversation.answers import (
     is_web_address,
     line_of,
     looks_like_link,
@@ -18,9 +18,8 @@ from bot.answers import (
     parse_description,
     parse_title,
 )
-from bot.dialogue import Button, Flow, Invalid, Option, Reply, Step
-from bot.i18n import Html, Texts
-from bot.listing import (
+from bot.conversation.dialogue import Button, Flow, Invalid, Option, Reply, Step
+from bot.conversation.listing import (
     CHOICES_PER_PAGE,
     PAGE_SIZE,
     Entry,
@@ -29,17 +28,18 @@ from bot.listing import (
     render_page,
     turning,
 )
-from bot.members import parse_city, parse_country_answer, parse_timezone_answer
-from bot.places import country_name, guess_timezone
-from bot.posts import moderation_row, with_hidden_note
-from bot.roles import Role
-from bot.session import Session
-from bot.timeparse import local_to_utc, parse_future_datetime, parse_time
+from bot.conversation.places import country_name, guess_timezone
+from bot.conversation.roles import Role
+from bot.conversation.session import Session
+from bot.conversation.timeparse import local_to_utc, parse_future_datetime, parse_time
+from bot.features.members import parse_city, parse_country_answer, parse_timezone_answer
+from bot.features.posts import moderation_row, with_hidden_note
+from bot.infra.i18n import Html, Texts
 from storage.events import EventFilter
 from storage.models import KINDS, Answer, Event
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.dialogue import Button, Reply
-from bot.i18n import Html, Texts
+from bot.conversation.dialogue import Button, Reply
+from bot.infra.i18n import Html, Texts
 
 T = TypeVar("T")
 PAGE_SIZE = 5

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Html, Texts
-from bot.session import Session
+from bot.conversation.session import Session
+from bot.infra.i18n import Html, Texts
 from storage.models import Dialogue
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 SKIP = "~skip"
 PUBLISH = "~pub"
@@ -228,7 +228,7 @@ class Dialogues:
 
     def ask(self, session: Session, step: Step, answers: dict[str, Any], page: int = 0) -> Reply:
         # Imported here: paged lists are built from this module's Button and Reply.
-        from bot.listing import CHOICES_PER_PAGE, page_of, turning
+        from bot.conversation.listing import CHOICES_PER_PAGE, page_of, turning
 
         texts = session.texts
         key = step.question(session, answers) if callable(step.question) else step.question

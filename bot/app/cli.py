@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from telegram import Update
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.infra.config import Settings, SettingsError, load_settings
 from storage.schema import migrate
 
 EXIT_BAD_SETTING = 2
@@ -78,7 +78,7 @@ class Progress:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.application import build_application, run_webhook
+    from bot.app.application import build_application, run_webhook
 
     application = build_application(settings)
     if args.webhook:
@@ -106,8 +106,8 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _coordinator(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.coordinators import Revocation
-    from bot.services import Services
+    from bot.app.services import Services
+    from bot.features.coordinators import Revocation
 
     async def change() -> str:
         services = Services(settings)
@@ -278,7 +278,7 @@ def _inert(value: Any) -> Any:
 
 
 def _now():
-    from bot.clock import SystemClock
+    from bot.infra.clock import SystemClock
 
     return SystemClock().now()
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.i18n import Texts
-from bot.roles import Role
+from bot.conversation.roles import Role
+from bot.infra.i18n import Texts
 from storage.models import Dialogue, Membership, User
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 
 def role_of(user: User, membership: Membership | None) -> Role:

@@ -13,7 +13,7 @@ from importlib import resources
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.config import LANGUAGES
+from bot.infra.config import LANGUAGES
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 

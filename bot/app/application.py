@@ -13,12 +13,12 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
-from bot.clock import Clock
-from bot.config import Settings
-from bot.menu import set_default_commands
-from bot.scheduling import schedule
-from bot.services import Services
-from bot.updates import UpdateProcessor
+from bot.app.scheduling import schedule
+from bot.app.services import Services
+from bot.conversation.menu import set_default_commands
+from bot.infra.clock import Clock
+from bot.infra.config import Settings
+from bot.infra.updates import UpdateProcessor
 from handlers.common import BotContext, services_of
 
 log = logging.getLogger("coalition")

@@ -8,9 +8,9 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.dialogue import Invalid, Parser
-from bot.session import Session
-from bot.text import clean_line, clean_text
+from bot.conversation.dialogue import Invalid, Parser
+from bot.conversation.session import Session
+from bot.conversation.text import clean_line, clean_text
 
 # Something typed as a link: a scheme (http:, ftp:, …) or www. at the start.
 _LINK_LIKE = re.compile(r"^([a-z][a-z0-9+.-]*:|www\.)", re.IGNORECASE)
@@ -39,7 +39,7 @@ def check_length(text: str, minimum: int, maximum: int) -> str:
 def ascii_digits(text: str) -> str:
     """The text with each decimal digit of any script ('٣', '３') as its ASCII digit; digit-like
     characters that are not decimal digits ('²', '½', 'Ⅻ') stay, for a parser to refuse. Every
-    typed number goes through here: `number_of`, and dates and times (bot/timeparse.py)."""
+    typed number goes through here: `number_of`, and dates and times (timeparse.py)."""
     return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
 
 

@@ -6,12 +6,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bot.config import LANGUAGES
-from bot.dialogue import Reply, keyboard
-from bot.i18n import Texts, texts
+from bot.conversation.dialogue import Reply, keyboard
+from bot.infra.config import LANGUAGES
+from bot.infra.i18n import Texts, texts
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.app.services import Services
 
 
 class Notices:

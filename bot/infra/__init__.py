@@ -1,0 +1,3 @@
+"""Infrastructure with no coalition rules in it: settings, the clock, the message catalogs, the
+delivery queue and its courier, the flood limit and the update processor. It imports `storage`
+and the outside world only."""
