@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from telegram.ext import Application
 
 from bot.app.services import Services
-from bot.sandbox.server import BotApiServer, SentRecord
+from bot.sandbox.records import SentRecord
+from bot.sandbox.server import BotApiServer
 
 SETTLE_TIMEOUT = 15
 ACTION_SECONDS = 1

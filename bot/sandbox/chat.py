@@ -14,7 +14,8 @@ from pydantic import SecretStr
 
 from bot.app.application import build_application, polling
 from bot.infra.config import Settings
-from bot.sandbox.server import BotApiServer, SentRecord
+from bot.sandbox.records import SentRecord
+from bot.sandbox.server import BotApiServer
 from storage.database import Database
 from storage.schema import migrate
 from storage.updates import UpdateRepository

@@ -12,7 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.infra.courier import Courier, Undelivered
 from bot.infra.delivery import FIRST_RETRY, DeliveryQueue, courier_for, window
-from bot.sandbox.server import BotApiServer, SentRecord
+from bot.sandbox.records import SentRecord
+from bot.sandbox.server import BotApiServer
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate

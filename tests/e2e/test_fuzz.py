@@ -34,7 +34,9 @@ from bot.conversation.roles import COMMANDS
 from bot.features.events import event_dues
 from bot.infra.config import load_settings
 from bot.infra.i18n import texts
-from bot.sandbox.server import NOT_MODIFIED_DESCRIPTION, BotApiServer, SentRecord
+from bot.sandbox.errors import NOT_MODIFIED_DESCRIPTION
+from bot.sandbox.records import SentRecord
+from bot.sandbox.server import BotApiServer
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest, FakeClock, buttons

@@ -8,7 +8,7 @@ import pytest
 
 from bot.conversation.roles import COMMANDS, Role
 from bot.infra.i18n import texts
-from bot.sandbox.server import command_key
+from bot.sandbox.bot_methods import command_key
 from tests.conftest import COORDINATOR_ID
 from tests.harness import BotUnderTest, button_labels
 

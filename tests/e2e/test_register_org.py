@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.infra.i18n import texts
-from bot.sandbox.server import command_key
+from bot.sandbox.bot_methods import command_key
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation, snapshot
 from tests.harness import BotUnderTest, Person, button_labels

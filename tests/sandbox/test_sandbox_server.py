@@ -23,7 +23,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.sandbox.server import BotApiServer, command_key, parse_html
+from bot.sandbox.bot_methods import command_key
+from bot.sandbox.formatting import parse_html
+from bot.sandbox.server import BotApiServer
 
 ALICE = 42
 BOB = 43
