@@ -38,10 +38,6 @@ class Services:
                                       rate=settings.broadcast_rate)
         repos, database, clock = self.repos, self.database, self.clock
         self.dialogues = Dialogues(repos.dialogues, database, clock)
-        self.digests = Digests(repos.digests, repos.users, repos.audit, self.dialogues,
-                               self.delivery, database, clock,
-                               default_language=settings.default_language,
-                               default_timezone=settings.default_timezone)
         self.members = Members(self)
         self.notices = Notices(self)
         self.organisations = Organisations(self)
@@ -52,6 +48,10 @@ class Services:
         self.announcements = Announcements(self)
         self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,
                            self.notices, database, clock)
+        self.digests = Digests(repos.digests, repos.users, repos.audit, self.dialogues,
+                               self.members, self.delivery, database, clock,
+                               default_language=settings.default_language,
+                               default_timezone=settings.default_timezone)
         self.campaigns = Campaigns(repos.events, repos.audit, self.dialogues, self.members, clock)
         self.posts = Posts(repos.needs, repos.events, repos.organisations, repos.audit,
                            self.dialogues, self.notices, database, clock)

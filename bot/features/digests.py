@@ -34,6 +34,7 @@ from bot.conversation.timeparse import parse_date
 from bot.features.cadence import FREQUENCIES, days_to_election, next_due
 from bot.features.members import (
     DEFAULT_DIGEST_TIME,
+    Members,
     digest_time,
     parse_country_answer,
     parse_time_of_day,
@@ -92,13 +93,15 @@ def _excerpt(announcement: str) -> str:
 class Digests:
     def __init__(
         self, digests_repo: DigestRepository, users_repo: UserRepository,
-        audit_repo: AuditRepository, dialogues: Dialogues, delivery: DeliveryQueue,
-        database: Database, clock: Clock, *, default_language: str, default_timezone: str,
+        audit_repo: AuditRepository, dialogues: Dialogues, members: Members,
+        delivery: DeliveryQueue, database: Database, clock: Clock, *, default_language: str,
+        default_timezone: str,
     ) -> None:
         self._repo = digests_repo
         self._users_repo = users_repo
         self._audit_repo = audit_repo
         self._dialogues = dialogues
+        self._members = members
         self._delivery = delivery
         self._database = database
         self._clock = clock
@@ -129,11 +132,7 @@ class Digests:
     # --- what a member sees ----------------------------------------------------------------
 
     def _zone(self, user: User) -> str:
-        return user.timezone or self._default_timezone
-
-    def _today(self, user: User) -> date:
-        """The calendar date where the member is."""
-        return self._clock.now().astimezone(ZoneInfo(self._zone(user))).date()
+        return self._members.timezone(user)
 
     def _when(self, t: Texts, moment: datetime, zone: str) -> str:
         local = moment.astimezone(ZoneInfo(zone))
@@ -199,18 +198,18 @@ class Digests:
         return reply
 
     async def _subscribe(self, session: Session, answers: dict[str, Any]) -> Reply:
-        t, user = session.texts, session.user
-        tg_id, now = user.tg_id, self._clock.now()
+        t = session.texts
+        tg_id, now = session.user.tg_id, self._clock.now()
         topics = [topic for topic in ALL_TOPICS if topic in answers.get("topics", ALL_TOPICS)]
         if answers.get("time"):
             await self._users_repo.update(tg_id, digest_time=answers["time"])
-            user = await self._users_repo.get(tg_id)
+            session = await self._members.reload(session)
         await self._load_elections()
-        due = self.next_digest(user, answers["frequency"], now)
+        due = self.next_digest(session.user, answers["frequency"], now)
         await self._repo.subscribe(tg_id, answers["frequency"], topics, answers.get("country"),
                                    due, now)
         country = answers.get("country")
-        zone = self._zone(user)
+        zone = self._zone(session.user)
         return Reply(t(
             "subscribe.done", frequency=t(f"frequency.{answers['frequency']}"),
             topics=Html(", ".join(t(f"topic.{topic}") for topic in topics)),
@@ -411,7 +410,7 @@ class Digests:
     async def elections_overview(self, session: Session, notice: str | None = None,
                                  page: int = 0) -> Reply:
         t = session.texts
-        today = self._today(session.user)
+        today = self._members.today(session.user)
         upcoming = await self._repo.elections(today)
         page, shown = page_of(upcoming, page)
         lines = Html("\n".join(t("elections.line", number=number, name=election.name,
@@ -434,7 +433,7 @@ class Digests:
     async def removal_menu(self, session: Session, page: int = 0) -> Reply:
         """The elections of one page of the calendar, a button each, to remove one."""
         t = session.texts
-        today = self._today(session.user)
+        today = self._members.today(session.user)
         upcoming = await self._repo.elections(today)
         page, shown = page_of(upcoming, page)
         rows = [[Button(f"{election.name}, {self._date(t, election.date)}",
@@ -453,7 +452,7 @@ class Digests:
 
     def _parse_date(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         day = parse_date(text)
-        today = self._today(session.user)
+        today = self._members.today(session.user)
         if day < today:
             raise Invalid("invalid.election_past")
         if day.year > today.year + ELECTION_YEARS_AHEAD:
