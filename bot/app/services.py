@@ -36,18 +36,25 @@ class Services:
         self.flood = FloodGuard()
         self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,
                                       rate=settings.broadcast_rate)
-        self.dialogues = Dialogues(self)
+        repos, database, clock = self.repos, self.database, self.clock
+        self.dialogues = Dialogues(repos.dialogues, database, clock)
         self.members = Members(self)
         self.notices = Notices(self)
         self.organisations = Organisations(self)
         self.coordinators = Coordinators(self)
+        self.events = Events(repos.events, self.dialogues, self.members, self.notices, database,
+                             clock)
         self.privacy = Privacy(self)
         self.announcements = Announcements(self)
-        self.needs = Needs(self)
-        self.digests = Digests(self)
-        self.events = Events(self)
-        self.campaigns = Campaigns(self)
-        self.posts = Posts(self)
+        self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,
+                           self.notices, database, clock)
+        self.digests = Digests(repos.digests, repos.users, repos.audit, self.dialogues,
+                               self.members, self.delivery, database, clock,
+                               default_language=settings.default_language,
+                               default_timezone=settings.default_timezone)
+        self.campaigns = Campaigns(repos.events, repos.audit, self.dialogues, self.members, clock)
+        self.posts = Posts(repos.needs, repos.events, repos.organisations, repos.audit,
+                           self.dialogues, self.notices, database, clock)
         self._bot: Bot | None = None
 
     @property

@@ -11,16 +11,16 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.conversation.session import Session
+from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
+from storage.database import Database
+from storage.dialogues import DialogueRepository
 from storage.models import Dialogue
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
 
 SKIP = "~skip"
 PUBLISH = "~pub"
@@ -137,8 +137,10 @@ class NotAvailable(Exception):
 class Dialogues:
     """Runs flows for people, one dialogue per person, state in the database."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, repo: DialogueRepository, database: Database, clock: Clock) -> None:
+        self._repo = repo
+        self._database = database
+        self._clock = clock
         self._flows: dict[str, Flow] = {}
 
     def register(self, *flows: Flow) -> None:
@@ -156,10 +158,10 @@ class Dialogues:
         return self.ask(session, step, answers)
 
     async def current(self, tg_id: int) -> Dialogue | None:
-        return await self._services.repos.dialogues.get(tg_id)
+        return await self._repo.get(tg_id)
 
     async def cancel(self, tg_id: int) -> bool:
-        return await self._services.repos.dialogues.clear(tg_id)
+        return await self._repo.clear(tg_id)
 
     async def reminder(self, session: Session, before: Dialogue) -> Reply | None:
         """The open question once more, after a command answered in the middle of a dialogue
@@ -292,7 +294,7 @@ class Dialogues:
 
     async def _finish(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
         """End the dialogue and act on it atomically: all of it is saved, or none."""
-        async with self._services.repos.database.transaction():
+        async with self._database.transaction():
             await self.cancel(session.user.tg_id)
             return await flow.finish(session, answers)
 
@@ -307,4 +309,10 @@ class Dialogues:
 
     async def _save(self, session: Session, flow: Flow, step: str, answers: dict[str, Any]) -> None:
         dialogue = Dialogue(tg_id=session.user.tg_id, flow=flow.name, step=step, answers=answers)
-        await self._services.repos.dialogues.save(dialogue, self._services.clock.now())
+        await self._repo.save(dialogue, self._clock.now())
+
+    async def keep_answers(self, state: Dialogue, answers: dict[str, Any]) -> None:
+        """Store new answers of an open dialogue at its current step (a choice that several
+        presses build up)."""
+        dialogue = Dialogue(tg_id=state.tg_id, flow=state.flow, step=state.step, answers=answers)
+        await self._repo.save(dialogue, self._clock.now())

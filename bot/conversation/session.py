@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.conversation.roles import Role
 from bot.infra.i18n import Texts
 from storage.models import Dialogue, Membership, User
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
 
 
 def role_of(user: User, membership: Membership | None) -> Role:
@@ -28,7 +24,6 @@ class Session:
 
     user: User
     texts: Texts
-    services: Services
     membership: Membership | None = None
     # The dialogue open when the update arrived (the service reads the current one itself).
     dialogue: Dialogue | None = None

@@ -4,29 +4,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.conversation.answers import parse_description, parse_title
-from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
 from bot.conversation.places import country_name
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import fit_field
 from bot.conversation.timeparse import parse_date
+from bot.features.members import Members
+from bot.infra.clock import Clock
 from bot.infra.i18n import Html
+from storage.audit import AuditRepository
+from storage.events import EventRepository
 from storage.models import Event
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
-
-
-def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str:
-    day = parse_date(text)
-    if day < session.services.members.today(session.user):
-        raise Invalid("invalid.date_past")
-    return day.isoformat()
 
 
 def parse_last_day(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -34,11 +28,6 @@ def parse_last_day(text: str, session: Session, answers: dict[str, Any]) -> str:
     if day.isoformat() < answers["starts_on"]:
         raise Invalid("invalid.last_day_before_first", first=answers["starts_on"])
     return day.isoformat()
-
-
-def first_day_example(session: Session, answers: dict[str, Any]) -> dict[str, object]:
-    """A first day to show as the example: four weeks from the coordinator's today."""
-    return _day_example(session.services.members.today(session.user) + timedelta(weeks=4))
 
 
 def last_day_example(session: Session, answers: dict[str, Any]) -> dict[str, object]:
@@ -57,21 +46,37 @@ def nearest_first(sites: list[Event], country: str | None, city: str | None) -> 
 
 
 class Campaigns:
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._repo = services.repos.events
-        services.dialogues.register(Flow(
+    def __init__(
+        self, events_repo: EventRepository, audit_repo: AuditRepository, dialogues: Dialogues,
+        members: Members, clock: Clock,
+    ) -> None:
+        self._repo = events_repo
+        self._audit_repo = audit_repo
+        self._dialogues = dialogues
+        self._members = members
+        self._clock = clock
+        dialogues.register(Flow(
             name="campaignnew",
             steps=(Step("title", "campaign.ask.title", parse=parse_title),
                    Step("description", "campaign.ask.description", parse=parse_description),
-                   Step("starts_on", "campaign.ask.starts_on", parse=parse_first_day,
-                        question_values=first_day_example),
+                   Step("starts_on", "campaign.ask.starts_on", parse=self._parse_first_day,
+                        question_values=self._first_day_example),
                    Step("ends_on", "campaign.ask.ends_on", parse=parse_last_day,
                         question_values=last_day_example)),
             preview=self._preview, finish=self._publish))
 
+    def _parse_first_day(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        day = parse_date(text)
+        if day < self._members.today(session.user):
+            raise Invalid("invalid.date_past")
+        return day.isoformat()
+
+    def _first_day_example(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        """A first day to show as the example: four weeks from the coordinator's today."""
+        return _day_example(self._members.today(session.user) + timedelta(weeks=4))
+
     async def begin(self, session: Session) -> Reply:
-        return await self._services.dialogues.start(session, "campaignnew")
+        return await self._dialogues.start(session, "campaignnew")
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
         return session.texts("campaign.preview", title=answers["title"],
@@ -79,19 +84,18 @@ class Campaigns:
                              ends_on=answers["ends_on"])
 
     async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
+        t = session.texts
         if not session.may(Role.COORDINATOR):
             return Reply(t("not_available"))
-        now = services.clock.now()
+        now = self._clock.now()
         campaign_id = await self._repo.create_campaign(answers, session.user.tg_id, now)
-        await services.repos.audit.record(session.user.tg_id, "campaign.create",
-                                          f"campaign:{campaign_id}", now)
+        await self._audit_repo.record(session.user.tg_id, "campaign.create",
+                                      f"campaign:{campaign_id}", now)
         return Reply(t("campaign.published", title=answers["title"]))
 
     async def overview(self, session: Session, page: int) -> Reply:
         t = session.texts
-        campaigns = await self._repo.campaigns(self._services.clock.now().date(),
-                                               open_only=False)
+        campaigns = await self._repo.campaigns(self._clock.now().date(), open_only=False)
         page = clamp_page(page, len(campaigns))
         shown = campaigns[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         entries = [Entry(campaign.id, Html(t(
@@ -110,7 +114,7 @@ class Campaigns:
         sites = nearest_first(await self._repo.sites(campaign_id), user.country, user.city)
         page, pages = clamp_page(page, len(sites)), page_count(len(sites))
         shown = list(enumerate(sites[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], 1))
-        zone = ZoneInfo(self._services.members.timezone(user))
+        zone = ZoneInfo(self._members.timezone(user))
         lines = []
         for country, in_country in groupby(shown, key=lambda numbered: numbered[1].country):
             lines.append(t("campaign.country", country=country_name(country, t.language)))

@@ -9,13 +9,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
 from bot.conversation.answers import check_length
-from bot.conversation.dialogue import Button, Flow, Invalid, NotAvailable, Option, Reply, Step
+from bot.conversation.dialogue import (
+    Button,
+    Dialogues,
+    Flow,
+    Invalid,
+    NotAvailable,
+    Option,
+    Reply,
+    Step,
+)
 from bot.conversation.listing import PAGE_SIZE, page_count, page_of, turning
 from bot.conversation.places import country_name
 from bot.conversation.roles import Role
@@ -25,17 +34,20 @@ from bot.conversation.timeparse import parse_date
 from bot.features.cadence import FREQUENCIES, days_to_election, next_due
 from bot.features.members import (
     DEFAULT_DIGEST_TIME,
+    Members,
     digest_time,
     parse_country_answer,
     parse_time_of_day,
 )
 from bot.features.needs import URGENCY_ICON, place
+from bot.infra.clock import Clock
+from bot.infra.delivery import DeliveryQueue
 from bot.infra.i18n import Html, Texts, texts
-from storage.digests import ALL_TOPICS, Election, Line, Section
-from storage.models import Dialogue, User
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
+from storage.audit import AuditRepository
+from storage.database import Database
+from storage.digests import ALL_TOPICS, DigestRepository, Election, Line, Section
+from storage.models import User
+from storage.users import UserRepository
 
 log = logging.getLogger("coalition.digests")
 
@@ -79,14 +91,27 @@ def _excerpt(announcement: str) -> str:
 
 
 class Digests:
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._repo = services.repos.digests
+    def __init__(
+        self, digests_repo: DigestRepository, users_repo: UserRepository,
+        audit_repo: AuditRepository, dialogues: Dialogues, members: Members,
+        delivery: DeliveryQueue, database: Database, clock: Clock, *, default_language: str,
+        default_timezone: str,
+    ) -> None:
+        self._repo = digests_repo
+        self._users_repo = users_repo
+        self._audit_repo = audit_repo
+        self._dialogues = dialogues
+        self._members = members
+        self._delivery = delivery
+        self._database = database
+        self._clock = clock
+        self._default_language = default_language
+        self._default_timezone = default_timezone
         self._elections: list[Election] | None = None
         self._ticking = asyncio.Lock()
         self._topics_step = Step("sub_topics", "subscribe.ask.topics",
                                  options=self._topic_options)
-        services.dialogues.register(
+        dialogues.register(
             Flow(name="subscribe", steps=(
                 Step("frequency", "subscribe.ask.frequency",
                      options=[Option(value, f"frequency.{value}") for value in FREQUENCIES]),
@@ -107,7 +132,7 @@ class Digests:
     # --- what a member sees ----------------------------------------------------------------
 
     def _zone(self, user: User) -> str:
-        return self._services.members.timezone(user)
+        return self._members.timezone(user)
 
     def _when(self, t: Texts, moment: datetime, zone: str) -> str:
         local = moment.astimezone(ZoneInfo(zone))
@@ -124,7 +149,7 @@ class Digests:
 
     def _next_line(self, t: Texts, user: User, frequency: str) -> str:
         zone = self._zone(user)
-        due = self.next_digest(user, frequency, self._services.clock.now())
+        due = self.next_digest(user, frequency, self._clock.now())
         return t("digest.next", when=self._when(t, due, zone), zone=zone)
 
     async def settings_line(self, session: Session) -> str:
@@ -139,7 +164,7 @@ class Digests:
 
     async def begin_subscribe(self, session: Session) -> Reply:
         await self._load_elections()
-        return await self._services.dialogues.start(session, "subscribe")
+        return await self._dialogues.start(session, "subscribe")
 
     def _topic_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
         chosen = answers.get("topics", list(ALL_TOPICS))
@@ -153,8 +178,7 @@ class Digests:
 
     async def toggle_topic(self, session: Session, topic: str) -> Reply:
         """Switch a topic of the subscription being written on or off (at least one stays)."""
-        services = self._services
-        state = await services.dialogues.current(session.user.tg_id)
+        state = await self._dialogues.current(session.user.tg_id)
         if state is None or state.flow != "subscribe" or state.step != "sub_topics" or (
                 topic not in ALL_TOPICS):
             raise NotAvailable
@@ -167,21 +191,19 @@ class Digests:
         else:
             chosen = [name for name in ALL_TOPICS if name in chosen or name == topic]
         answers = {**state.answers, "topics": chosen}
-        await services.repos.dialogues.save(
-            Dialogue(tg_id=state.tg_id, flow=state.flow, step=state.step, answers=answers),
-            services.clock.now())
-        reply = services.dialogues.ask(session, self._topics_step, answers)
+        await self._dialogues.keep_answers(state, answers)
+        reply = self._dialogues.ask(session, self._topics_step, answers)
         if notice:
             reply.text = f"{notice}\n\n{reply.text}"
         return reply
 
     async def _subscribe(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
-        tg_id, now = session.user.tg_id, services.clock.now()
+        t = session.texts
+        tg_id, now = session.user.tg_id, self._clock.now()
         topics = [topic for topic in ALL_TOPICS if topic in answers.get("topics", ALL_TOPICS)]
         if answers.get("time"):
-            await services.repos.users.update(tg_id, digest_time=answers["time"])
-            session = await services.members.reload(session)
+            await self._users_repo.update(tg_id, digest_time=answers["time"])
+            session = await self._members.reload(session)
         await self._load_elections()
         due = self.next_digest(session.user, answers["frequency"], now)
         await self._repo.subscribe(tg_id, answers["frequency"], topics, answers.get("country"),
@@ -205,8 +227,8 @@ class Digests:
     async def digest_now(self, session: Session) -> list[Reply]:
         """The member's digest right now, as the schedule would send it, and when the next
         one is due (Auto and all topics if they are not subscribed)."""
-        services, t, user = self._services, session.texts, session.user
-        now = services.clock.now()
+        t, user = session.texts, session.user
+        now = self._clock.now()
         await self._load_elections()
         subscription = await self._repo.subscription(user.tg_id)
         since = (subscription.last_until if subscription and subscription.last_until
@@ -306,26 +328,25 @@ class Digests:
         due subscribers are grouped in SQL and read a few thousand ids at a time.
         """
         async with self._ticking:
-            services, repo = self._services, self._repo
-            now = services.clock.now()
+            repo = self._repo
+            now = self._clock.now()
             await self._load_elections()
             dropped = await repo.drop_inactive(now)
             skipped = await self._skip_late(now)
             await self.reschedule(now)
-            await repo.mark_due(now, services.settings.default_language,
-                                services.settings.default_timezone)
+            await repo.mark_due(now, self._default_language, self._default_timezone)
             queued = quiet = broadcasts = 0
             for group in await repo.due_groups():
                 digest = await self.compose(
                     group.language, group.topics, group.country, group.home_country, group.zone,
                     group.since or group.until - FIRST_PERIOD, group.until)
                 while True:
-                    async with services.database.transaction():
+                    async with self._database.transaction():
                         tg_ids = await repo.take_group(group.key, RECIPIENTS_PER_BROADCAST)
                         if not tg_ids:
                             break
                         if digest.send:
-                            await services.delivery.enqueue(
+                            await self._delivery.enqueue(
                                 kind="digest", text=digest.text, recipients=tg_ids,
                                 audience="subscribers", not_before=now)
                             queued += len(tg_ids)
@@ -351,7 +372,6 @@ class Digests:
         sent (last_until)."""
         oldest = now - LATE
         dates = [election.date for election in self._elections or ()]
-        default_zone = self._services.settings.default_timezone
         skipped = 0
         while batch := await self._repo.late(oldest, SCHEDULE_BATCH):
             schedule = []
@@ -361,16 +381,14 @@ class Digests:
                     skipped += 1
                     last, due = due, next_due(
                         row.frequency, row.digest_time or DEFAULT_DIGEST_TIME,
-                        row.timezone or default_zone, dates, due)
+                        row.timezone or self._default_timezone, dates, due)
                 schedule.append((row.tg_id, missed, last, due))
             await self._repo.skip_to(schedule)
         return skipped
 
     async def reschedule(self, now: datetime) -> int:
         """Compute the next due time of every subscriber who has none, in batches."""
-        services = self._services
         dates = [election.date for election in self._elections or ()]
-        default_zone = services.settings.default_timezone
         done = 0
         while batch := await self._repo.unscheduled(SCHEDULE_BATCH):
             schedule = []
@@ -378,7 +396,7 @@ class Digests:
                 after = max(row.schedule_from or now, now - RECOMPUTE_GRACE)
                 schedule.append((row.tg_id, next_due(
                     row.frequency, row.digest_time or DEFAULT_DIGEST_TIME,
-                    row.timezone or default_zone, dates, after)))
+                    row.timezone or self._default_timezone, dates, after)))
             await self._repo.set_next_due(schedule)
             done += len(batch)
         return done
@@ -392,7 +410,7 @@ class Digests:
     async def elections_overview(self, session: Session, notice: str | None = None,
                                  page: int = 0) -> Reply:
         t = session.texts
-        today = self._services.members.today(session.user)
+        today = self._members.today(session.user)
         upcoming = await self._repo.elections(today)
         page, shown = page_of(upcoming, page)
         lines = Html("\n".join(t("elections.line", number=number, name=election.name,
@@ -415,7 +433,7 @@ class Digests:
     async def removal_menu(self, session: Session, page: int = 0) -> Reply:
         """The elections of one page of the calendar, a button each, to remove one."""
         t = session.texts
-        today = self._services.members.today(session.user)
+        today = self._members.today(session.user)
         upcoming = await self._repo.elections(today)
         page, shown = page_of(upcoming, page)
         rows = [[Button(f"{election.name}, {self._date(t, election.date)}",
@@ -427,14 +445,14 @@ class Digests:
         return Reply(t("elections.ask.remove"), rows)
 
     async def begin_election(self, session: Session) -> Reply:
-        return await self._services.dialogues.start(session, "election_add")
+        return await self._dialogues.start(session, "election_add")
 
     def _parse_name(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         return check_length(clean_line(text), *ELECTION_NAME)
 
     def _parse_date(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         day = parse_date(text)
-        today = self._services.members.today(session.user)
+        today = self._members.today(session.user)
         if day < today:
             raise Invalid("invalid.election_past")
         if day.year > today.year + ELECTION_YEARS_AHEAD:
@@ -448,28 +466,28 @@ class Digests:
                  country=country_name(answers["country"], t.language))
 
     async def _add_election(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
+        t = session.texts
         if not session.may(Role.COORDINATOR):
             return Reply(t("not_available"))
-        now = services.clock.now()
+        now = self._clock.now()
         day = date.fromisoformat(answers["date"])
         election_id = await self._repo.add_election(answers["name"], day, answers["country"],
                                                     session.user.tg_id, now)
-        await services.repos.audit.record(session.user.tg_id, "election.add",
-                                          f"election:{election_id}", now)
+        await self._audit_repo.record(session.user.tg_id, "election.add",
+                                      f"election:{election_id}", now)
         await self._calendar_changed()
         return await self.elections_overview(session, t(
             "elections.added", name=answers["name"], date=self._date(t, day)))
 
     async def remove_election(self, session: Session, election_id: int) -> Reply:
-        services, t = self._services, session.texts
-        now = services.clock.now()
-        async with services.database.transaction():
+        t = session.texts
+        now = self._clock.now()
+        async with self._database.transaction():
             removed = await self._repo.remove_election(election_id)
             if removed is None:
                 return Reply(t("not_available"))
-            await services.repos.audit.record(session.user.tg_id, "election.remove",
-                                              f"election:{election_id}", now)
+            await self._audit_repo.record(session.user.tg_id, "election.remove",
+                                          f"election:{election_id}", now)
             await self._calendar_changed()
         return await self.elections_overview(session, t(
             "elections.removed", name=removed.name, date=self._date(t, removed.date)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -18,7 +18,7 @@ from bot.conversation.answers import (
     parse_description,
     parse_title,
 )
-from bot.conversation.dialogue import Button, Flow, Invalid, Option, Reply, Step
+from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Option, Reply, Step
 from bot.conversation.listing import (
     CHOICES_PER_PAGE,
     PAGE_SIZE,
@@ -32,14 +32,19 @@ from bot.conversation.places import country_name, guess_timezone
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import local_to_utc, parse_future_datetime, parse_time
-from bot.features.members import parse_city, parse_country_answer, parse_timezone_answer
+from bot.features.members import (
+    Members,
+    parse_city,
+    parse_country_answer,
+    parse_timezone_answer,
+)
+from bot.features.notices import Notices
 from bot.features.posts import moderation_row, with_hidden_note
+from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
-from storage.events import EventFilter
+from storage.database import Database
+from storage.events import EventFilter, EventRepository
 from storage.models import KINDS, Answer, Event
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +98,16 @@ def event_dues(event: Event) -> dict[str, datetime]:
 
 
 class Events:
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._repo = services.repos.events
+    def __init__(
+        self, events_repo: EventRepository, dialogues: Dialogues, members: Members,
+        notices: Notices, database: Database, clock: Clock,
+    ) -> None:
+        self._repo = events_repo
+        self._dialogues = dialogues
+        self._members = members
+        self._notices = notices
+        self._database = database
+        self._clock = clock
         steps = (
             Step("title", "event.ask.title", parse=parse_title),
             Step("description", "event.ask.description", parse=parse_description),
@@ -118,7 +130,7 @@ class Events:
             Step("campaign", "event.ask.campaign", options=self._campaign_options,
                  optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
         )
-        services.dialogues.register(
+        dialogues.register(
             Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
             *(Flow(name=f"event_edit_{step.name}", steps=(step,), finish=self._edit)
               for step in steps if step.name in EDIT_FIELDS))
@@ -128,11 +140,10 @@ class Events:
     async def begin(self, session: Session) -> Reply:
         if session.org_id is None:  # a coordinator who organises no approved organisation
             return Reply(session.texts("organiser.no_organisation"))
-        today = self._services.clock.now().date()
+        today = self._clock.now().date()
         open_campaigns = [[campaign.id, campaign.title] for campaign in
                           await self._repo.campaigns(today, open_only=True)]
-        return await self._services.dialogues.start(session, "eventnew",
-                                                    {"_campaigns": open_campaigns})
+        return await self._dialogues.start(session, "eventnew", {"_campaigns": open_campaigns})
 
     def _zone_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
         guess = guessed_zone(answers)
@@ -147,7 +158,7 @@ class Events:
         return {"guess": guess} if guess else {}
 
     def _parse_start(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        now = self._services.clock.now()
+        now = self._clock.now()
         return parse_future_datetime(text, zone_of(answers), now).isoformat()
 
     def _parse_end(self, text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -157,7 +168,7 @@ class Events:
             local_day = start.astimezone(ZoneInfo(zone)).date()
             end = local_to_utc(local_day, parse_time(text), zone)
         else:
-            end = parse_future_datetime(text, zone, self._services.clock.now())
+            end = parse_future_datetime(text, zone, self._clock.now())
         if end <= start:
             raise Invalid("invalid.end_before_start")
         return end.isoformat()
@@ -225,29 +236,29 @@ class Events:
         return Html("\n".join(lines))
 
     async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
-        session = await services.members.reload(session)
+        t = session.texts
+        session = await self._members.reload(session)
         if session.org_id is None:
             return Reply(t("not_available"))
         fields = self._fields(answers)
-        if fields["starts_at"] <= services.clock.now():
+        if fields["starts_at"] <= self._clock.now():
             return Reply(t("invalid.datetime_past"))
         event_id = await self._repo.create(session.org_id, session.user.tg_id, fields,
-                                           services.clock.now())
+                                           self._clock.now())
         await self._repo.set_dues(event_id, event_dues(await self._repo.get(event_id)))
         return Reply(t("event.published", title=fields["title"]))
 
     # --- browsing --------------------------------------------------------------------------
 
     async def browse(self, session: Session, state: str, page: int) -> Reply:
-        t, now = session.texts, self._services.clock.now()
+        t, now = session.texts, self._clock.now()
         where = self._filter(session, state, now)
         if where is None:
             return Reply(t("not_available"))
         total = await self._repo.count_upcoming(where, now)
         page = clamp_page(page, total)
         events = await self._repo.upcoming(where, now, page * PAGE_SIZE, PAGE_SIZE)
-        zone = ZoneInfo(self._services.members.timezone(session.user))
+        zone = ZoneInfo(self._members.timezone(session.user))
         this_year = now.astimezone(zone).year
         entries = [Entry(event.id, Html(t(
             "event.line", title=event.title, city=event.city, country=event.country,
@@ -297,7 +308,7 @@ class Events:
 
     async def filter_menu(self, session: Session, state: str, facet: str | None,
                           page: int = 0) -> Reply:
-        t, now = session.texts, self._services.clock.now()
+        t, now = session.texts, self._clock.now()
         country, mine, campaign, days = state.split(":")
         back = [Button(t("button.back"), f"ev:l:0:{state}")]
         if facet is None:
@@ -345,11 +356,11 @@ class Events:
         t = session.texts
         answer = await self._repo.answer_of(event.id, session.user.tg_id)
         organiser = session.org_id == event.org_id
-        now = self._services.clock.now()
+        now = self._clock.now()
         visible = venue_visible(event, answer, now, organiser=organiser)
         campaign = await self._repo.campaign(event.campaign_id) if event.campaign_id else None
         text = self._details(t, event.model_dump(), event.org_name,
-                             viewer_zone=self._services.members.timezone(session.user),
+                             viewer_zone=self._members.timezone(session.user),
                              venue=event.venue if visible else None,
                              campaign=campaign.title if campaign else None)
         if organiser:
@@ -364,9 +375,9 @@ class Events:
 
     async def rsvp(self, session: Session, event_id: int, answer: Answer) -> Reply:
         """Going (or the waiting list beyond capacity), Maybe, Not going; leaving promotes."""
-        services, t = self._services, session.texts
-        now, tg_id = services.clock.now(), session.user.tg_id
-        async with services.database.transaction():
+        t = session.texts
+        now, tg_id = self._clock.now(), session.user.tg_id
+        async with self._database.transaction():
             event = await self._repo.get(event_id)
             if event is None or not event.listed or event.starts_at <= now:
                 return Reply(t("not_available"))
@@ -395,8 +406,8 @@ class Events:
 
     async def leave_all(self, tg_id: int) -> None:
         """Someone who leaves (/forget) gives up their places as with Not going."""
-        now = self._services.clock.now()
-        async with self._services.database.transaction():
+        now = self._clock.now()
+        async with self._database.transaction():
             for event in await self._repo.going_to(tg_id, now):
                 await self._answer(event, tg_id, "not_going", now)
 
@@ -405,10 +416,10 @@ class Events:
         promoted = await self._repo.first_waiting(event.id)
         if promoted is None:
             return
-        now = self._services.clock.now()
+        now = self._clock.now()
         await self._repo.set_answer(event.id, promoted, "going", now)
         visible = venue_visible(event, "going", now, organiser=False)
-        await self._services.notices.send([promoted], lambda tx: Reply(
+        await self._notices.send([promoted], lambda tx: Reply(
             tx("rsvp.promoted_venue", title=event.title, venue=event.venue) if visible
             else tx("rsvp.promoted", title=event.title)))
 
@@ -420,7 +431,7 @@ class Events:
         if event is None or not event.listed:
             return None
         answer = await self._repo.answer_of(event_id, session.user.tg_id)
-        visible = venue_visible(event, answer, self._services.clock.now(),
+        visible = venue_visible(event, answer, self._clock.now(),
                                 organiser=session.org_id == event.org_id)
         zone = ZoneInfo(event.timezone)
         calendar = icalendar.Calendar()
@@ -428,7 +439,7 @@ class Events:
         calendar.add("version", "2.0")
         item = icalendar.Event()
         item.add("uid", f"event-{event.id}@coalition-bot")
-        item.add("dtstamp", self._services.clock.now())
+        item.add("dtstamp", self._clock.now())
         item.add("summary", event.title)
         item.add("description", event.description)
         item.add("dtstart", event.starts_at.astimezone(zone))
@@ -446,13 +457,12 @@ class Events:
         """Reminders 24 h and 1 h before, and venue reveals, each once, through the queue.
 
         A reminder missed while the bot was down goes out now if the event has not begun."""
-        services = self._services
-        now = services.clock.now()
+        now = self._clock.now()
         for event_id, what in await self._repo.due(now):
             event = await self._repo.get(event_id)
             if event is not None and not event.visible:
                 continue  # hidden since `due` read it: owed still, for when it is shown again
-            async with services.database.transaction():
+            async with self._database.transaction():
                 if not await self._repo.mark_done(event_id, what, now):
                     continue
                 if event is None or event.status != "scheduled" or event.starts_at <= now:
@@ -472,13 +482,13 @@ class Events:
 
     async def _send_to_rsvps(self, event: Event, who: str, render) -> None:
         """A message to the event's Going (or Going and Maybe) members, in their languages."""
-        await self._services.notices.broadcast(
+        await self._notices.broadcast(
             f"event:{event.id}:{who}", lambda t: Reply(render(t)), kind="reminder")
 
     # --- the organisation's own events -----------------------------------------------------
 
     async def own(self, session: Session, page: int) -> Reply:
-        t, org_id, now = session.texts, session.org_id, self._services.clock.now()
+        t, org_id, now = session.texts, session.org_id, self._clock.now()
         if org_id is None:
             return Reply(t("organiser.no_organisation"))
         total = await self._repo.count_of_organisation(org_id)
@@ -529,12 +539,12 @@ class Events:
 
     async def cancel(self, session: Session, event_id: int) -> Reply:
         """Cancel the event and tell everyone who answered Going or Maybe."""
-        services, t = self._services, session.texts
+        t = session.texts
         event = await self._own_event(session, event_id)
         if event is None:
             return Reply(t("not_available"))
-        async with services.database.transaction():
-            if not await self._repo.cancel(event_id, services.clock.now()):
+        async with self._database.transaction():
+            if not await self._repo.cancel(event_id, self._clock.now()):
                 return Reply(t("not_available"))
             await self._send_to_rsvps(event, "answered", lambda tx: tx(
                 "event.cancelled_notice", title=event.title, organisation=event.org_name,
@@ -554,17 +564,17 @@ class Events:
         event = await self._own_event(session, event_id)
         if event is None or event.status != "scheduled" or field not in EDIT_FIELDS:
             return Reply(session.texts("not_available"))
-        return await self._services.dialogues.start(session, f"event_edit_{field}", {
+        return await self._dialogues.start(session, f"event_edit_{field}", {
             "event": event_id, "timezone": event.timezone})
 
     async def _edit(self, session: Session, answers: dict[str, Any]) -> Reply:
         """Save one changed field; a new time or place is told to those going."""
-        services, t = self._services, session.texts
-        session = await services.members.reload(session)
+        t = session.texts
+        session = await self._members.reload(session)
         event = await self._own_event(session, answers["event"])
         if event is None or event.status != "scheduled":
             return Reply(t("not_available"))
-        now = services.clock.now()
+        now = self._clock.now()
         field = next(name for name in EDIT_FIELDS if name in answers)
         if field == "start":
             starts_at = datetime.fromisoformat(answers["start"])

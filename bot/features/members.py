@@ -115,7 +115,7 @@ class Members:
     def _session(self, member: Member) -> Session:
         services = self._services
         language = language_for(member.user, None, services.settings.default_language)
-        return Session(user=member.user, texts=texts(language), services=services,
+        return Session(user=member.user, texts=texts(language),
                        membership=member.membership, dialogue=member.dialogue)
 
     async def set_language(self, session: Session, language: str) -> Session:

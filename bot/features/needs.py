@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.conversation.answers import parse_description, parse_title, text_of
-from bot.conversation.dialogue import Button, Flow, Invalid, Option, Reply, Step
+from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Option, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.places import country_name, parse_country
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import parse_date
-from bot.features.members import parse_city
+from bot.features.members import Members, parse_city
+from bot.features.notices import Notices
 from bot.features.posts import moderation_row, with_hidden_note
+from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
+from storage.database import Database
 from storage.models import CATEGORIES, ONLINE, URGENCIES, Need, Offer
-from storage.needs import NeedFilter
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
+from storage.needs import NeedFilter, NeedRepository
+from storage.organisations import OrganisationRepository
 
 log = logging.getLogger(__name__)
 
@@ -45,29 +46,8 @@ def parse_place(text: str, session: Session, answers: dict[str, Any]) -> str:
     return code
 
 
-def parse_deadline(text: str, session: Session, answers: dict[str, Any]) -> str:
-    day = parse_date(text)
-    if day < session.services.members.today(session.user):
-        raise Invalid("invalid.deadline_past")
-    return day.isoformat()
-
-
 def _options(kind: str, values: tuple[str, ...]) -> list[Option]:
     return [Option(value, f"{kind}.{value}") for value in values]
-
-
-STEPS = {
-    "title": Step("title", "need.ask.title", parse=parse_title),
-    "description": Step("description", "need.ask.description", parse=parse_description),
-    "private_details": Step("private_details", "need.ask.private", parse=parse_private,
-                            optional=True),
-    "category": Step("category", "need.ask.category", options=_options("category", CATEGORIES)),
-    "urgency": Step("urgency", "need.ask.urgency", options=_options("urgency", URGENCIES)),
-    "country": Step("country", "need.ask.country", parse=parse_place),
-    "city": Step("city", "need.ask.city", parse=parse_city, optional=True,
-                 when=lambda answers: answers.get("country") != ONLINE),
-    "deadline": Step("deadline", "need.ask.deadline", parse=parse_deadline, optional=True),
-}
 
 
 def place(t: Texts, country: str, city: str | None) -> str:
@@ -76,27 +56,57 @@ def place(t: Texts, country: str, city: str | None) -> str:
 
 
 class Needs:
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._repo = services.repos.needs
-        services.dialogues.register(
-            Flow(name="neednew", steps=tuple(STEPS[name] for name in EDITABLE_ORDER),
+    def __init__(
+        self, needs_repo: NeedRepository, orgs_repo: OrganisationRepository,
+        dialogues: Dialogues, members: Members, notices: Notices, database: Database,
+        clock: Clock,
+    ) -> None:
+        self._repo = needs_repo
+        self._orgs_repo = orgs_repo
+        self._dialogues = dialogues
+        self._members = members
+        self._notices = notices
+        self._database = database
+        self._clock = clock
+        steps = {
+            "title": Step("title", "need.ask.title", parse=parse_title),
+            "description": Step("description", "need.ask.description", parse=parse_description),
+            "private_details": Step("private_details", "need.ask.private", parse=parse_private,
+                                    optional=True),
+            "category": Step("category", "need.ask.category",
+                             options=_options("category", CATEGORIES)),
+            "urgency": Step("urgency", "need.ask.urgency",
+                            options=_options("urgency", URGENCIES)),
+            "country": Step("country", "need.ask.country", parse=parse_place),
+            "city": Step("city", "need.ask.city", parse=parse_city, optional=True,
+                         when=lambda answers: answers.get("country") != ONLINE),
+            "deadline": Step("deadline", "need.ask.deadline", parse=self._parse_deadline,
+                             optional=True),
+        }
+        dialogues.register(
+            Flow(name="neednew", steps=tuple(steps[name] for name in EDITABLE_ORDER),
                  preview=self._preview, finish=self._publish),
             Flow(name="offer", steps=(
                 Step("message", "offer.ask.message", parse=parse_offer_message),
                 Step("share", "offer.ask.share", options=[
                     Option("share", "offer.share"), Option("noshare", "offer.noshare")]),
             ), preview=self._offer_preview, publish_label="button.send", finish=self._offer),
-            *(Flow(name=f"need_edit_{name}", steps=(STEPS[name],), finish=self._edit)
+            *(Flow(name=f"need_edit_{name}", steps=(steps[name],), finish=self._edit)
               for name in EDITABLE_ORDER),
         )
 
     # --- posting ---------------------------------------------------------------------------
 
+    def _parse_deadline(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        day = parse_date(text)
+        if day < self._members.today(session.user):
+            raise Invalid("invalid.deadline_past")
+        return day.isoformat()
+
     async def begin(self, session: Session) -> Reply:
         if session.org_id is None:  # a coordinator who organises no approved organisation
             return Reply(session.texts("organiser.no_organisation"))
-        return await self._services.dialogues.start(session, "neednew")
+        return await self._dialogues.start(session, "neednew")
 
     def _details(self, t: Texts, fields: dict[str, Any], org_name: str) -> Html:
         deadline = fields.get("deadline")
@@ -119,11 +129,11 @@ class Needs:
         return t("need.preview", card=details)
 
     async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
-        session = await services.members.reload(session)
+        t = session.texts
+        session = await self._members.reload(session)
         if session.org_id is None:
             return Reply(t("not_available"))
-        now = services.clock.now()
+        now = self._clock.now()
         need_id = await self._repo.create(session.org_id, session.user.tg_id, answers, now)
         need = await self._repo.get(need_id)
         if need.urgency == "critical":
@@ -133,7 +143,7 @@ class Needs:
     async def _alert(self, need: Need) -> None:
         """Critical needs go at once to the members who asked for alerts in that category,
         except the posting organisation's own."""
-        await self._services.notices.broadcast(
+        await self._notices.broadcast(
             f"alert:{need.category}:{need.org_id}", lambda t: Reply(
                 t("need.alert", card=self._public_card(t, need)),
                 [[Button(t("button.help"), f"need:help:{need.id}")]]), kind="alert")
@@ -202,7 +212,7 @@ class Needs:
         coordinator = session.may(Role.COORDINATOR)
         if need is None or need.status != "open" or not (need.visible or coordinator):
             return Reply(t("not_available"))
-        age = (self._services.clock.now() - need.created_at).days
+        age = (self._clock.now() - need.created_at).days
         text = t("need.card", card=self._public_card(t, need),
                  age=t.plural("need.age", age) if age else t("need.age_today"))
         rows = [[Button(t("button.help"), f"need:help:{need.id}")]] if need.visible else []
@@ -222,7 +232,7 @@ class Needs:
             return Reply(t("offer.own_organisation"))
         if await self._repo.has_offered(need_id, session.user.tg_id):
             return Reply(t("offer.already"))
-        return await self._services.dialogues.start(session, "offer", {"need": need_id})
+        return await self._dialogues.start(session, "offer", {"need": need_id})
 
     async def _offer_preview(self, session: Session, answers: dict[str, Any]) -> str:
         need = await self._repo.get(answers["need"])
@@ -236,18 +246,18 @@ class Needs:
                              username=f"@{session.username}")
 
     async def _offer(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
+        t = session.texts
         need = await self._repo.get(answers["need"])
         if need is None or not need.listed:
             return Reply(t("not_available"))
         username = session.username if answers["share"] == "share" else None
         offer_id = await self._repo.add_offer(need.id, session.user.tg_id, answers["message"],
-                                              username, services.clock.now())
+                                              username, self._clock.now())
         if offer_id is None:
             return Reply(t("offer.already"))
         offer = await self._repo.offer(offer_id)
-        organisers = await services.repos.organisations.members(need.org_id)
-        await services.notices.send(organisers, lambda tx: self._offer_notice(tx, need, offer))
+        organisers = await self._orgs_repo.members(need.org_id)
+        await self._notices.send(organisers, lambda tx: self._offer_notice(tx, need, offer))
         if answers["share"] == "share" and username is None:
             return Reply(t("offer.sent_no_username", title=need.title))
         return Reply(t("offer.sent", title=need.title))
@@ -263,22 +273,22 @@ class Needs:
     async def decide_offer(self, session: Session, offer_id: int, accept: bool) -> Reply:
         """An organiser of the posting organisation accepts (revealing the private details to
         that helper only) or declines an offer."""
-        services, t = self._services, session.texts
+        t = session.texts
         offer = await self._repo.offer(offer_id)
         need = await self._repo.get(offer.need_id) if offer else None
         if offer is None or need is None or session.org_id != need.org_id:
             return Reply(t("not_available"))
-        async with services.database.transaction():
+        async with self._database.transaction():
             if not await self._repo.decide_offer(
-                    offer_id, "accepted" if accept else "declined", services.clock.now()):
+                    offer_id, "accepted" if accept else "declined", self._clock.now()):
                 return Reply(t("offer.already_decided"))
             if accept:
-                await services.notices.send([offer.helper_id], lambda tx: Reply(
+                await self._notices.send([offer.helper_id], lambda tx: Reply(
                     tx("offer.accepted_private", title=need.title, organisation=need.org_name,
                        private=need.private_details) if need.private_details else
                     tx("offer.accepted", title=need.title, organisation=need.org_name)))
             else:
-                await services.notices.send([offer.helper_id], lambda tx: Reply(
+                await self._notices.send([offer.helper_id], lambda tx: Reply(
                     tx("offer.declined", title=need.title, organisation=need.org_name)))
         return Reply(t("offer.accepted_done" if accept else "offer.declined_done"))
 
@@ -323,8 +333,7 @@ class Needs:
     async def close(self, session: Session, need_id: int, status: str) -> Reply:
         t = session.texts
         need = await self._own_need(session, need_id)
-        if need is None or not await self._repo.set_status(need_id, status,
-                                                           self._services.clock.now()):
+        if need is None or not await self._repo.set_status(need_id, status, self._clock.now()):
             return Reply(t("not_available"))
         return Reply(t(f"need.{status}", title=need.title))
 
@@ -341,17 +350,16 @@ class Needs:
         need = await self._own_need(session, need_id)
         if need is None or need.status != "open" or field not in EDITABLE_ORDER:
             return Reply(session.texts("not_available"))
-        return await self._services.dialogues.start(session, f"need_edit_{field}",
-                                                    {"need": need_id})
+        return await self._dialogues.start(session, f"need_edit_{field}", {"need": need_id})
 
     async def _edit(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
-        session = await services.members.reload(session)
+        t = session.texts
+        session = await self._members.reload(session)
         need = await self._own_need(session, answers["need"])
         if need is None or need.status != "open":
             return Reply(t("not_available"))
         [field] = [name for name in EDITABLE_ORDER if name in answers]
-        await self._repo.update(need.id, services.clock.now(), **{field: answers[field]})
+        await self._repo.update(need.id, self._clock.now(), **{field: answers[field]})
         return await self.own_card(session, need.id)
 
     async def offers(self, session: Session, need_id: int) -> list[Reply]:
@@ -375,18 +383,17 @@ class Needs:
 
     async def housekeeping(self) -> None:
         """Expire needs past their deadline; ask about needs untouched for 14 days (once)."""
-        services = self._services
-        now = services.clock.now()
+        now = self._clock.now()
         expired = await self._repo.expire(now.date(), now)
         if expired:
             log.info("%d needs expired", len(expired))
         for need in await self._repo.untouched(now - UNTOUCHED):
             # Marked and queued together: a crash in between neither loses nor repeats it.
-            async with services.database.transaction():
+            async with self._database.transaction():
                 if not await self._repo.mark_asked(need.id, now):
                     continue
-                organisers = await services.repos.organisations.members(need.org_id)
-                await services.notices.send(organisers, lambda tx, need=need: Reply(
+                organisers = await self._orgs_repo.members(need.org_id)
+                await self._notices.send(organisers, lambda tx, need=need: Reply(
                     tx("need.still_needed", title=need.title),
                     [[Button(tx("button.yes"), f"need:yes:{need.id}"),
                       Button(tx("button.no"), f"need:no:{need.id}")]]))
@@ -394,7 +401,7 @@ class Needs:
     async def still_needed(self, session: Session, need_id: int, needed: bool) -> Reply:
         t = session.texts
         need = await self._own_need(session, need_id)
-        now = self._services.clock.now()
+        now = self._clock.now()
         if need is None:
             return Reply(t("not_available"))
         if needed and await self._repo.confirm_still_needed(need_id, now):

@@ -3,19 +3,21 @@ organisation's organisers are told. Who sees a post is `Post.visible`, in one pl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from bot.conversation.answers import text_of
-from bot.conversation.dialogue import Button, Flow, Reply, Step
+from bot.conversation.dialogue import Button, Dialogues, Flow, Reply, Step
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
+from bot.features.notices import Notices
+from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
+from storage.audit import AuditRepository
+from storage.database import Database
+from storage.events import EventRepository
 from storage.models import Post
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
-    from storage.events import EventRepository
-    from storage.needs import NeedRepository
+from storage.needs import NeedRepository
+from storage.organisations import OrganisationRepository
 
 Kind = Literal["need", "event"]
 
@@ -37,53 +39,62 @@ def with_hidden_note(t: Texts, text: str, post: Post) -> Html:
 
 
 class Posts:
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        services.dialogues.register(Flow(
+    def __init__(
+        self, needs_repo: NeedRepository, events_repo: EventRepository,
+        orgs_repo: OrganisationRepository, audit_repo: AuditRepository, dialogues: Dialogues,
+        notices: Notices, database: Database, clock: Clock,
+    ) -> None:
+        self._needs_repo = needs_repo
+        self._events_repo = events_repo
+        self._orgs_repo = orgs_repo
+        self._audit_repo = audit_repo
+        self._dialogues = dialogues
+        self._notices = notices
+        self._database = database
+        self._clock = clock
+        dialogues.register(Flow(
             name="hide_post",
             steps=(Step("reason", "post.ask.hide_reason", parse=parse_hide_reason),),
             finish=self._hide))
 
     def _repo(self, kind: Kind) -> NeedRepository | EventRepository:
-        repos = self._services.repos
-        return repos.needs if kind == "need" else repos.events
+        return self._needs_repo if kind == "need" else self._events_repo
 
     async def begin_hide(self, session: Session, kind: Kind, post_id: int) -> Reply:
         """Ask the coordinator why; /cancel leaves the post as it is."""
         post = await self._repo(kind).get(post_id)
         if post is None or post.hidden_at is not None:
             return Reply(session.texts("not_available"))
-        return await self._services.dialogues.start(session, "hide_post",
-                                                    {"kind": kind, "post": post_id})
+        return await self._dialogues.start(session, "hide_post", {"kind": kind, "post": post_id})
 
     async def _hide(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
+        t = session.texts
         kind, reason = answers["kind"], answers["reason"]
-        repo, now = self._repo(kind), services.clock.now()
+        repo, now = self._repo(kind), self._clock.now()
         if not session.may(Role.COORDINATOR):  # their role may have gone during the dialogue
             return Reply(t("not_available"))
-        async with services.database.transaction():
+        async with self._database.transaction():
             post = await repo.get(answers["post"])
             if post is None or not await repo.hide(post.id, session.user.tg_id, reason, now):
                 return Reply(t("not_available"))
-            await services.repos.audit.record(session.user.tg_id, f"{kind}.hide",
-                                              f"{kind}:{post.id}", now)
-            organisers = await services.repos.organisations.members(post.org_id)
-            await services.notices.send(organisers, lambda tx: Reply(tx(
+            await self._audit_repo.record(session.user.tg_id, f"{kind}.hide",
+                                          f"{kind}:{post.id}", now)
+            organisers = await self._orgs_repo.members(post.org_id)
+            await self._notices.send(organisers, lambda tx: Reply(tx(
                 f"{kind}.hidden_notice", title=post.title, reason=reason)))
         return Reply(t(f"{kind}.hidden", title=post.title),
                      [[Button(t("button.unhide"), f"unhide:{kind}:{post.id}")]])
 
     async def unhide(self, session: Session, kind: Kind, post_id: int) -> Reply:
-        services, t = self._services, session.texts
-        repo, now = self._repo(kind), services.clock.now()
-        async with services.database.transaction():
+        t = session.texts
+        repo, now = self._repo(kind), self._clock.now()
+        async with self._database.transaction():
             post = await repo.get(post_id)
             if post is None or not await repo.unhide(post_id):
                 return Reply(t("not_available"))
-            await services.repos.audit.record(session.user.tg_id, f"{kind}.unhide",
-                                              f"{kind}:{post.id}", now)
-            organisers = await services.repos.organisations.members(post.org_id)
-            await services.notices.send(organisers, lambda tx: Reply(tx(
+            await self._audit_repo.record(session.user.tg_id, f"{kind}.unhide",
+                                          f"{kind}:{post.id}", now)
+            organisers = await self._orgs_repo.members(post.org_id)
+            await self._notices.send(organisers, lambda tx: Reply(tx(
                 f"{kind}.unhidden_notice", title=post.title)))
         return Reply(t(f"{kind}.unhidden", title=post.title))
