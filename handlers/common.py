@@ -1,18 +1,29 @@
-"""What every handler shares: the typed context, the member behind an update, replying."""
+"""What every handler shares: the typed context, the member behind an update, the role check,
+replying, and the tables each feature registers its handlers from."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ExtBot,
+)
 
+from bot.conversation.callbacks import CallbackData
 from bot.conversation.dialogue import Reply, keyboard
-from bot.conversation.roles import Role
+from bot.conversation.roles import Role, command_role
 from bot.conversation.session import Session
 from bot.infra.updates import handler_name
 
@@ -33,7 +44,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 Callback = Callable[[Update, BotContext, Session], Awaitable[None]]
 
 
-def handler(role: Role = Role.MEMBER) -> Callable[[Callback], Callable]:
+def handler(role: Role = Role.MEMBER, name: str | None = None) -> Callable[[Callback], Callable]:
     """Wrap a callback: name it in the log, build the session, check the role as it runs.
 
     Every command and every button goes through here, so a forged or stale button never does
@@ -41,9 +52,11 @@ def handler(role: Role = Role.MEMBER) -> Callable[[Callback], Callable]:
     """
 
     def wrap(callback: Callback) -> Callable[[Update, BotContext], Awaitable[None]]:
+        label = name or f"{callback.__module__.rpartition('.')[2]}.{callback.__name__}"
+
         @functools.wraps(callback)
         async def run(update: Update, context: BotContext) -> None:
-            handler_name.set(f"{callback.__module__.rpartition('.')[2]}.{callback.__name__}")
+            handler_name.set(label)
             session = await session_of(update, context)
             if not session.may(role):
                 await not_available(update, session)
@@ -124,3 +137,74 @@ async def edit(update: Update, reply: Reply) -> None:
             return
         log.info("page shown anew, the old message could not be edited: %s", error.message)
         await send(update, reply)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row of a feature's handler table: what triggers it, who may use it, what it does, and
+    its name in the log (with the feature's)."""
+
+    name: str
+    role: Role
+    run: Callback
+    command: str | None = None
+    pattern: re.Pattern[str] | None = None
+
+    def handler(self, feature: str) -> BaseHandler:
+        callback = handler(self.role, f"{feature}.{self.name}")(self.run)
+        if self.command is not None:
+            return CommandHandler(self.command, callback)
+        return CallbackQueryHandler(callback, pattern=self.pattern)
+
+
+Respond = Callable[[Update, Reply], Awaitable[None]]
+Act = Callable[[Update, BotContext, Session, Any], Awaitable[None]]
+
+
+def command(name: str, call: Callable[[Services, Session], Awaitable[Reply]] | None = None, *,
+            act: Callback | None = None) -> Route:
+    """A command, with the role bot.conversation.roles.COMMANDS gives it. Either it only
+    forwards (`call` makes the reply, which is sent) or `act` is a handler of its own."""
+    label = name
+    if act is None:
+        assert call is not None
+
+        async def act(update: Update, context: BotContext, session: Session) -> None:
+            await send(update, await call(context.services, session))
+    else:
+        label = act.__name__
+    return Route(label, command_role(name), act, command=name)
+
+
+def button(data: type[CallbackData],
+           call: Callable[[Services, Session, Any], Awaitable[Reply]] | None = None, *,
+           reply: Respond = answer, role: Role = Role.MEMBER, act: Act | None = None,
+           only: Mapping[str, Sequence[object]] | None = None) -> Route:
+    """A button of `data`'s definition (narrowed by `only`), its press read into that type.
+    Either it only forwards (`call` makes the reply; `reply` shows it: a new message by
+    default, `edit` in place) or `act` is a handler of its own."""
+    name = _snake(data.__name__)
+    if act is None:
+        assert call is not None
+
+        async def act(update: Update, context: BotContext, session: Session,
+                      pressed: Any) -> None:
+            await reply(update, await call(context.services, session, pressed))
+    else:
+        name = act.__name__
+
+    async def run(update: Update, context: BotContext, session: Session) -> None:
+        await act(update, context, session, data.parse(context.match))
+
+    return Route(name, role, run, pattern=data.pattern(**(only or {})))
+
+
+def add_routes(application: Application, module: str, routes: Sequence[Route]) -> None:
+    """A feature's table, in its order; `module` (the handlers module) names the feature."""
+    feature = module.rpartition(".")[2]
+    for route in routes:
+        application.add_handler(route.handler(feature))
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -3,86 +3,62 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.conversation.callbacks import (
+    DialogueAnswer,
+    ElectionAdd,
+    ElectionRemove,
+    ElectionsList,
+    ElectionsRemoval,
+)
 from bot.conversation.dialogue import NotAvailable
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from handlers.common import BotContext, answer, edit, handler, not_available, send
+from handlers.common import BotContext, add_routes, button, command, edit, not_available, send
+from storage.digests import ALL_TOPICS
 
 
-@handler()
-async def subscribe(update: Update, context: BotContext, session: Session) -> None:
-    """Start (or change) the digest subscription."""
-    await send(update, await context.services.digests.begin_subscribe(session))
-
-
-@handler()
-async def toggle_topic(update: Update, context: BotContext, session: Session) -> None:
+async def toggle_topic(update: Update, context: BotContext, session: Session,
+                       press: DialogueAnswer) -> None:
     """Switch a topic of the subscription on or off, in place."""
     try:
-        reply = await context.services.digests.toggle_topic(session, context.match.group(1))
+        reply = await context.services.digests.toggle_topic(session, press.value)
     except NotAvailable:
         await not_available(update, session)
         return
     await edit(update, reply)
 
 
-@handler()
-async def unsubscribe(update: Update, context: BotContext, session: Session) -> None:
-    """Stop the digest at once."""
-    await send(update, await context.services.digests.unsubscribe(session))
-
-
-@handler()
 async def digest(update: Update, context: BotContext, session: Session) -> None:
     """The member's digest right now, and when the next one comes."""
     for reply in await context.services.digests.digest_now(session):
         await send(update, reply)
 
 
-@handler(Role.COORDINATOR)
-async def elections(update: Update, context: BotContext, session: Session) -> None:
-    """The elections calendar with Add and Remove."""
-    await send(update, await context.services.digests.elections_overview(session))
-
-
-@handler(Role.COORDINATOR)
-async def elections_list(update: Update, context: BotContext, session: Session) -> None:
-    """Back to the calendar, or another page of it, in place."""
-    page = int(context.match.group(1) or 0)
-    await edit(update, await context.services.digests.elections_overview(session, page=page))
-
-
-@handler(Role.COORDINATOR)
-async def add_election(update: Update, context: BotContext, session: Session) -> None:
-    """Ask for the new election's name, date and country."""
-    await answer(update, await context.services.digests.begin_election(session))
-
-
-@handler(Role.COORDINATOR)
-async def removal_menu(update: Update, context: BotContext, session: Session) -> None:
-    """One button per upcoming election of a page, to remove it."""
-    page = int(context.match.group(1) or 0)
-    await edit(update, await context.services.digests.removal_menu(session, page))
-
-
-@handler(Role.COORDINATOR)
-async def remove_election(update: Update, context: BotContext, session: Session) -> None:
-    """Remove an election from the calendar."""
-    election_id = int(context.match.group(1))
-    await edit(update, await context.services.digests.remove_election(session, election_id))
+ROUTES = (
+    # Start (or change) the digest subscription.
+    command("subscribe", lambda s, session: s.digests.begin_subscribe(session)),
+    # Stop the digest at once.
+    command("unsubscribe", lambda s, session: s.digests.unsubscribe(session)),
+    command("digest", act=digest),
+    # The elections calendar with Add and Remove.
+    command("elections", lambda s, session: s.digests.elections_overview(session)),
+    # Before the dialogue's own button handler: topics are toggled, not answered.
+    button(DialogueAnswer, act=toggle_topic, only={"step": ("sub_topics",), "value": ALL_TOPICS}),
+    # Back to the calendar, or another page of it, in place.
+    button(ElectionsList, lambda s, session, press: s.digests.elections_overview(
+        session, page=press.page), reply=edit, role=Role.COORDINATOR),
+    # Ask for the new election's name, date and country.
+    button(ElectionAdd, lambda s, session, press: s.digests.begin_election(session),
+           role=Role.COORDINATOR),
+    # One button per upcoming election of a page, to remove it.
+    button(ElectionsRemoval, lambda s, session, press: s.digests.removal_menu(
+        session, press.page), reply=edit, role=Role.COORDINATOR),
+    button(ElectionRemove, lambda s, session, press: s.digests.remove_election(
+        session, press.election_id), reply=edit, role=Role.COORDINATOR),
+)
 
 
 def register(application: Application) -> None:
-    add = application.add_handler
-    add(CommandHandler("subscribe", subscribe))
-    add(CommandHandler("unsubscribe", unsubscribe))
-    add(CommandHandler("digest", digest))
-    add(CommandHandler("elections", elections))
-    # Before the dialogue's own button handler: topics are toggled, not answered.
-    add(CallbackQueryHandler(toggle_topic, pattern=r"^d:sub_topics:(needs|events|announcements)$"))
-    add(CallbackQueryHandler(elections_list, pattern=r"^el:list(?::(\d{1,6}))?$"))
-    add(CallbackQueryHandler(add_election, pattern=r"^el:add$"))
-    add(CallbackQueryHandler(removal_menu, pattern=r"^el:rm(?:p:(\d{1,6}))?$"))
-    add(CallbackQueryHandler(remove_election, pattern=r"^el:rm:(\d{1,12})$"))
+    add_routes(application, __name__, ROUTES)

@@ -5,17 +5,25 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from bot.conversation.callbacks import DialogueAnswer
 from bot.conversation.dialogue import NotAvailable, Reply
 from bot.conversation.session import Session
-from handlers.common import BotContext, answer, handler, not_available, send
+from handlers.common import (
+    BotContext,
+    add_routes,
+    answer,
+    button,
+    handler,
+    not_available,
+    send,
+)
 
 
-@handler()
-async def dialogue_button(update: Update, context: BotContext, session: Session) -> None:
+async def dialogue_button(update: Update, context: BotContext, session: Session,
+                          press: DialogueAnswer) -> None:
     """A button of a dialogue question (a choice, Skip, Back, Publish, Cancel)."""
-    step, value = context.match.group(1), context.match.group(2)
     try:
-        reply = await context.services.dialogues.answer_button(session, step, value)
+        reply = await context.services.dialogues.answer_button(session, press.step, press.value)
     except NotAvailable:
         await not_available(update, session)
         return
@@ -49,9 +57,7 @@ async def unknown_button(update: Update, context: BotContext, session: Session) 
 
 
 def register(application: Application) -> None:
-    application.add_handler(
-        CallbackQueryHandler(dialogue_button, pattern=r"^d:([a-z_]{1,20}):([~a-z0-9_]{1,30})$")
-    )
+    add_routes(application, __name__, (button(DialogueAnswer, act=dialogue_button),))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT, text))
     application.add_handler(MessageHandler(filters.ALL, other_message))

@@ -2,90 +2,47 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.conversation.callbacks import (
+    OrgApprove,
+    OrgCard,
+    OrgInvite,
+    OrgReinstate,
+    OrgReject,
+    OrgsPage,
+    OrgSuspend,
+)
 from bot.conversation.roles import Role
-from bot.conversation.session import Session
-from handlers.common import BotContext, answer, edit, handler, send
+from handlers.common import add_routes, button, command, edit
 
-
-@handler()
-async def register_org(update: Update, context: BotContext, session: Session) -> None:
-    """Start the application dialogue for a new organisation."""
-    await send(update, await context.services.organisations.begin_application(session))
-
-
-@handler(Role.COORDINATOR)
-async def approve(update: Update, context: BotContext, session: Session) -> None:
-    """A coordinator approves a pending organisation."""
-    org_id = int(context.match.group(1))
-    await answer(update, await context.services.organisations.approve(session, org_id))
-
-
-@handler(Role.COORDINATOR)
-async def reject(update: Update, context: BotContext, session: Session) -> None:
-    """A coordinator rejects a pending organisation: ask for the reason first."""
-    org_id = int(context.match.group(1))
-    await answer(update, await context.services.organisations.begin_rejection(session, org_id))
-
-
-@handler(Role.COORDINATOR)
-async def suspend(update: Update, context: BotContext, session: Session) -> None:
-    """Suspend an approved organisation: its organisers lose their rights at once."""
-    org_id = int(context.match.group(1))
-    reply = await context.services.organisations.change_status(session, org_id, "suspended")
-    await answer(update, reply)
-
-
-@handler(Role.COORDINATOR)
-async def reinstate(update: Update, context: BotContext, session: Session) -> None:
-    """Reinstate a suspended organisation."""
-    org_id = int(context.match.group(1))
-    reply = await context.services.organisations.change_status(session, org_id, "approved")
-    await answer(update, reply)
-
-
-@handler(Role.COORDINATOR)
-async def orgs(update: Update, context: BotContext, session: Session) -> None:
-    """The organisations, pending first, one page a message."""
-    await send(update, await context.services.organisations.list_page(session, 0))
-
-
-@handler(Role.COORDINATOR)
-async def orgs_page(update: Update, context: BotContext, session: Session) -> None:
-    """Turn the page of /orgs in place."""
-    page = int(context.match.group(1))
-    await edit(update, await context.services.organisations.list_page(session, page))
-
-
-@handler(Role.COORDINATOR)
-async def org_card(update: Update, context: BotContext, session: Session) -> None:
-    """Open one organisation's card with its actions."""
-    org_id = int(context.match.group(1))
-    await answer(update, await context.services.organisations.card(session, org_id))
-
-
-@handler(Role.ORGANISER)
-async def invite(update: Update, context: BotContext, session: Session) -> None:
-    """A single-use invite link for the organiser's organisation."""
-    await send(update, await context.services.organisations.invite(session, None))
-
-
-@handler(Role.COORDINATOR)
-async def invite_for(update: Update, context: BotContext, session: Session) -> None:
-    """A coordinator's invite link for the organisation on the card."""
-    org_id = int(context.match.group(1))
-    await answer(update, await context.services.organisations.invite(session, org_id))
+ROUTES = (
+    # The application dialogue for a new organisation.
+    command("register_org", lambda s, session: s.organisations.begin_application(session)),
+    # The organisations, pending first, one page a message.
+    command("orgs", lambda s, session: s.organisations.list_page(session, 0)),
+    # A single-use invite link for the organiser's organisation.
+    command("invite", lambda s, session: s.organisations.invite(session, None)),
+    button(OrgApprove, lambda s, session, press: s.organisations.approve(
+        session, press.org_id), role=Role.COORDINATOR),
+    # Reject a pending organisation: the reason is asked first.
+    button(OrgReject, lambda s, session, press: s.organisations.begin_rejection(
+        session, press.org_id), role=Role.COORDINATOR),
+    # Suspended, its organisers lose their rights at once; reinstated, they have them back.
+    button(OrgSuspend, lambda s, session, press: s.organisations.change_status(
+        session, press.org_id, "suspended"), role=Role.COORDINATOR),
+    button(OrgReinstate, lambda s, session, press: s.organisations.change_status(
+        session, press.org_id, "approved"), role=Role.COORDINATOR),
+    # A coordinator's invite link for the organisation on the card.
+    button(OrgInvite, lambda s, session, press: s.organisations.invite(
+        session, press.org_id), role=Role.COORDINATOR),
+    button(OrgsPage, lambda s, session, press: s.organisations.list_page(session, press.page),
+           reply=edit, role=Role.COORDINATOR),
+    # One organisation's card with its actions.
+    button(OrgCard, lambda s, session, press: s.organisations.card(session, press.org_id),
+           role=Role.COORDINATOR),
+)
 
 
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("register_org", register_org))
-    application.add_handler(CommandHandler("orgs", orgs))
-    application.add_handler(CommandHandler("invite", invite))
-    for callback, code in ((approve, "ap"), (reject, "rj"), (suspend, "su"),
-                           (reinstate, "re"), (invite_for, "iv")):
-        pattern = rf"^org:{code}:(\d{{1,12}})$"
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
-    application.add_handler(CallbackQueryHandler(orgs_page, pattern=r"^orgs:p:(\d{1,6})$"))
-    application.add_handler(CallbackQueryHandler(org_card, pattern=r"^orgs:o:(\d{1,12})$"))
+    add_routes(application, __name__, ROUTES)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.conversation.callbacks import ForgetCancel, ForgetConfirm
 from bot.conversation.dialogue import Reply
 from bot.conversation.session import Session
-from handlers.common import BotContext, answer, handler, send
+from handlers.common import BotContext, add_routes, answer, button, command
 
 
-@handler()
 async def mydata(update: Update, context: BotContext, session: Session) -> None:
     """Send everything stored about the person as a JSON file."""
     data = await context.services.privacy.export(session)
@@ -19,26 +19,20 @@ async def mydata(update: Update, context: BotContext, session: Session) -> None:
     )
 
 
-@handler()
-async def forget(update: Update, context: BotContext, session: Session) -> None:
-    """Ask for confirmation before deleting the person's data."""
-    await send(update, await context.services.privacy.confirm_forget(session))
-
-
-@handler()
-async def forget_confirmed(update: Update, context: BotContext, session: Session) -> None:
-    """Delete the person's data."""
-    await answer(update, await context.services.privacy.forget(session))
-
-
-@handler()
-async def forget_cancelled(update: Update, context: BotContext, session: Session) -> None:
+async def forget_cancelled(update: Update, context: BotContext, session: Session,
+                           press: ForgetCancel) -> None:
     """Keep everything."""
     await answer(update, Reply(session.texts("forget.kept")))
 
 
+ROUTES = (
+    command("mydata", act=mydata),
+    # Ask for confirmation before deleting the person's data, then delete it.
+    command("forget", lambda s, session: s.privacy.confirm_forget(session)),
+    button(ForgetConfirm, lambda s, session, press: s.privacy.forget(session)),
+    button(ForgetCancel, act=forget_cancelled),
+)
+
+
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("mydata", mydata))
-    application.add_handler(CommandHandler("forget", forget))
-    application.add_handler(CallbackQueryHandler(forget_confirmed, pattern=r"^forget:yes$"))
-    application.add_handler(CallbackQueryHandler(forget_cancelled, pattern=r"^forget:no$"))
+    add_routes(application, __name__, ROUTES)

@@ -15,6 +15,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.conversation.callbacks import CallbackData, DialogueAnswer
 from bot.conversation.session import Session
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
@@ -33,7 +34,7 @@ PREVIEW = "preview"
 @dataclass(frozen=True)
 class Button:
     label: str
-    data: str
+    data: CallbackData
 
 
 @dataclass
@@ -53,7 +54,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
+        [[InlineKeyboardButton(button.label, callback_data=button.data.pack()) for button in row]
          for row in reply.buttons]
     )
 
@@ -237,16 +238,16 @@ class Dialogues:
         text = texts(key, **step.question_values(session, answers))
         choices = step.choices(session, answers)
         page, shown = page_of(choices, page, CHOICES_PER_PAGE)
-        rows = [[Button(option.render(texts), f"d:{step.name}:{option.value}")]
+        rows = [[Button(option.render(texts), DialogueAnswer(step.name, option.value))]
                 for option in shown]
         if turned := turning(texts, page, len(choices), lambda number: (
-                f"d:{step.name}:{PAGE}{number}"), CHOICES_PER_PAGE, "button.previous"):
+                DialogueAnswer(step.name, f"{PAGE}{number}")), CHOICES_PER_PAGE, "button.previous"):
             rows.append(turned)
         extra = []
         if step.optional:
-            extra.append(Button(texts("button.skip"), f"d:{step.name}:{SKIP}"))
+            extra.append(Button(texts("button.skip"), DialogueAnswer(step.name, SKIP)))
         if step.back:
-            extra.append(Button(texts("button.back"), f"d:{step.name}:{BACK}"))
+            extra.append(Button(texts("button.back"), DialogueAnswer(step.name, BACK)))
         if extra:
             rows.append(extra)
         return Reply(text, rows)
@@ -278,8 +279,8 @@ class Dialogues:
         texts = session.texts
         return Reply(
             await flow.preview(session, answers),
-            [[Button(texts(flow.publish_label), f"d:{PREVIEW}:{PUBLISH}"),
-              Button(texts("button.cancel"), f"d:{PREVIEW}:{CANCEL}")]],
+            [[Button(texts(flow.publish_label), DialogueAnswer(PREVIEW, PUBLISH)),
+              Button(texts("button.cancel"), DialogueAnswer(PREVIEW, CANCEL))]],
         )
 
     async def _decide(

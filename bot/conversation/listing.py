@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.conversation.callbacks import CallbackData
 from bot.conversation.dialogue import Button, Reply
 from bot.infra.i18n import Html, Texts
 
@@ -36,7 +37,7 @@ def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> tuple[int, 
     return page, items[page * size:(page + 1) * size]
 
 
-def turning(texts: Texts, page: int, total: int, turn: Callable[[int], str],
+def turning(texts: Texts, page: int, total: int, turn: Callable[[int], CallbackData],
             size: int = PAGE_SIZE, previous: str = "button.back") -> list[Button]:
     """Back and Next under a page, each only when there is a page that way. A menu or question
     that has a Back of its own (leaving it) turns back with `previous="button.previous"`."""
@@ -49,18 +50,18 @@ def turning(texts: Texts, page: int, total: int, turn: Callable[[int], str],
 
 
 def render_page(
-    texts: Texts, *, title: str, empty: str, prefix: str, entries: Sequence[Entry], page: int,
-    total: int, extra: Sequence[Sequence[Button]] = (), turn: Callable[[int], str] | None = None,
+    texts: Texts, *, title: str, empty: str, opens: Callable[[int], CallbackData],
+    turn: Callable[[int], CallbackData], entries: Sequence[Entry], page: int, total: int,
+    extra: Sequence[Sequence[Button]] = (),
 ) -> Reply:
-    """A page of a list; `prefix:o:<id>` opens an entry, `prefix:p:<n>` (or `turn(n)`) turns
-    the page, and `extra` rows (filters) follow."""
-    turn = turn or (lambda number: f"{prefix}:p:{number}")
+    """A page of a list; `opens(id)` opens an entry, `turn(n)` turns the page, and `extra` rows
+    (filters) follow."""
     if not entries:
         return Reply(empty, [list(row) for row in extra])
     lines = [f"{number}. {entry.line}" for number, entry in enumerate(entries, 1)]
     pages = page_count(total)
     body = "\n".join([title, "", *lines, "", texts("list.page", page=page + 1, pages=pages)])
-    rows = [[Button(str(number), f"{prefix}:o:{entry.id}")
+    rows = [[Button(str(number), opens(entry.id))
              for number, entry in enumerate(entries, 1)]]
     if turned := turning(texts, page, total, turn):
         rows.append(turned)

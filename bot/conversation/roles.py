@@ -1,4 +1,5 @@
-"""Roles and the commands each one has (the Telegram menu and /help come from here)."""
+"""Roles and the commands each one has: the Telegram menu, /help and each command handler's
+role check all come from COMMANDS, so a command's role is written once."""
 
 from __future__ import annotations
 
@@ -50,5 +51,13 @@ COMMANDS = (
 )
 
 
+_ROLES = {command.name: command.role for command in COMMANDS}
+
+
 def commands_for(role: Role) -> list[Command]:
     return [command for command in COMMANDS if command.role <= role]
+
+
+def command_role(name: str) -> Role:
+    """The role a command needs; a KeyError for a command missing from COMMANDS."""
+    return _ROLES[name]

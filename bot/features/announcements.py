@@ -12,6 +12,12 @@ from zoneinfo import ZoneInfo
 
 from telegram.error import BadRequest, TelegramError
 
+from bot.conversation.callbacks import (
+    BroadcastApprove,
+    BroadcastCancel,
+    BroadcastCard,
+    BroadcastsPage,
+)
 from bot.conversation.dialogue import (
     Button,
     Flow,
@@ -165,7 +171,7 @@ class Announcements:
             await services.notices.send(others, lambda tx: Reply(
                 tx("announce.approval_request", text=Html(answers["text"]),
                    audience=self._audience_label(tx, audience)),
-                [[Button(tx("button.approve"), f"bc:ap:{broadcast_id}")]]))
+                [[Button(tx("button.approve"), BroadcastApprove(broadcast_id))]]))
         broadcast = await services.repos.deliveries.get(broadcast_id)
 
         async def remember(message_id: int) -> None:
@@ -216,7 +222,7 @@ class Announcements:
     ) -> Reply:
         values = {"id": broadcast.id, "total": broadcast.total, "sent": broadcast.sent,
                   "blocked": broadcast.blocked, "failed": broadcast.failed}
-        cancel = [[Button(t("button.cancel"), f"bc:x:{broadcast.id}")]]
+        cancel = [[Button(t("button.cancel"), BroadcastCancel(broadcast.id))]]
         if broadcast.status == "awaiting_approval":
             return Reply(t("announce.status.awaiting", **values), cancel)
         if broadcast.status == "scheduled":
@@ -313,7 +319,8 @@ class Announcements:
         shown = recent[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         entries = [Entry(broadcast.id, Html(self._line(t, broadcast))) for broadcast in shown]
         return render_page(t, title=t("broadcasts.title"), empty=t("broadcasts.empty"),
-                           prefix="bcs", entries=entries, page=page, total=len(recent))
+                           opens=BroadcastCard, turn=BroadcastsPage, entries=entries, page=page,
+                           total=len(recent))
 
     def _line(self, t: Texts, broadcast: Broadcast) -> str:
         return t("broadcasts.line", id=broadcast.id, kind=t(f"broadcasts.kind.{broadcast.kind}"),
@@ -329,5 +336,5 @@ class Announcements:
         text = t("broadcasts.card", line=Html(self._line(t, broadcast)),
                  created=self._when(session, broadcast.created_at))
         if broadcast.kind == "announcement" and broadcast.status in OPEN:
-            return Reply(text, [[Button(t("button.cancel"), f"bc:x:{broadcast.id}")]])
+            return Reply(text, [[Button(t("button.cancel"), BroadcastCancel(broadcast.id))]])
         return Reply(text)

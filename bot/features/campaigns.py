@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.conversation.answers import parse_description, parse_title
+from bot.conversation.callbacks import CampaignCard, CampaignSitesPage, CampaignsPage, EventCard
 from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
 from bot.conversation.places import country_name
@@ -102,7 +103,8 @@ class Campaigns:
             "campaign.line", title=campaign.title, starts_on=campaign.starts_on.isoformat(),
             ends_on=campaign.ends_on.isoformat()))) for campaign in shown]
         return render_page(t, title=t("campaign.list.title"), empty=t("campaign.list.empty"),
-                           prefix="cp", entries=entries, page=page, total=len(campaigns))
+                           opens=CampaignCard, turn=CampaignsPage, entries=entries, page=page,
+                           total=len(campaigns))
 
     async def card(self, session: Session, campaign_id: int, page: int = 0) -> Reply:
         """The campaign with a page of its sites grouped by country, nearest first: one
@@ -129,6 +131,7 @@ class Campaigns:
             "campaign.card", title=campaign.title, description=description,
             starts_on=campaign.starts_on.isoformat(), ends_on=campaign.ends_on.isoformat(),
             sites=body), campaign.description)
-        rows = [[Button(str(number), f"ev:o:{site.id}") for number, site in shown]]
-        rows.append(turning(t, page, len(sites), lambda number: f"cp:s:{campaign_id}:{number}"))
+        rows = [[Button(str(number), EventCard(site.id)) for number, site in shown]]
+        rows.append(turning(t, page, len(sites),
+                            lambda number: CampaignSitesPage(campaign_id, number)))
         return Reply(text, [row for row in rows if row])

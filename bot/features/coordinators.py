@@ -7,6 +7,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.conversation.answers import number_of
+from bot.conversation.callbacks import (
+    CoordinatorAdd,
+    CoordinatorApprove,
+    CoordinatorReject,
+    CoordinatorRemove,
+    CoordinatorsPage,
+)
 from bot.conversation.dialogue import Button, Flow, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, page_count, page_of, turning
 from bot.conversation.roles import Role
@@ -80,11 +87,11 @@ class Coordinators:
         text = t("coordinators.list", lines=lines)
         if len(ids) > PAGE_SIZE:
             text = f"{text}\n\n{t('list.page', page=page + 1, pages=page_count(len(ids)))}"
-        rows = [[Button(t("coordinators.remove", tg_id=tg_id), f"coord:rm:{tg_id}")]
+        rows = [[Button(t("coordinators.remove", tg_id=tg_id), CoordinatorRemove(tg_id))]
                 for tg_id in shown]
-        if turned := turning(t, page, len(ids), lambda number: f"coord:p:{number}"):
+        if turned := turning(t, page, len(ids), CoordinatorsPage):
             rows.append(turned)
-        rows.append([Button(t("button.add"), "coord:add")])
+        rows.append([Button(t("button.add"), CoordinatorAdd())])
         return Reply(f"{notice}\n\n{text}" if notice else text, rows)
 
     async def _deciders(self, requester_id: int) -> list[int]:
@@ -130,8 +137,8 @@ class Coordinators:
                                               now)
             await services.notices.send(deciders, lambda tx: Reply(
                 tx("coordinators.approval_request", requester=requester, tg_id=tg_id),
-                [[Button(tx("button.approve"), f"coord:ap:{grant_id}"),
-                  Button(tx("button.reject"), f"coord:rj:{grant_id}")]]))
+                [[Button(tx("button.approve"), CoordinatorApprove(grant_id)),
+                  Button(tx("button.reject"), CoordinatorReject(grant_id))]]))
         return t("coordinators.requested", tg_id=tg_id)
 
     async def decide(self, session: Session, grant_id: int, approve: bool) -> Reply:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 
 from bot.conversation.answers import check_length
+from bot.conversation.callbacks import ElectionAdd, ElectionRemove, ElectionsList, ElectionsRemoval
 from bot.conversation.dialogue import (
     Button,
     Dialogues,
@@ -422,11 +423,11 @@ class Digests:
             pages = t("list.page", page=page + 1, pages=page_count(len(upcoming)))
             text = Html(f"{text}\n\n{pages}")
         rows = []
-        if turned := turning(t, page, len(upcoming), lambda number: f"el:list:{number}"):
+        if turned := turning(t, page, len(upcoming), ElectionsList):
             rows.append(turned)
-        row = [Button(t("button.add"), "el:add")]
+        row = [Button(t("button.add"), ElectionAdd())]
         if upcoming:
-            row.append(Button(t("button.remove"), f"el:rmp:{page}"))
+            row.append(Button(t("button.remove"), ElectionsRemoval(page)))
         rows.append(row)
         return Reply(f"{notice}\n\n{text}" if notice else text, rows)
 
@@ -437,11 +438,11 @@ class Digests:
         upcoming = await self._repo.elections(today)
         page, shown = page_of(upcoming, page)
         rows = [[Button(f"{election.name}, {self._date(t, election.date)}",
-                        f"el:rm:{election.id}")] for election in shown]
-        if turned := turning(t, page, len(upcoming), lambda number: f"el:rmp:{number}",
+                        ElectionRemove(election.id))] for election in shown]
+        if turned := turning(t, page, len(upcoming), ElectionsRemoval,
                              previous="button.previous"):
             rows.append(turned)
-        rows.append([Button(t("button.back"), f"el:list:{page}")])
+        rows.append([Button(t("button.back"), ElectionsList(page))])
         return Reply(t("elections.ask.remove"), rows)
 
     async def begin_election(self, session: Session) -> Reply:

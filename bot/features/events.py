@@ -18,6 +18,20 @@ from bot.conversation.answers import (
     parse_description,
     parse_title,
 )
+from bot.conversation.callbacks import (
+    EventCalendar,
+    EventCancelAsk,
+    EventCancelConfirm,
+    EventCancelKeep,
+    EventCard,
+    EventEdit,
+    EventEditField,
+    EventsFilter,
+    EventsPage,
+    MyEventsPage,
+    OwnEvent,
+    Rsvp,
+)
 from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Option, Reply, Step
 from bot.conversation.listing import (
     CHOICES_PER_PAGE,
@@ -264,14 +278,14 @@ class Events:
             "event.line", title=event.title, city=event.city, country=event.country,
             when=_list_time(event.starts_at.astimezone(zone), this_year))))
             for event in events]
-        buttons = [[Button(t("button.filter"), f"ev:f:{state}")]]
+        buttons = [[Button(t("button.filter"), EventsFilter(None, state))]]
         if state != _blank():
-            buttons[0].append(Button(t("button.clear_filters"), f"ev:l:0:{_blank()}"))
+            buttons[0].append(Button(t("button.clear_filters"), EventsPage(0, _blank())))
         shown = await self._filter_text(session, state)
         return render_page(t, title=t.plural("event.list.title", total, filters=shown),
-                           empty=t("event.list.empty", filters=shown), prefix="ev",
+                           empty=t("event.list.empty", filters=shown), opens=EventCard,
                            entries=entries, page=page, total=total, extra=buttons,
-                           turn=lambda number: f"ev:l:{number}:{state}")
+                           turn=lambda number: EventsPage(number, state))
 
     def _filter(self, session: Session, state: str, now: datetime) -> EventFilter | None:
         """Filter state from callback data: country, near me, campaign, days ('-' = any).
@@ -310,25 +324,27 @@ class Events:
                           page: int = 0) -> Reply:
         t, now = session.texts, self._clock.now()
         country, mine, campaign, days = state.split(":")
-        back = [Button(t("button.back"), f"ev:l:0:{state}")]
+        back = [Button(t("button.back"), EventsPage(0, state))]
         if facet is None:
-            rows = [[Button(t("event.filter.country"), f"ev:fk:{state}"),
-                     Button(t("event.filter.campaign"), f"ev:fc:{state}")],
-                    [Button(t("event.filter.near"), f"ev:l:0:{country}:m:{campaign}:{days}")],
+            rows = [[Button(t("event.filter.country"), EventsFilter("k", state)),
+                     Button(t("event.filter.campaign"), EventsFilter("c", state))],
+                    [Button(t("event.filter.near"),
+                            EventsPage(0, f"{country}:m:{campaign}:{days}"))],
                     [Button(t("event.filter.days", days=n),
-                            f"ev:l:0:{country}:{mine}:{campaign}:{n}") for n in PERIODS], back]
+                            EventsPage(0, f"{country}:{mine}:{campaign}:{n}"))
+                     for n in PERIODS], back]
             return Reply(t("event.filter.ask"), rows)
         if facet == "k":
             rows = [[Button(country_name(code, t.language),
-                            f"ev:l:0:{code}:{mine}:{campaign}:{days}")]
+                            EventsPage(0, f"{code}:{mine}:{campaign}:{days}"))]
                     for code in await self._repo.upcoming_countries(now, COUNTRY_BUTTONS)]
         else:
             campaigns = await self._repo.campaigns(now.date(), open_only=True)
             page, shown = page_of(campaigns, page, CHOICES_PER_PAGE)
-            rows = [[Button(item.title, f"ev:l:0:{country}:{mine}:{item.id}:{days}")]
+            rows = [[Button(item.title, EventsPage(0, f"{country}:{mine}:{item.id}:{days}"))]
                     for item in shown]
             if turned := turning(t, page, len(campaigns), lambda number: (
-                    f"ev:fc:{state}:{number}"), CHOICES_PER_PAGE, "button.previous"):
+                    EventsFilter("c", state, number)), CHOICES_PER_PAGE, "button.previous"):
                 rows.append(turned)
         return Reply(t("event.filter.choose"), [*rows, back])
 
@@ -341,10 +357,10 @@ class Events:
         if event is None or event.status != "scheduled" or not (event.visible or coordinator):
             return Reply(t("not_available"))
         text = await self._card_text(session, event)
-        rows = [[Button(t("button.going"), f"rsvp:going:{event.id}"),
-                 Button(t("button.maybe"), f"rsvp:maybe:{event.id}"),
-                 Button(t("button.not_going"), f"rsvp:not_going:{event.id}")],
-                [Button(t("button.calendar"), f"ics:{event.id}")]] if event.visible else []
+        rows = [[Button(t("button.going"), Rsvp("going", event.id)),
+                 Button(t("button.maybe"), Rsvp("maybe", event.id)),
+                 Button(t("button.not_going"), Rsvp("not_going", event.id))],
+                [Button(t("button.calendar"), EventCalendar(event.id))]] if event.visible else []
         if coordinator:
             text = with_hidden_note(t, text, event)
             rows.append(moderation_row(t, "event", event))
@@ -500,8 +516,8 @@ class Events:
             status=_status(t, event), going=event.going, maybe=event.maybe,
             waiting=event.waiting))) for event in events]
         return render_page(t, title=t.plural("event.own_title", total),
-                           empty=t("event.own_empty"), prefix="me", entries=entries, page=page,
-                           total=total)
+                           empty=t("event.own_empty"), opens=OwnEvent, turn=MyEventsPage,
+                           entries=entries, page=page, total=total)
 
     async def _own_event(self, session: Session, event_id: int) -> Event | None:
         event = await self._repo.get(event_id)
@@ -515,8 +531,8 @@ class Events:
         if event.status != "scheduled":
             return Reply(t("event.own_cancelled", title=event.title))
         text = with_hidden_note(t, await self._card_text(session, event), event)
-        return Reply(text, [[Button(t("button.edit"), f"me:ed:{event.id}"),
-                             Button(t("button.cancel_event"), f"me:cx:{event.id}")]])
+        return Reply(text, [[Button(t("button.edit"), EventEdit(event.id)),
+                             Button(t("button.cancel_event"), EventCancelAsk(event.id))]])
 
     async def confirm_cancel(self, session: Session, event_id: int) -> Reply:
         """Ask before cancelling: it cannot be undone and everyone who answered is told."""
@@ -526,8 +542,8 @@ class Events:
             return Reply(t("not_available"))
         return Reply(t.plural("event.cancel.confirm", event.going + event.maybe,
                               title=event.title),
-                     [[Button(t("button.cancel_event"), f"me:cy:{event.id}"),
-                       Button(t("button.back"), f"me:ck:{event.id}")]])
+                     [[Button(t("button.cancel_event"), EventCancelConfirm(event.id)),
+                       Button(t("button.back"), EventCancelKeep(event.id))]])
 
     async def keep(self, session: Session, event_id: int) -> Reply:
         """The organiser changed their mind: nothing happens."""
@@ -557,7 +573,7 @@ class Events:
         if event is None or event.status != "scheduled":
             return Reply(t("not_available"))
         return Reply(t("event.edit.ask", title=event.title), [
-            [Button(t(f"event.field.{name}"), f"me:ef:{event.id}:{name}")]
+            [Button(t(f"event.field.{name}"), EventEditField(event.id, name))]
             for name in EDIT_FIELDS])
 
     async def begin_edit(self, session: Session, event_id: int, field: str) -> Reply:

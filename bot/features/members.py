@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommandScopeChat
 from telegram.error import TelegramError
 
+from bot.conversation.callbacks import AlertsMenu, LanguageChoice, SettingOpen
 from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.conversation.menu import set_chat_commands
 from bot.conversation.places import country_name, parse_country, parse_timezone
@@ -138,10 +139,10 @@ class Members:
 
     def language_picker(self, texts: Texts, *, from_settings: bool = False) -> Reply:
         """Language buttons; opened from /settings, the choice returns to the settings menu."""
-        back = ":s" if from_settings else ""
         return Reply(
             texts("language.ask"),
-            [[Button(LANGUAGE_NAMES[code], f"lang:{code}{back}") for code in LANGUAGES]],
+            [[Button(LANGUAGE_NAMES[code], LanguageChoice(code, from_settings))
+              for code in LANGUAGES]],
         )
 
     async def settings_menu(self, session: Session, notice: str | None = None) -> Reply:
@@ -157,12 +158,12 @@ class Members:
         )
         body += await self._services.digests.settings_line(session)
         buttons = [
-            [Button(t("settings.button.language"), "set:language"),
-             Button(t("settings.button.country"), "set:country")],
-            [Button(t("settings.button.city"), "set:city"),
-             Button(t("settings.button.timezone"), "set:timezone")],
-            [Button(t("settings.button.digest_time"), "set:digest_time"),
-             Button(t("settings.button.alerts"), "set:alerts")],
+            [Button(t("settings.button.language"), SettingOpen("language")),
+             Button(t("settings.button.country"), SettingOpen("country"))],
+            [Button(t("settings.button.city"), SettingOpen("city")),
+             Button(t("settings.button.timezone"), SettingOpen("timezone"))],
+            [Button(t("settings.button.digest_time"), SettingOpen("digest_time")),
+             Button(t("settings.button.alerts"), AlertsMenu())],
         ]
         return Reply(f"{notice}\n\n{body}" if notice else body, buttons)
 

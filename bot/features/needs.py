@@ -7,6 +7,22 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.conversation.answers import parse_description, parse_title, text_of
+from bot.conversation.callbacks import (
+    AlertToggle,
+    MyNeedsPage,
+    NeedCard,
+    NeedClose,
+    NeedEdit,
+    NeedEditField,
+    NeedOffers,
+    NeedsFilter,
+    NeedsPage,
+    OfferDecision,
+    OfferHelp,
+    OwnNeed,
+    SettingsMenu,
+    StillNeeded,
+)
 from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Option, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.places import country_name, parse_country
@@ -146,7 +162,7 @@ class Needs:
         await self._notices.broadcast(
             f"alert:{need.category}:{need.org_id}", lambda t: Reply(
                 t("need.alert", card=self._public_card(t, need)),
-                [[Button(t("button.help"), f"need:help:{need.id}")]]), kind="alert")
+                [[Button(t("button.help"), OfferHelp(need.id))]]), kind="alert")
 
     def _public_card(self, t: Texts, need: Need) -> Html:
         """What anyone may see of a need: never its private details."""
@@ -164,14 +180,14 @@ class Needs:
             organisation=need.org_name, place=place(t, need.country, need.city),
         ))) for need in needs]
         state = _state(where)
-        filters = [[Button(t("button.filter"), f"nd:f:{state}")]]
+        filters = [[Button(t("button.filter"), NeedsFilter(None, state))]]
         if where != NeedFilter():
-            filters[0].append(Button(t("button.clear_filters"), f"nd:l:0:{_state(NeedFilter())}"))
+            filters[0].append(Button(t("button.clear_filters"), NeedsPage(0, _state(NeedFilter()))))
         shown = self._filter_text(t, where)
         return render_page(
             t, title=t.plural("need.list.title", total, filters=shown),
-            empty=t("need.list.empty", filters=shown), prefix="nd", entries=entries, page=page,
-            total=total, extra=filters, turn=lambda number: f"nd:l:{number}:{state}")
+            empty=t("need.list.empty", filters=shown), opens=NeedCard, entries=entries, page=page,
+            total=total, extra=filters, turn=lambda number: NeedsPage(number, state))
 
     def _filter_text(self, t: Texts, where: NeedFilter) -> str:
         parts = []
@@ -186,12 +202,12 @@ class Needs:
     async def filter_menu(self, session: Session, where: NeedFilter, facet: str | None) -> Reply:
         """The filter buttons: facets first, then the values of the chosen facet."""
         t, state = session.texts, _state(where)
-        back = [Button(t("button.back"), f"nd:l:0:{state}")]
+        back = [Button(t("button.back"), NeedsPage(0, state))]
         if facet is None:
             return Reply(t("need.filter.ask"), [[
-                Button(t("need.filter.category"), f"nd:fc:{state}"),
-                Button(t("need.filter.country"), f"nd:fk:{state}"),
-                Button(t("need.filter.urgency"), f"nd:fu:{state}")], back])
+                Button(t("need.filter.category"), NeedsFilter("c", state)),
+                Button(t("need.filter.country"), NeedsFilter("k", state)),
+                Button(t("need.filter.urgency"), NeedsFilter("u", state))], back])
         if facet == "c":
             values = [(value, t(f"category.{value}")) for value in CATEGORIES]
         elif facet == "u":
@@ -200,7 +216,7 @@ class Needs:
             values = [(code, place(t, code, None))
                       for code in await self._repo.countries(COUNTRY_BUTTONS)]
         field = {"c": "category", "u": "urgency", "k": "country"}[facet]
-        rows = [[Button(label, f"nd:l:0:{_state(_with(where, field, value))}")]
+        rows = [[Button(label, NeedsPage(0, _state(_with(where, field, value))))]
                 for value, label in values]
         return Reply(t("need.filter.choose"), [*rows, back])
 
@@ -215,7 +231,7 @@ class Needs:
         age = (self._clock.now() - need.created_at).days
         text = t("need.card", card=self._public_card(t, need),
                  age=t.plural("need.age", age) if age else t("need.age_today"))
-        rows = [[Button(t("button.help"), f"need:help:{need.id}")]] if need.visible else []
+        rows = [[Button(t("button.help"), OfferHelp(need.id))]] if need.visible else []
         if coordinator:
             text = with_hidden_note(t, text, need)
             rows.append(moderation_row(t, "need", need))
@@ -267,8 +283,8 @@ class Needs:
             t("offer.no_contact"))
         return Reply(
             t("offer.notice", title=need.title, message=offer.message, contact=contact),
-            [[Button(t("button.accept"), f"offer:ac:{offer.id}"),
-              Button(t("button.decline"), f"offer:dc:{offer.id}")]])
+            [[Button(t("button.accept"), OfferDecision(True, offer.id)),
+              Button(t("button.decline"), OfferDecision(False, offer.id))]])
 
     async def decide_offer(self, session: Session, offer_id: int, accept: bool) -> Reply:
         """An organiser of the posting organisation accepts (revealing the private details to
@@ -306,7 +322,7 @@ class Needs:
             status=_status(t, need), offers=t.plural("need.offers", need.offers),
         ))) for need in needs]
         return render_page(t, title=t.plural("need.own_title", total), empty=t("need.own_empty"),
-                           prefix="mn", entries=entries, page=page, total=total)
+                           opens=OwnNeed, turn=MyNeedsPage, entries=entries, page=page, total=total)
 
     async def _own_need(self, session: Session, need_id: int) -> Need | None:
         """The need, if the person may act for its organisation right now."""
@@ -323,11 +339,11 @@ class Needs:
         if need.private_details:
             text = t("need.preview_private", card=Html(text), private=need.private_details)
         text = with_hidden_note(t, text, need)
-        rows = [[Button(t("button.offers"), f"mn:of:{need.id}")]]
+        rows = [[Button(t("button.offers"), NeedOffers(need.id))]]
         if need.status == "open":
-            rows.insert(0, [Button(t("button.fulfilled"), f"mn:ful:{need.id}"),
-                            Button(t("button.close"), f"mn:cls:{need.id}"),
-                            Button(t("button.edit"), f"mn:ed:{need.id}")])
+            rows.insert(0, [Button(t("button.fulfilled"), NeedClose("fulfilled", need.id)),
+                            Button(t("button.close"), NeedClose("closed", need.id)),
+                            Button(t("button.edit"), NeedEdit(need.id))])
         return Reply(text, rows)
 
     async def close(self, session: Session, need_id: int, status: str) -> Reply:
@@ -343,7 +359,7 @@ class Needs:
         if need is None or need.status != "open":
             return Reply(t("not_available"))
         return Reply(t("need.edit.ask", title=need.title), [
-            [Button(t(f"need.field.{name}"), f"mn:ef:{need.id}:{name}")]
+            [Button(t(f"need.field.{name}"), NeedEditField(need.id, name))]
             for name in EDITABLE_ORDER])
 
     async def begin_edit(self, session: Session, need_id: int, field: str) -> Reply:
@@ -395,8 +411,8 @@ class Needs:
                 organisers = await self._orgs_repo.members(need.org_id)
                 await self._notices.send(organisers, lambda tx, need=need: Reply(
                     tx("need.still_needed", title=need.title),
-                    [[Button(tx("button.yes"), f"need:yes:{need.id}"),
-                      Button(tx("button.no"), f"need:no:{need.id}")]]))
+                    [[Button(tx("button.yes"), StillNeeded(True, need.id)),
+                      Button(tx("button.no"), StillNeeded(False, need.id))]]))
 
     async def still_needed(self, session: Session, need_id: int, needed: bool) -> Reply:
         t = session.texts
@@ -416,8 +432,8 @@ class Needs:
         t = session.texts
         chosen = await self._repo.alert_categories(session.user.tg_id)
         rows = [[Button(("✅ " if value in chosen else "▫️ ") + t(f"category.{value}"),
-                        f"alert:{value}")] for value in CATEGORIES]
-        rows.append([Button(t("button.back"), "set:menu")])
+                        AlertToggle(value))] for value in CATEGORIES]
+        rows.append([Button(t("button.back"), SettingsMenu())])
         text = t("alerts.menu")
         return Reply(f"{notice}\n\n{text}" if notice else text, rows)
 

@@ -9,6 +9,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.conversation.answers import is_web_address, line_of, text_of
+from bot.conversation.callbacks import (
+    OrgApprove,
+    OrgCard,
+    OrgInvite,
+    OrgReinstate,
+    OrgReject,
+    OrgsPage,
+    OrgSuspend,
+)
 from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.places import country_name
@@ -130,8 +139,8 @@ class Organisations:
         )
 
     def _decision_buttons(self, t: Texts, org_id: int) -> list[list[Button]]:
-        return [[Button(t("button.approve"), f"org:ap:{org_id}"),
-                 Button(t("button.reject"), f"org:rj:{org_id}")]]
+        return [[Button(t("button.approve"), OrgApprove(org_id)),
+                 Button(t("button.reject"), OrgReject(org_id))]]
 
     # --- vetting ---------------------------------------------------------------------------
 
@@ -223,7 +232,7 @@ class Organisations:
             status=t(f"org.status.{org.status}"), country=org.country,
         ))) for org in organisations]
         return render_page(t, title=t.plural("org.list.title", total), empty=t("org.list.empty"),
-                           prefix="orgs", entries=entries, page=page, total=total)
+                           opens=OrgCard, turn=OrgsPage, entries=entries, page=page, total=total)
 
     async def card(self, session: Session, org_id: int) -> Reply:
         t = session.texts
@@ -237,9 +246,9 @@ class Organisations:
                  approvals=approvals, required=self._services.settings.org_approvals_required)
         buttons = {
             "pending": self._decision_buttons(t, org_id),
-            "approved": [[Button(t("button.suspend"), f"org:su:{org_id}"),
-                          Button(t("button.invite"), f"org:iv:{org_id}")]],
-            "suspended": [[Button(t("button.reinstate"), f"org:re:{org_id}")]],
+            "approved": [[Button(t("button.suspend"), OrgSuspend(org_id)),
+                          Button(t("button.invite"), OrgInvite(org_id))]],
+            "suspended": [[Button(t("button.reinstate"), OrgReinstate(org_id))]],
             "rejected": [],
         }[organisation.status]
         return Reply(text, buttons)

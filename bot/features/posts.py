@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from bot.conversation.answers import text_of
+from bot.conversation.callbacks import PostHide, PostUnhide
 from bot.conversation.dialogue import Button, Dialogues, Flow, Reply, Step
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
@@ -27,8 +28,8 @@ parse_hide_reason = text_of(3, 300)
 def moderation_row(t: Texts, kind: Kind, post: Post) -> list[Button]:
     """A coordinator's button on a post's card: Hide, or Unhide when it is hidden."""
     if post.hidden_at is None:
-        return [Button(t("button.hide"), f"hide:{kind}:{post.id}")]
-    return [Button(t("button.unhide"), f"unhide:{kind}:{post.id}")]
+        return [Button(t("button.hide"), PostHide(kind, post.id))]
+    return [Button(t("button.unhide"), PostUnhide(kind, post.id))]
 
 
 def with_hidden_note(t: Texts, text: str, post: Post) -> Html:
@@ -83,7 +84,7 @@ class Posts:
             await self._notices.send(organisers, lambda tx: Reply(tx(
                 f"{kind}.hidden_notice", title=post.title, reason=reason)))
         return Reply(t(f"{kind}.hidden", title=post.title),
-                     [[Button(t("button.unhide"), f"unhide:{kind}:{post.id}")]])
+                     [[Button(t("button.unhide"), PostUnhide(kind, post.id))]])
 
     async def unhide(self, session: Session, kind: Kind, post_id: int) -> Reply:
         t = session.texts

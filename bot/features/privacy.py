@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from bot.conversation.callbacks import ForgetCancel, ForgetConfirm
 from bot.conversation.dialogue import Button, Reply
 from bot.conversation.session import Session
 
@@ -28,8 +29,8 @@ class Privacy:
         text = t("forget.confirm")
         if organisation is not None:
             text = f"{t('forget.last_organiser', name=organisation)}\n\n{text}"
-        return Reply(text, [[Button(t("button.delete_my_data"), "forget:yes"),
-                             Button(t("button.cancel"), "forget:no")]])
+        return Reply(text, [[Button(t("button.delete_my_data"), ForgetConfirm()),
+                             Button(t("button.cancel"), ForgetCancel())]])
 
     async def forget(self, session: Session) -> Reply:
         tg_id = session.user.tg_id
