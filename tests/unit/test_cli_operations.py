@@ -374,4 +374,5 @@ async def test_backup_mid_broadcast_restores_with_matching_counts(tmp_path, monk
     assert (row["sent"], row["blocked"], row["failed"]) == (
         counts.get("sent", 0), counts.get("blocked", 0), counts.get("failed", 0))
     assert 0 < row["sent"] + row["blocked"] + row["failed"] < RECIPIENTS
-    assert counts.get("sending", 0) == 0
+    # The copy may fall between a claim and its outcomes: at most that one batch is in flight.
+    assert counts.get("sending", 0) in (0, 20)
