@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import get_args
 
 from storage.database import Database
+from storage.models import Topic
 from storage.posts import visible
 from storage.timestamps import loaded, stored
 
-ALL_TOPICS = ("needs", "events", "announcements")
+ALL_TOPICS: tuple[Topic, ...] = get_args(Topic)
 SEPARATOR = "|"
 # Announcements a digest recalls: those meant for every member or for subscribers.
 _RECALLED = "('everyone', 'subscribers')"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -105,12 +105,13 @@ class CoordinatorGrant(BaseModel):
     decided_at: datetime | None = None
 
 
-CATEGORIES = ("legal", "housing", "evacuation", "money", "volunteers", "translation", "media",
-              "medical", "other")
-URGENCIES = ("normal", "urgent", "critical")
+# Each choice list is its Literal; the tuples derived from them keep its order, the order of
+# the buttons people choose from.
 Category = Literal["legal", "housing", "evacuation", "money", "volunteers", "translation",
                    "media", "medical", "other"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 Urgency = Literal["normal", "urgent", "critical"]
+URGENCIES: tuple[Urgency, ...] = get_args(Urgency)
 NeedStatus = Literal["open", "fulfilled", "closed", "expired"]
 ONLINE = "online"
 
@@ -173,8 +174,10 @@ class Offer(BaseModel):
     created_at: datetime
 
 
-KINDS = ("commemoration", "rally", "fundraiser", "cultural", "meeting", "other")
+EventKind = Literal["commemoration", "rally", "fundraiser", "cultural", "meeting", "other"]
+KINDS: tuple[EventKind, ...] = get_args(EventKind)
 Disclosure = Literal["public", "going", "going_before"]
+DISCLOSURES: tuple[Disclosure, ...] = get_args(Disclosure)
 Answer = Literal["going", "maybe", "not_going", "waiting"]
 
 
@@ -184,7 +187,7 @@ class Event(Post):
     campaign_id: int | None = None
     title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
     description: Annotated[str, StringConstraints(max_length=2000)]
-    kind: Literal["commemoration", "rally", "fundraiser", "cultural", "meeting", "other"]
+    kind: EventKind
     starts_at: datetime
     ends_at: datetime | None = None
     timezone: str
@@ -215,3 +218,8 @@ class Campaign(BaseModel):
     description: Annotated[str, StringConstraints(max_length=2000)]
     starts_on: date
     ends_on: date
+
+
+Frequency = Literal["auto", "daily", "weekly"]  # of a digest subscription
+Topic = Literal["needs", "events", "announcements"]  # what a digest may hold
+Audience = Literal["everyone", "organisers", "subscribers", "country"]  # of an announcement

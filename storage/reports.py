@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from storage.models import OrgStatus
 from storage.posts import visible
 from storage.timestamps import stored
 
@@ -58,7 +59,7 @@ CURRENT = {
     "events": "e.status = 'scheduled' AND e.starts_at > :now",
 }
 TABLES = tuple(EXPORTS)
-ORG_STATUSES = ("pending", "approved", "rejected", "suspended")
+ORG_STATUSES: tuple[OrgStatus, ...] = get_args(OrgStatus)
 DELIVERY_WINDOW = timedelta(days=7)
 
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 from zoneinfo import ZoneInfo
 
 from telegram.error import BadRequest, TelegramError
@@ -30,6 +30,7 @@ from bot.conversation.timeparse import parse_future_datetime
 from bot.features.members import parse_country_answer
 from bot.infra.i18n import Html, Texts
 from storage.deliveries import Broadcast
+from storage.models import Audience
 
 if TYPE_CHECKING:
     from bot.app.services import Services
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEXT_MAX = 3500  # leaves room for the preview's own lines within Telegram's 4096
-AUDIENCES = ("everyone", "organisers", "subscribers", "country")
+AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 PROGRESS_EVERY = 3.0  # seconds between edits of a status message
 RECENT = 10
 OPEN = ("awaiting_approval", "scheduled", "sending")

@@ -36,7 +36,7 @@ from bot.features.members import parse_city, parse_country_answer, parse_timezon
 from bot.features.posts import moderation_row, with_hidden_note
 from bot.infra.i18n import Html, Texts
 from storage.events import EventFilter
-from storage.models import KINDS, Answer, Event
+from storage.models import DISCLOSURES, KINDS, Answer, Event
 
 if TYPE_CHECKING:
     from bot.app.services import Services
@@ -109,9 +109,8 @@ class Events:
                  question_values=lambda s, a: {"zone": zone_of(a)}),
             Step("end", "event.ask.end", parse=self._parse_end, optional=True),
             Step("venue", "event.ask.venue", parse=parse_venue),
-            Step("disclosure", "event.ask.disclosure", options=[
-                Option("public", "disclosure.public"), Option("going", "disclosure.going"),
-                Option("going_before", "disclosure.going_before")]),
+            Step("disclosure", "event.ask.disclosure",
+                 options=[Option(value, f"disclosure.{value}") for value in DISCLOSURES]),
             Step("hours", "event.ask.hours", parse=parse_hours,
                  when=lambda answers: answers.get("disclosure") == "going_before"),
             Step("capacity", "event.ask.capacity", parse=parse_capacity, optional=True),
