@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from typing import get_args
 
 from storage.database import Database
-from storage.models import Topic
+from storage.models import ElectionName, Topic
 from storage.posts import visible
 from storage.timestamps import loaded, stored
 
@@ -35,7 +35,7 @@ class Subscription:
 @dataclass(frozen=True)
 class Election:
     id: int
-    name: str
+    name: ElectionName
     date: date
     country: str
 

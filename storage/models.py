@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Language = Literal["en", "ru"]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 City = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+Title = Annotated[str, StringConstraints(min_length=3, max_length=120)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class User(BaseModel):
@@ -56,6 +58,10 @@ class Organisation(BaseModel):
     applicant_id: int | None = None
     created_at: datetime
     decided_at: datetime | None = None
+
+
+# Why an application is rejected: sent to the applicant, not kept on the organisation.
+RejectionReason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class Membership(BaseModel):
@@ -127,7 +133,7 @@ class Post(BaseModel):
     org_name: str
     org_status: OrgStatus = "approved"
     hidden_at: datetime | None = None
-    hidden_reason: str | None = None
+    hidden_reason: Annotated[str, StringConstraints(min_length=3, max_length=300)] | None = None
 
     @property
     def visible(self) -> bool:
@@ -140,8 +146,8 @@ class Need(Post):
     """Something a member organisation needs; private details go only to an accepted helper."""
 
     author_id: int | None = None
-    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
-    description: Annotated[str, StringConstraints(max_length=2000)]
+    title: Title
+    description: Description
     private_details: Annotated[str, StringConstraints(max_length=1000)] | None = None
     category: Category
     urgency: Urgency
@@ -185,8 +191,8 @@ class Event(Post):
     """An event of a member organisation; its venue is shown only as `disclosure` allows."""
 
     campaign_id: int | None = None
-    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
-    description: Annotated[str, StringConstraints(max_length=2000)]
+    title: Title
+    description: Description
     kind: EventKind
     starts_at: datetime
     ends_at: datetime | None = None
@@ -195,8 +201,8 @@ class Event(Post):
     city: City
     venue: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     disclosure: Disclosure
-    disclose_hours: int | None = None
-    capacity: int | None = None
+    disclose_hours: Annotated[int, Field(ge=1, le=168)] | None = None
+    capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
     status: Literal["scheduled", "cancelled"] = "scheduled"
     going: int = 0
     maybe: int = 0
@@ -214,12 +220,13 @@ class Campaign(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: int
-    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
-    description: Annotated[str, StringConstraints(max_length=2000)]
+    title: Title
+    description: Description
     starts_on: date
     ends_on: date
 
 
+ElectionName = Annotated[str, StringConstraints(min_length=2, max_length=120)]
 Frequency = Literal["auto", "daily", "weekly"]  # of a digest subscription
 Topic = Literal["needs", "events", "announcements"]  # what a digest may hold
 Audience = Literal["everyone", "organisers", "subscribers", "country"]  # of an announcement

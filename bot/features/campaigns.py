@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation.answers import parse_description, parse_title
+from bot.conversation.answers import Limit, line_of, text_of
 from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
 from bot.conversation.places import country_name
@@ -16,10 +16,15 @@ from bot.conversation.session import Session
 from bot.conversation.text import fit_field
 from bot.conversation.timeparse import parse_date
 from bot.infra.i18n import Html
-from storage.models import Event
+from storage.models import Campaign, Event
 
 if TYPE_CHECKING:
     from bot.app.services import Services
+
+TITLE = Limit.of(Campaign, "title")
+DESCRIPTION = Limit.of(Campaign, "description")
+parse_title = line_of(TITLE)
+parse_description = text_of(DESCRIPTION)
 
 
 def parse_first_day(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -62,8 +67,10 @@ class Campaigns:
         self._repo = services.repos.events
         services.dialogues.register(Flow(
             name="campaignnew",
-            steps=(Step("title", "campaign.ask.title", parse=parse_title),
-                   Step("description", "campaign.ask.description", parse=parse_description),
+            steps=(Step("title", "campaign.ask.title", parse=parse_title,
+                        question_values=TITLE.length_values),
+                   Step("description", "campaign.ask.description", parse=parse_description,
+                        question_values=DESCRIPTION.length_values),
                    Step("starts_on", "campaign.ask.starts_on", parse=parse_first_day,
                         question_values=first_day_example),
                    Step("ends_on", "campaign.ask.ends_on", parse=parse_last_day,
