@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from storage.database import Database
 from storage.deliveries import Broadcast
+from storage.timestamps import stored
 
 
 class AnnouncementRepository:
@@ -17,7 +18,7 @@ class AnnouncementRepository:
         return await self._db.fetch_value(
             "SELECT count(*) FROM broadcasts WHERE kind = 'announcement' AND author_id = ? "
             "AND created_at >= ? AND status != 'cancelled'",
-            (author_id, since.astimezone(UTC).isoformat()),
+            (author_id, stored(since)),
         )
 
     async def set_status_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:

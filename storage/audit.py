@@ -9,6 +9,7 @@ from datetime import datetime
 
 from storage.database import Database
 from storage.models import AuditEntry
+from storage.timestamps import stored
 
 _COLUMNS = "id, at, actor_id, actor_number, action, target, subject_number"
 
@@ -21,7 +22,7 @@ class AuditRepository:
         """`target` is `user:<id>` when it is a person: the log then names them by pseudonym."""
         await self._db.execute(
             "INSERT INTO audit_log (at, actor_id, action, target) VALUES (?, ?, ?, ?)",
-            (now.isoformat(), actor_id, action, target),
+            (stored(now), actor_id, action, target),
         )
 
     async def latest(self, limit: int) -> list[AuditEntry]:

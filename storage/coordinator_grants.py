@@ -6,6 +6,7 @@ from datetime import datetime
 
 from storage.database import Database
 from storage.models import CoordinatorGrant, GrantStatus
+from storage.timestamps import stored
 
 
 class CoordinatorGrantRepository:
@@ -17,7 +18,7 @@ class CoordinatorGrantRepository:
         cursor = await self._db.execute(
             "INSERT INTO coordinator_grants (candidate_id, requested_by, requested_at) "
             "VALUES (?, ?, ?) ON CONFLICT (candidate_id) WHERE status = 'pending' DO NOTHING",
-            (candidate_id, requested_by, now.isoformat()),
+            (candidate_id, requested_by, stored(now)),
         )
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -34,6 +35,6 @@ class CoordinatorGrantRepository:
         cursor = await self._db.execute(
             "UPDATE coordinator_grants SET status = ?, decided_by = ?, decided_at = ? "
             "WHERE id = ? AND status = 'pending'",
-            (status, decided_by, now.isoformat(), grant_id),
+            (status, decided_by, stored(now), grant_id),
         )
         return cursor.rowcount == 1

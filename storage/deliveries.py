@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from itertools import islice
 from typing import Literal
@@ -16,6 +16,7 @@ import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
 from storage.database import Database
+from storage.timestamps import stored
 
 Kind = Literal["announcement", "digest", "alert", "reminder", "notice"]
 BroadcastStatus = Literal["draft", "awaiting_approval", "scheduled", "sending", "done", "cancelled"]
@@ -102,11 +103,6 @@ class Claim:
     finished: list[Broadcast]
 
 
-def _iso(moment: datetime) -> str:
-    # Timestamps are compared as text, which is only right if every one is UTC in one format.
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat()
 
 
 def _audience_condition(audience: str, default_language: str) -> tuple[str, tuple[object, ...]]:
@@ -196,13 +192,13 @@ class DeliveryRepository:
             if audience is None:
                 raise ValueError("give an audience or recipients")
             condition, params = _audience_condition(audience, self._default_language)
-        created = _iso(now)
+        created = stored(now)
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO broadcasts (kind, author_id, audience, text, reply_markup, status, "
                 "created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (kind, author_id, audience or DIRECT, text, reply_markup, status, created,
-                 _iso(not_before or now)),
+                 stored(not_before or now)),
             )
             broadcast_id = cursor.lastrowid
             if condition is not None:
@@ -254,7 +250,7 @@ class DeliveryRepository:
         cursor = await self._db.execute(
             "UPDATE broadcasts SET status = 'scheduled', not_before = ? "
             "WHERE id = ? AND status IN ('draft', 'awaiting_approval')",
-            (_iso(not_before), broadcast_id),
+            (stored(not_before), broadcast_id),
         )
         return cursor.rowcount == 1
 
@@ -268,7 +264,7 @@ class DeliveryRepository:
         them) are queued again first and counted as resent, except the rows in `held`, which
         the caller still has in hand (a clock that jumped ahead must not make them go twice).
         """
-        at = _iso(now)
+        at = stored(now)
         async with self._db.transaction() as connection:
             started = await self._broadcasts(
                 connection,
@@ -287,7 +283,7 @@ class DeliveryRepository:
             ) as cursor:
                 active = await cursor.fetchall()
             deliveries: list[ClaimedDelivery] = []
-            lease_until = _iso(now + lease)
+            lease_until = stored(now + lease)
             for broadcast_id, text, markup in active:
                 wanted = limit - len(deliveries)
                 if wanted <= 0:
@@ -313,7 +309,7 @@ class DeliveryRepository:
         Only right while no other sender uses this database; each row counts as resent.
         """
         async with self._db.transaction() as connection:
-            return await self._requeue(connection, _iso(now), "", ())
+            return await self._requeue(connection, stored(now), "", ())
 
     async def _requeue(
         self, connection: aiosqlite.Connection, at: str, condition: str, params: tuple
@@ -344,7 +340,7 @@ class DeliveryRepository:
         """
         if not outcomes:
             return []
-        at = _iso(now)
+        at = stored(now)
         groups: dict[tuple[int, Result, bool], list[Outcome]] = defaultdict(list)
         for outcome in outcomes:
             groups[outcome.delivery.broadcast_id, outcome.result, outcome.uncertain].append(
@@ -370,7 +366,7 @@ class DeliveryRepository:
                             "id": outcome.delivery.id,
                             "now": at,
                             "error": outcome.error,
-                            "retry_at": outcome.retry_at and _iso(outcome.retry_at),
+                            "retry_at": outcome.retry_at and stored(outcome.retry_at),
                         }
                         for outcome in batch
                     ],
@@ -400,7 +396,7 @@ class DeliveryRepository:
             cursor = await connection.execute(
                 "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
                 f"WHERE id = ? AND status IN {_OPEN}",
-                (_iso(now), broadcast_id),
+                (stored(now), broadcast_id),
             )
             if cursor.rowcount == 0:
                 return False
@@ -425,7 +421,7 @@ class DeliveryRepository:
                 "DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts "
                 "WHERE status IN ('done', 'cancelled') AND finished_at < ?) OR ("
                 "status NOT IN ('queued', 'sending') AND chat_id NOT IN (SELECT tg_id FROM users))",
-                (_iso(finished_before),),
+                (stored(finished_before),),
             )
             await connection.execute(
                 "UPDATE broadcasts SET text = '' WHERE kind = 'reminder' "
@@ -449,7 +445,7 @@ class DeliveryRepository:
                     "UPDATE broadcasts SET cancelled = cancelled + ? WHERE id = ?",
                     (count, broadcast_id),
                 )
-            await self._finish(connection, sorted(queued), _iso(now))
+            await self._finish(connection, sorted(queued), stored(now))
         return len(rows)
 
     async def get(self, broadcast_id: int) -> Broadcast | None:

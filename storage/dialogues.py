@@ -7,6 +7,7 @@ from datetime import datetime
 
 from storage.database import Database
 from storage.models import Dialogue
+from storage.timestamps import stored
 
 
 def dialogue_of(tg_id: int, flow: str | None, step: str | None, answers: str | None,
@@ -33,7 +34,7 @@ class DialogueRepository:
             "ON CONFLICT (tg_id) DO UPDATE SET flow = excluded.flow, step = excluded.step, "
             "answers = excluded.answers, updated_at = excluded.updated_at",
             (dialogue.tg_id, dialogue.flow, dialogue.step, json.dumps(dialogue.answers),
-             now.isoformat()),
+             stored(now)),
         )
 
     async def clear(self, tg_id: int) -> bool:

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
+from typing import get_args
 
 from storage.database import Database
+from storage.models import ElectionName, Topic
 from storage.posts import visible
+from storage.timestamps import loaded, stored
 
-ALL_TOPICS = ("needs", "events", "announcements")
+ALL_TOPICS: tuple[Topic, ...] = get_args(Topic)
 SEPARATOR = "|"
 # Announcements a digest recalls: those meant for every member or for subscribers.
 _RECALLED = "('everyone', 'subscribers')"
 
 
-def _iso(moment: datetime) -> str:
-    # Compared as text with the other tables' timestamps: always UTC, isoformat.
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat()
 
 
-def _moment(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 @dataclass(frozen=True)
@@ -39,7 +35,7 @@ class Subscription:
 @dataclass(frozen=True)
 class Election:
     id: int
-    name: str
+    name: ElectionName
     date: date
     country: str
 
@@ -73,7 +69,7 @@ class Group:
     def parse(cls, key: str) -> Group:
         language, topics, country, home, zone, since, until = key.split(SEPARATOR)
         return cls(key, language, tuple(t for t in topics.split(",") if t), country or None,
-                   home or None, zone, _moment(since or None), datetime.fromisoformat(until))
+                   home or None, zone, loaded(since or None), loaded(until))
 
 
 @dataclass(frozen=True)
@@ -113,8 +109,8 @@ class DigestRepository:
             "FROM subscriptions WHERE tg_id = ?", (tg_id,))
         if row is None:
             return None
-        return Subscription(row[0], row[1], _topics(row[2]), row[3], _moment(row[4]),
-                            _moment(row[5]))
+        return Subscription(row[0], row[1], _topics(row[2]), row[3], loaded(row[4]),
+                            loaded(row[5]))
 
     async def subscribe(
         self, tg_id: int, frequency: str, topics: Sequence[str], country: str | None,
@@ -129,8 +125,8 @@ class DigestRepository:
             "topics = excluded.topics, country = excluded.country, "
             "next_due_at = excluded.next_due_at, schedule_from = excluded.schedule_from, "
             "due_group = NULL",
-            (tg_id, frequency, ",".join(topics), country, _iso(now), _iso(next_due_at),
-             _iso(now)),
+            (tg_id, frequency, ",".join(topics), country, stored(now), stored(next_due_at),
+             stored(now)),
         )
 
     async def unsubscribe(self, tg_id: int) -> bool:
@@ -143,14 +139,14 @@ class DigestRepository:
         """Due subscribers who blocked the bot are dropped from future digests."""
         cursor = await self._db.execute(
             "DELETE FROM subscriptions WHERE next_due_at <= ? AND tg_id IN "
-            "(SELECT tg_id FROM users WHERE is_active = 0)", (_iso(now),))
+            "(SELECT tg_id FROM users WHERE is_active = 0)", (stored(now),))
         return cursor.rowcount
 
     async def late(self, before: datetime, limit: int) -> list[Unscheduled]:
         """Subscribers whose next digest was due at or before `before` (the bot was down); the
         missed due time is their `schedule_from`."""
         return await self._unscheduled(
-            "s.next_due_at", "s.next_due_at <= ? AND s.due_group IS NULL", (_iso(before), limit))
+            "s.next_due_at", "s.next_due_at <= ? AND s.due_group IS NULL", (stored(before), limit))
 
     async def skip_to(self, schedule: Sequence[tuple[int, datetime, datetime, datetime]]) -> None:
         """(tg_id, missed due time, last one skipped, next due): each late subscriber's next
@@ -159,7 +155,7 @@ class DigestRepository:
             await connection.executemany(
                 "UPDATE subscriptions SET schedule_from = ?, next_due_at = ? WHERE tg_id = ? "
                 "AND next_due_at = ? AND due_group IS NULL",
-                [(_iso(skipped), _iso(due), tg_id, _iso(missed))
+                [(stored(skipped), stored(due), tg_id, stored(missed))
                  for tg_id, missed, skipped, due in schedule])
 
     async def unscheduled(self, limit: int) -> list[Unscheduled]:
@@ -173,13 +169,13 @@ class DigestRepository:
             f"WHERE {condition} ORDER BY s.tg_id LIMIT ?", params)
         return [Unscheduled(row[0], row[1],
                             time.fromisoformat(row[2]) if row[2] else None, row[3],
-                            _moment(row[4])) for row in rows]
+                            loaded(row[4])) for row in rows]
 
     async def set_next_due(self, schedule: Sequence[tuple[int, datetime]]) -> None:
         async with self._db.transaction() as connection:
             await connection.executemany(
                 "UPDATE subscriptions SET next_due_at = ? WHERE tg_id = ? "
-                "AND next_due_at IS NULL", [(_iso(due), tg_id) for tg_id, due in schedule])
+                "AND next_due_at IS NULL", [(stored(due), tg_id) for tg_id, due in schedule])
 
     async def reschedule_auto(self) -> int:
         """The elections changed: every Auto subscriber's next digest is computed again."""
@@ -199,7 +195,7 @@ class DigestRepository:
             cursor = await connection.execute(
                 f"UPDATE subscriptions AS s SET due_group = (SELECT {key} FROM users AS u "
                 "WHERE u.tg_id = s.tg_id) WHERE s.next_due_at <= :now AND s.due_group IS NULL",
-                {"now": _iso(now), "language": language, "zone": zone})
+                {"now": stored(now), "language": language, "zone": zone})
             return cursor.rowcount
 
     async def due_groups(self) -> list[Group]:
@@ -223,7 +219,7 @@ class DigestRepository:
         so the next digest starts from there."""
         if not tg_ids:
             return
-        period = _iso(group.until)
+        period = stored(group.until)
         # `take_group` returned the group's lowest ids: one ranged statement marks them all.
         await self._db.execute(
             "UPDATE subscriptions SET due_group = NULL, next_due_at = NULL, "
@@ -238,7 +234,7 @@ class DigestRepository:
                            now: datetime) -> int:
         cursor = await self._db.execute(
             "INSERT INTO elections (name, date, country, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?)", (name, day.isoformat(), country, created_by, _iso(now)))
+            "VALUES (?, ?, ?, ?, ?)", (name, day.isoformat(), country, created_by, stored(now)))
         return cursor.lastrowid
 
     async def remove_election(self, election_id: int) -> Election | None:
@@ -268,7 +264,7 @@ class DigestRepository:
         place, params = _place("n", country)
         where = (f"n.status = 'open' AND n.created_at > ? AND n.created_at <= ? "
                  f"AND {visible('n')}{place}")
-        return await self._needs(where, (_iso(since), _iso(until), *params), since, limit)
+        return await self._needs(where, (stored(since), stored(until), *params), since, limit)
 
     async def _needs(self, where: str, params: tuple, since: datetime, limit: int) -> Section:
         # Never private_details: the digest only ever reads these columns.
@@ -279,7 +275,7 @@ class DigestRepository:
             (*params, limit))
         counts = await self._db.fetch_one(
             "SELECT count(*), coalesce(sum(n.created_at > ?), 0) FROM needs AS n "
-            f"WHERE {where}", (_iso(since), *params))
+            f"WHERE {where}", (stored(since), *params))
         lines = [Line(id=row[0], title=row[1], organisation=row[2], country=row[3],
                       city=row[4], urgency=row[5]) for row in rows]
         return Section(lines, counts[0], counts[1])
@@ -289,7 +285,7 @@ class DigestRepository:
         """Scheduled events members may see starting in [start, end): the home
         country's first, then by time. Never the venue: it is not even read."""
         place = " AND e.country = ?" if country else ""
-        params = (_iso(start), _iso(end), *((country,) if country else ()))
+        params = (stored(start), stored(end), *((country,) if country else ()))
         where = (f"e.status = 'scheduled' AND e.starts_at >= ? AND e.starts_at < ? "
                  f"AND {visible('e')}{place}")
         rows = await self._db.fetch_all(
@@ -298,16 +294,16 @@ class DigestRepository:
             "ORDER BY e.country IS NOT ?, e.starts_at, e.id LIMIT ?", (*params, home, limit))
         counts = await self._db.fetch_one(
             "SELECT count(*), coalesce(sum(e.created_at > ?), 0) FROM events AS e "
-            f"WHERE {where}", (_iso(since), *params))
+            f"WHERE {where}", (stored(since), *params))
         lines = [Line(title=row[0], organisation=row[1], country=row[2], city=row[3],
-                      starts_at=datetime.fromisoformat(row[4])) for row in rows]
+                      starts_at=loaded(row[4])) for row in rows]
         return Section(lines, counts[0], counts[1])
 
     async def announcements(self, since: datetime, until: datetime, limit: int) -> Section:
         """Announcements to everyone or to subscribers that finished going out in the period."""
         where = (f"kind = 'announcement' AND status = 'done' AND audience IN {_RECALLED} "
                  "AND finished_at > ? AND finished_at <= ?")
-        params = (_iso(since), _iso(until))
+        params = (stored(since), stored(until))
         rows = await self._db.fetch_all(
             f"SELECT text FROM broadcasts WHERE {where} ORDER BY finished_at DESC, id DESC "
             "LIMIT ?", (*params, limit))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from storage.models import Answer, Campaign, Event
 from storage.posts import PostRepository, visible
+from storage.timestamps import stored
 
 _EVENT = (
     "SELECT e.id, e.org_id, o.name AS org_name, o.status AS org_status, e.campaign_id, "
@@ -21,8 +22,6 @@ _EVENT = (
 EDITABLE = frozenset({"title", "description", "starts_at", "ends_at", "venue", "capacity"})
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,10 @@ class EventFilter:
 
     def where(self, now: datetime) -> tuple[str, tuple]:
         conditions = ["e.status = 'scheduled'", "e.starts_at > ?", visible("e")]
-        params: list[object] = [_iso(now)]
+        params: list[object] = [stored(now)]
         for sql, value in (("e.country = ?", self.country), ("e.city = ?", self.city),
                            ("e.campaign_id = ?", self.campaign_id),
-                           ("e.starts_at <= ?", self.until and _iso(self.until))):
+                           ("e.starts_at <= ?", self.until and stored(self.until))):
             if value is not None:
                 conditions.append(sql)
                 params.append(value)
@@ -56,10 +55,10 @@ class EventRepository(PostRepository):
             "capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "?, ?, ?)",
             (org_id, author_id, fields.get("campaign_id"), fields["title"], fields["description"],
-             fields["kind"], _iso(fields["starts_at"]),
-             fields["ends_at"] and _iso(fields["ends_at"]), fields["timezone"], fields["country"],
+             fields["kind"], stored(fields["starts_at"]),
+             fields["ends_at"] and stored(fields["ends_at"]), fields["timezone"], fields["country"],
              fields["city"], fields["venue"], fields["disclosure"], fields.get("disclose_hours"),
-             fields.get("capacity"), _iso(now), _iso(now)),
+             fields.get("capacity"), stored(now), stored(now)),
         )
         return cursor.lastrowid
 
@@ -84,14 +83,14 @@ class EventRepository(PostRepository):
         rows = await self._db.fetch_all(
             "SELECT e.country FROM events AS e WHERE e.status = 'scheduled' AND e.starts_at > ? "
             f"AND {visible('e')} GROUP BY e.country ORDER BY count(*) DESC, e.country LIMIT ?",
-            (_iso(now), limit))
+            (stored(now), limit))
         return [row[0] for row in rows]
 
     async def of_organisation(self, org_id: int, now: datetime, offset: int,
                               limit: int) -> list[Event]:
         rows = await self._db.fetch_all(
             f"{_EVENT} WHERE e.org_id = ? ORDER BY e.starts_at < ?, e.starts_at LIMIT ? OFFSET ?",
-            (org_id, _iso(now), limit, offset))
+            (org_id, stored(now), limit, offset))
         return [Event.model_validate(dict(row)) for row in rows]
 
     async def count_of_organisation(self, org_id: int) -> int:
@@ -102,21 +101,21 @@ class EventRepository(PostRepository):
         unknown = set(values) - EDITABLE
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        stored = [_iso(value) if isinstance(value, datetime) else value
-                  for value in values.values()]
+        columns = [stored(value) if isinstance(value, datetime) else value
+                   for value in values.values()]
         assignments = "".join(f"{name} = ?, " for name in values)
         await self._db.execute(
             f"UPDATE events SET {assignments}updated_at = ? WHERE id = ?",
-            (*stored, _iso(now), event_id))
+            (*columns, stored(now), event_id))
 
     async def cancel(self, event_id: int, now: datetime) -> bool:
         async with self._db.transaction():
             cursor = await self._db.execute(
                 "UPDATE events SET status = 'cancelled', updated_at = ? "
-                "WHERE id = ? AND status = 'scheduled'", (_iso(now), event_id))
+                "WHERE id = ? AND status = 'scheduled'", (stored(now), event_id))
             await self._db.execute(
                 "UPDATE event_dues SET done_at = ? WHERE event_id = ? AND done_at IS NULL",
-                (_iso(now), event_id))
+                (stored(now), event_id))
         return cursor.rowcount == 1
 
     # --- RSVPs -----------------------------------------------------------------------------
@@ -131,14 +130,14 @@ class EventRepository(PostRepository):
             "INSERT INTO rsvps (event_id, tg_id, answer, answered_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (event_id, tg_id) DO UPDATE SET answer = excluded.answer, "
             "answered_at = excluded.answered_at WHERE answer != excluded.answer",
-            (event_id, tg_id, answer, _iso(now)))
+            (event_id, tg_id, answer, stored(now)))
 
     async def going_to(self, tg_id: int, now: datetime) -> list[Event]:
         """The scheduled events not yet begun where this person holds a place."""
         rows = await self._db.fetch_all(
             f"{_EVENT} WHERE e.id IN (SELECT event_id FROM rsvps WHERE tg_id = ? "
             "AND answer = 'going') AND e.status = 'scheduled' AND e.starts_at > ? ORDER BY e.id",
-            (tg_id, _iso(now)))
+            (tg_id, stored(now)))
         return [Event.model_validate(dict(row)) for row in rows]
 
     async def first_waiting(self, event_id: int) -> int | None:
@@ -161,7 +160,7 @@ class EventRepository(PostRepository):
             for what, due_at in dues.items():
                 await self._db.execute(
                     "INSERT INTO event_dues (event_id, what, due_at) VALUES (?, ?, ?)",
-                    (event_id, what, _iso(due_at)))
+                    (event_id, what, stored(due_at)))
 
     async def due(self, now: datetime) -> list[tuple[int, str]]:
         """What is owed by now; an event members may not see keeps its dues for when they
@@ -169,14 +168,14 @@ class EventRepository(PostRepository):
         rows = await self._db.fetch_all(
             "SELECT d.event_id, d.what FROM event_dues AS d JOIN events AS e "
             f"ON e.id = d.event_id WHERE d.done_at IS NULL AND d.due_at <= ? AND {visible('e')} "
-            "ORDER BY d.due_at", (_iso(now),))
+            "ORDER BY d.due_at", (stored(now),))
         return [(row[0], row[1]) for row in rows]
 
     async def mark_done(self, event_id: int, what: str, now: datetime) -> bool:
         """Mark one due done; False if it already was (so it is acted on once)."""
         cursor = await self._db.execute(
             "UPDATE event_dues SET done_at = ? WHERE event_id = ? AND what = ? "
-            "AND done_at IS NULL", (_iso(now), event_id, what))
+            "AND done_at IS NULL", (stored(now), event_id, what))
         return cursor.rowcount == 1
 
     # --- campaigns -------------------------------------------------------------------------
@@ -186,7 +185,7 @@ class EventRepository(PostRepository):
             "INSERT INTO campaigns (title, description, starts_on, ends_on, created_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (fields["title"], fields["description"], fields["starts_on"], fields["ends_on"],
-             author_id, _iso(now)))
+             author_id, stored(now)))
         return cursor.lastrowid
 
     async def campaign(self, campaign_id: int) -> Campaign | None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Language = Literal["en", "ru"]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 City = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+Title = Annotated[str, StringConstraints(min_length=3, max_length=120)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class User(BaseModel):
@@ -56,6 +58,10 @@ class Organisation(BaseModel):
     applicant_id: int | None = None
     created_at: datetime
     decided_at: datetime | None = None
+
+
+# Why an application is rejected: sent to the applicant, not kept on the organisation.
+RejectionReason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class Membership(BaseModel):
@@ -105,12 +111,13 @@ class CoordinatorGrant(BaseModel):
     decided_at: datetime | None = None
 
 
-CATEGORIES = ("legal", "housing", "evacuation", "money", "volunteers", "translation", "media",
-              "medical", "other")
-URGENCIES = ("normal", "urgent", "critical")
+# Each choice list is its Literal; the tuples derived from them keep its order, the order of
+# the buttons people choose from.
 Category = Literal["legal", "housing", "evacuation", "money", "volunteers", "translation",
                    "media", "medical", "other"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 Urgency = Literal["normal", "urgent", "critical"]
+URGENCIES: tuple[Urgency, ...] = get_args(Urgency)
 NeedStatus = Literal["open", "fulfilled", "closed", "expired"]
 ONLINE = "online"
 
@@ -126,7 +133,7 @@ class Post(BaseModel):
     org_name: str
     org_status: OrgStatus = "approved"
     hidden_at: datetime | None = None
-    hidden_reason: str | None = None
+    hidden_reason: Annotated[str, StringConstraints(min_length=3, max_length=300)] | None = None
 
     @property
     def visible(self) -> bool:
@@ -139,8 +146,8 @@ class Need(Post):
     """Something a member organisation needs; private details go only to an accepted helper."""
 
     author_id: int | None = None
-    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
-    description: Annotated[str, StringConstraints(max_length=2000)]
+    title: Title
+    description: Description
     private_details: Annotated[str, StringConstraints(max_length=1000)] | None = None
     category: Category
     urgency: Urgency
@@ -173,8 +180,10 @@ class Offer(BaseModel):
     created_at: datetime
 
 
-KINDS = ("commemoration", "rally", "fundraiser", "cultural", "meeting", "other")
+EventKind = Literal["commemoration", "rally", "fundraiser", "cultural", "meeting", "other"]
+KINDS: tuple[EventKind, ...] = get_args(EventKind)
 Disclosure = Literal["public", "going", "going_before"]
+DISCLOSURES: tuple[Disclosure, ...] = get_args(Disclosure)
 Answer = Literal["going", "maybe", "not_going", "waiting"]
 
 
@@ -182,9 +191,9 @@ class Event(Post):
     """An event of a member organisation; its venue is shown only as `disclosure` allows."""
 
     campaign_id: int | None = None
-    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
-    description: Annotated[str, StringConstraints(max_length=2000)]
-    kind: Literal["commemoration", "rally", "fundraiser", "cultural", "meeting", "other"]
+    title: Title
+    description: Description
+    kind: EventKind
     starts_at: datetime
     ends_at: datetime | None = None
     timezone: str
@@ -192,8 +201,8 @@ class Event(Post):
     city: City
     venue: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     disclosure: Disclosure
-    disclose_hours: int | None = None
-    capacity: int | None = None
+    disclose_hours: Annotated[int, Field(ge=1, le=168)] | None = None
+    capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
     status: Literal["scheduled", "cancelled"] = "scheduled"
     going: int = 0
     maybe: int = 0
@@ -211,7 +220,13 @@ class Campaign(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: int
-    title: Annotated[str, StringConstraints(min_length=3, max_length=120)]
-    description: Annotated[str, StringConstraints(max_length=2000)]
+    title: Title
+    description: Description
     starts_on: date
     ends_on: date
+
+
+ElectionName = Annotated[str, StringConstraints(min_length=2, max_length=120)]
+Frequency = Literal["auto", "daily", "weekly"]  # of a digest subscription
+Topic = Literal["needs", "events", "announcements"]  # what a digest may hold
+Audience = Literal["everyone", "organisers", "subscribers", "country"]  # of an announcement

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from storage.models import Need, NeedStatus, Offer
 from storage.posts import PostRepository, visible
+from storage.timestamps import stored
 
 _NEED = ("SELECT n.id, n.org_id, o.name AS org_name, o.status AS org_status, n.author_id, "
          "n.title, n.description, n.private_details, n.category, n.urgency, n.country, n.city, "
@@ -53,8 +54,8 @@ class NeedRepository(PostRepository):
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (org_id, author_id, fields["title"], fields["description"],
              fields.get("private_details"), fields["category"], fields["urgency"],
-             fields["country"], fields.get("city"), fields.get("deadline"), now.isoformat(),
-             now.isoformat()),
+             fields["country"], fields.get("city"), fields.get("deadline"), stored(now),
+             stored(now)),
         )
         return cursor.lastrowid
 
@@ -102,7 +103,7 @@ class NeedRepository(PostRepository):
         assignments = "".join(f"{name} = ?, " for name in values)
         await self._db.execute(
             f"UPDATE needs SET {assignments}updated_at = ?, asked_at = NULL WHERE id = ?",
-            (*values.values(), now.isoformat(), need_id),
+            (*values.values(), stored(now), need_id),
         )
 
     async def set_status(
@@ -110,14 +111,14 @@ class NeedRepository(PostRepository):
     ) -> bool:
         cursor = await self._db.execute(
             "UPDATE needs SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-            (status, now.isoformat(), need_id, expected),
+            (status, stored(now), need_id, expected),
         )
         return cursor.rowcount == 1
 
     async def confirm_still_needed(self, need_id: int, now: datetime) -> bool:
         cursor = await self._db.execute(
             "UPDATE needs SET updated_at = ?, asked_at = NULL WHERE id = ? AND status = 'open'",
-            (now.isoformat(), need_id),
+            (stored(now), need_id),
         )
         return cursor.rowcount == 1
 
@@ -127,7 +128,7 @@ class NeedRepository(PostRepository):
             rows = await self._db.fetch_all(
                 "UPDATE needs SET status = 'expired', updated_at = ? "
                 "WHERE status = 'open' AND deadline < ? RETURNING id",
-                (now.isoformat(), today.isoformat()),
+                (stored(now), today.isoformat()),
             )
         return [row[0] for row in rows]
 
@@ -136,7 +137,7 @@ class NeedRepository(PostRepository):
         they are still needed."""
         rows = await self._db.fetch_all(
             f"{_NEED} WHERE n.status = 'open' AND n.asked_at IS NULL AND n.updated_at < ? "
-            f"AND {visible('n')} ORDER BY n.id", (before.isoformat(),),
+            f"AND {visible('n')} ORDER BY n.id", (stored(before),),
         )
         return [_need(row) for row in rows]
 
@@ -144,7 +145,7 @@ class NeedRepository(PostRepository):
         """Record that the organisers were asked; False if they already were."""
         cursor = await self._db.execute(
             "UPDATE needs SET asked_at = ? WHERE id = ? AND asked_at IS NULL",
-            (now.isoformat(), need_id),
+            (stored(now), need_id),
         )
         return cursor.rowcount == 1
 
@@ -156,7 +157,7 @@ class NeedRepository(PostRepository):
         """The new offer's id; None if this helper already offered help for this need."""
         cursor = await self._db.execute(
             "INSERT OR IGNORE INTO offers (need_id, helper_id, message, username, created_at) "
-            "VALUES (?, ?, ?, ?, ?)", (need_id, helper_id, message, username, now.isoformat()),
+            "VALUES (?, ?, ?, ?, ?)", (need_id, helper_id, message, username, stored(now)),
         )
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -182,7 +183,7 @@ class NeedRepository(PostRepository):
     async def decide_offer(self, offer_id: int, status: str, now: datetime) -> bool:
         cursor = await self._db.execute(
             "UPDATE offers SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
-            (status, now.isoformat(), offer_id),
+            (status, stored(now), offer_id),
         )
         return cursor.rowcount == 1
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from storage.database import Database
 from storage.models import Organisation, OrgStatus
+from storage.timestamps import stored
 
 
 def name_key(name: str) -> str:
@@ -33,7 +34,7 @@ class OrganisationRepository:
             "INSERT INTO organisations (name, name_key, description, country, city, website, "
             "applicant_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (name, name_key(name), description, country, city, website, applicant_id,
-             now.isoformat()),
+             stored(now)),
         )
         return cursor.lastrowid
 
@@ -61,7 +62,7 @@ class OrganisationRepository:
         """Move from `expected` to `status`; False if the organisation was not in `expected`."""
         cursor = await self._db.execute(
             "UPDATE organisations SET status = ?, decided_at = ? WHERE id = ? AND status = ?",
-            (status, now.isoformat(), org_id, expected),
+            (status, stored(now), org_id, expected),
         )
         return cursor.rowcount == 1
 
@@ -69,7 +70,7 @@ class OrganisationRepository:
         """Record a coordinator's approval (once each); the number of distinct approvals."""
         await self._db.execute(
             "INSERT OR IGNORE INTO organisation_approvals (org_id, coordinator_id, approved_at) "
-            "VALUES (?, ?, ?)", (org_id, coordinator_id, now.isoformat()),
+            "VALUES (?, ?, ?)", (org_id, coordinator_id, stored(now)),
         )
         return await self._db.fetch_value(
             "SELECT count(*) FROM organisation_approvals WHERE org_id = ?", (org_id,)
@@ -98,7 +99,7 @@ class OrganisationRepository:
         """Make the person an organiser; False if they already belong to an organisation."""
         cursor = await self._db.execute(
             "INSERT OR IGNORE INTO memberships (tg_id, org_id, joined_at) VALUES (?, ?, ?)",
-            (tg_id, org_id, now.isoformat()),
+            (tg_id, org_id, stored(now)),
         )
         return cursor.rowcount == 1
 
@@ -114,25 +115,25 @@ class OrganisationRepository:
         await self._db.execute(
             "INSERT INTO invites (token_hash, org_id, created_by, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (token_hash, org_id, created_by, now.isoformat(), expires.isoformat()),
+            (token_hash, org_id, created_by, stored(now), stored(expires)),
         )
 
     async def invite_organisation(self, token_hash: str, now: datetime) -> int | None:
         """The organisation of an unused, unexpired invite; None for any other token."""
         return await self._db.fetch_value(
             "SELECT org_id FROM invites WHERE token_hash = ? AND used_at IS NULL "
-            "AND expires_at > ?", (token_hash, now.isoformat()),
+            "AND expires_at > ?", (token_hash, stored(now)),
         )
 
     async def prune_invites(self, now: datetime) -> int:
         """Delete expired invites, used or not: nothing can be done with them any more."""
         cursor = await self._db.execute(
-            "DELETE FROM invites WHERE expires_at <= ?", (now.isoformat(),)
+            "DELETE FROM invites WHERE expires_at <= ?", (stored(now),)
         )
         return cursor.rowcount
 
     async def use_invite(self, token_hash: str, tg_id: int, now: datetime) -> None:
         await self._db.execute(
             "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ?",
-            (tg_id, now.isoformat(), token_hash),
+            (tg_id, stored(now), token_hash),
         )

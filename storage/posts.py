@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from storage.database import Database
+from storage.timestamps import stored
 
 
 def visible(alias: str) -> str:
@@ -31,7 +32,7 @@ class PostRepository:
         cursor = await self._db.execute(
             f"UPDATE {self._table} SET hidden_at = ?, hidden_by = ?, hidden_reason = ? "
             "WHERE id = ? AND hidden_at IS NULL",
-            (now.astimezone(UTC).isoformat(), coordinator_id, reason, post_id))
+            (stored(now), coordinator_id, reason, post_id))
         return cursor.rowcount == 1
 
     async def unhide(self, post_id: int) -> bool:

@@ -15,11 +15,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from storage.models import OrgStatus
 from storage.posts import visible
+from storage.timestamps import stored
 
 # Each exported table: its public columns, in order, and the query that yields them.
 # A column is added here only after asking "may anyone with the bot see this?".
@@ -57,15 +59,10 @@ CURRENT = {
     "events": "e.status = 'scheduled' AND e.starts_at > :now",
 }
 TABLES = tuple(EXPORTS)
-ORG_STATUSES = ("pending", "approved", "rejected", "suspended")
+ORG_STATUSES: tuple[OrgStatus, ...] = get_args(OrgStatus)
 DELIVERY_WINDOW = timedelta(days=7)
 
 
-def _iso(moment: datetime) -> str:
-    # Compared as text with the stored timestamps: always UTC, isoformat.
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat()
 
 
 class NoDatabase(Exception):
@@ -100,7 +97,7 @@ def schema_version(connection: sqlite3.Connection) -> int:
 def _query(table: str, now: datetime, everything: bool) -> tuple[str, dict[str, str]]:
     _columns, query = EXPORTS[table]
     current = "1" if everything else CURRENT.get(table, "1")
-    return query.format(current=current), {"now": _iso(now)}
+    return query.format(current=current), {"now": stored(now)}
 
 
 def count(connection: sqlite3.Connection, table: str, now: datetime, *,
@@ -154,7 +151,7 @@ def stats(connection: sqlite3.Connection, now: datetime) -> Stats:
         broadcasts, sent, blocked, failed = connection.execute(
             "SELECT count(*), coalesce(sum(sent), 0), coalesce(sum(blocked), 0), "
             "coalesce(sum(failed), 0) FROM broadcasts WHERE created_at >= ?",
-            (_iso(now - DELIVERY_WINDOW),)).fetchone()
+            (stored(now - DELIVERY_WINDOW),)).fetchone()
         open_needs = f"n.status = 'open' AND {visible('n')}"
         return Stats(
             at=now,
@@ -166,7 +163,7 @@ def stats(connection: sqlite3.Connection, now: datetime) -> Stats:
                 f"SELECT count(*) FROM needs AS n WHERE {open_needs} AND n.urgency = 'critical'"),
             upcoming_events=value(
                 "SELECT count(*) FROM events AS e WHERE e.status = 'scheduled' "
-                f"AND e.starts_at > ? AND {visible('e')}", (_iso(now),)),
+                f"AND e.starts_at > ? AND {visible('e')}", (stored(now),)),
             subscribers=value("SELECT count(*) FROM subscriptions"),
             broadcasts=broadcasts, sent=sent, blocked=blocked, failed=failed,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from storage.database import Database
+from storage.timestamps import stored
 
 KEEP = timedelta(days=2)
 
@@ -24,7 +25,7 @@ class UpdateRepository:
         so Telegram's re-delivery acts on it once."""
         self._db.attach(
             "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-            (update_id, now.isoformat()),
+            (update_id, stored(now)),
         )
 
     def abandon(self) -> None:
@@ -43,6 +44,6 @@ class UpdateRepository:
 
     async def prune(self, now: datetime) -> int:
         cursor = await self._db.execute(
-            "DELETE FROM processed_updates WHERE processed_at < ?", ((now - KEEP).isoformat(),)
+            "DELETE FROM processed_updates WHERE processed_at < ?", (stored(now - KEEP),)
         )
         return cursor.rowcount

@@ -8,6 +8,7 @@ from datetime import datetime, time
 from storage.database import Database
 from storage.dialogues import dialogue_of
 from storage.models import Dialogue, Membership, User
+from storage.timestamps import stored
 
 _SETTABLE = frozenset({"language", "country", "city", "timezone", "digest_time"})
 
@@ -69,7 +70,7 @@ class UserRepository:
                 "client_language = coalesce(excluded.client_language, client_language) "
                 "WHERE is_active = 0 OR (excluded.client_language IS NOT NULL "
                 "AND client_language IS NOT excluded.client_language)",
-                (tg_id, client_language, now.isoformat()),
+                (tg_id, client_language, stored(now)),
             )
             user = await self.get(tg_id)
         assert user is not None

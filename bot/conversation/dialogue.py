@@ -131,6 +131,13 @@ class Flow:
         return next((step for step in self.steps[start:] if step.when(answers)), None)
 
 
+def _say(texts: Texts, key: str, values: dict[str, object]) -> str:
+    """A question or a reason; with a `count` among its values its text has plural forms."""
+    values = dict(values)
+    count = values.pop("count", None)
+    return texts(key, **values) if count is None else texts.plural(key, count, **values)
+
+
 class NotAvailable(Exception):
     """A button that does not belong to the person's current question."""
 
@@ -235,7 +242,7 @@ class Dialogues:
 
         texts = session.texts
         key = step.question(session, answers) if callable(step.question) else step.question
-        text = texts(key, **step.question_values(session, answers))
+        text = _say(texts, key, step.question_values(session, answers))
         choices = step.choices(session, answers)
         page, shown = page_of(choices, page, CHOICES_PER_PAGE)
         rows = [[Button(option.render(texts), DialogueAnswer(step.name, option.value))]
@@ -303,9 +310,7 @@ class Dialogues:
         self, session: Session, step: Step, answers: dict[str, Any], key: str, **values: object
     ) -> Reply:
         question = self.ask(session, step, answers)
-        count = values.pop("count", None)
-        texts = session.texts
-        reason = texts(key, **values) if count is None else texts.plural(key, count, **values)
+        reason = _say(session.texts, key, values)
         return Reply(f"{reason}\n\n{question.text}", question.buttons)
 
     async def _save(self, session: Session, flow: Flow, step: str, answers: dict[str, Any]) -> None:

@@ -7,11 +7,12 @@ import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 from zoneinfo import ZoneInfo
 
 from telegram.error import BadRequest, TelegramError
 
+from bot.conversation.answers import Limit
 from bot.conversation.callbacks import (
     BroadcastApprove,
     BroadcastCancel,
@@ -36,14 +37,15 @@ from bot.conversation.timeparse import parse_future_datetime
 from bot.features.members import parse_country_answer
 from bot.infra.i18n import Html, Texts
 from storage.deliveries import Broadcast
+from storage.models import Audience
 
 if TYPE_CHECKING:
     from bot.app.services import Services
 
 log = logging.getLogger(__name__)
 
-TEXT_MAX = 3500  # leaves room for the preview's own lines within Telegram's 4096
-AUDIENCES = ("everyone", "organisers", "subscribers", "country")
+TEXT = Limit(maximum=3500)  # leaves room for the preview's own lines within Telegram's 4096
+AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 PROGRESS_EVERY = 3.0  # seconds between edits of a status message
 RECENT = 10
 OPEN = ("awaiting_approval", "scheduled", "sending")
@@ -51,8 +53,8 @@ OPEN = ("awaiting_approval", "scheduled", "sending")
 
 def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
     plain = text.plain if isinstance(text, Formatted) else text
-    if len(plain) > TEXT_MAX:
-        raise Invalid("invalid.too_long", limit=TEXT_MAX, count=len(plain))
+    if len(plain) > TEXT.maximum:
+        raise Invalid("invalid.too_long", limit=TEXT.maximum, count=len(plain))
     if not plain.strip():
         raise Invalid("invalid.too_short", count=1)
     return str(text)
@@ -70,7 +72,8 @@ class Announcements:
         services.dialogues.register(Flow(
             name="announce",
             steps=(
-                Step("text", "announce.ask.text", parse=parse_text, formatted=True),
+                Step("text", "announce.ask.text", parse=parse_text, formatted=True,
+                     question_values=TEXT.length_values),
                 Step("audience", "announce.ask.audience",
                      options=[Option(name, f"audience.{name}") for name in AUDIENCES]),
                 Step("country", "announce.ask.country", parse=parse_country_answer,

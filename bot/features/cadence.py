@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import get_args
 from zoneinfo import ZoneInfo
 
-Frequency = Literal["auto", "daily", "weekly"]
-FREQUENCIES: tuple[Frequency, ...] = ("auto", "daily", "weekly")
+from storage.models import Frequency
+
+FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
 
 MONDAY, THURSDAY = 0, 3
 DAILY_WITHIN = 14

@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation.answers import parse_description, parse_title
+from bot.conversation.answers import Limit, line_of, text_of
 from bot.conversation.callbacks import CampaignCard, CampaignSitesPage, CampaignsPage, EventCard
 from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Reply, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
@@ -21,7 +21,12 @@ from bot.infra.clock import Clock
 from bot.infra.i18n import Html
 from storage.audit import AuditRepository
 from storage.events import EventRepository
-from storage.models import Event
+from storage.models import Campaign, Event
+
+TITLE = Limit.of(Campaign, "title")
+DESCRIPTION = Limit.of(Campaign, "description")
+parse_title = line_of(TITLE)
+parse_description = text_of(DESCRIPTION)
 
 
 def parse_last_day(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -58,8 +63,10 @@ class Campaigns:
         self._clock = clock
         dialogues.register(Flow(
             name="campaignnew",
-            steps=(Step("title", "campaign.ask.title", parse=parse_title),
-                   Step("description", "campaign.ask.description", parse=parse_description),
+            steps=(Step("title", "campaign.ask.title", parse=parse_title,
+                        question_values=TITLE.length_values),
+                   Step("description", "campaign.ask.description", parse=parse_description,
+                        question_values=DESCRIPTION.length_values),
                    Step("starts_on", "campaign.ask.starts_on", parse=self._parse_first_day,
                         question_values=self._first_day_example),
                    Step("ends_on", "campaign.ask.ends_on", parse=parse_last_day,

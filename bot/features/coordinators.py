@@ -6,7 +6,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation.answers import number_of
+from bot.conversation.answers import Limit, number_of
 from bot.conversation.callbacks import (
     CoordinatorAdd,
     CoordinatorApprove,
@@ -34,7 +34,7 @@ class Revocation(Enum):
     LAST = "last"
 
 
-parse_tg_id = number_of(1, MAX_TELEGRAM_ID - 1, "coordinators.invalid_id")
+parse_tg_id = number_of(Limit(1, MAX_TELEGRAM_ID - 1), "coordinators.invalid_id")
 
 
 class Coordinators:

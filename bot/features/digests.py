@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
-from bot.conversation.answers import check_length
+from bot.conversation.answers import Limit, line_of
 from bot.conversation.callbacks import ElectionAdd, ElectionRemove, ElectionsList, ElectionsRemoval
 from bot.conversation.dialogue import (
     Button,
@@ -47,7 +47,7 @@ from bot.infra.i18n import Html, Texts, texts
 from storage.audit import AuditRepository
 from storage.database import Database
 from storage.digests import ALL_TOPICS, DigestRepository, Election, Line, Section
-from storage.models import User
+from storage.models import ElectionName, User
 from storage.users import UserRepository
 
 log = logging.getLogger("coalition.digests")
@@ -63,9 +63,11 @@ URGENT_SHOWN, NEW_SHOWN, EVENTS_SHOWN, ANNOUNCEMENTS_SHOWN = 5, 10, 10, 5
 EXCERPT = 200
 RECIPIENTS_PER_BROADCAST = 5000
 SCHEDULE_BATCH = 1000
-ELECTION_NAME = (2, 120)
 ELECTION_YEARS_AHEAD = 10
+ELECTION_NAME = Limit.of_type(ElectionName)
 _TAG = re.compile(r"<[^>]*>")
+
+parse_election_name = line_of(ELECTION_NAME)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class Digests:
                      question_values=self._time_values),
             ), finish=self._subscribe),
             Flow(name="election_add", steps=(
-                Step("name", "elections.ask.name", parse=self._parse_name),
+                Step("name", "elections.ask.name", parse=parse_election_name,
+                     question_values=ELECTION_NAME.length_values),
                 Step("date", "elections.ask.date", parse=self._parse_date),
                 Step("country", "elections.ask.country", parse=parse_country_answer),
             ), preview=self._election_preview, publish_label="button.add",
@@ -447,9 +450,6 @@ class Digests:
 
     async def begin_election(self, session: Session) -> Reply:
         return await self._dialogues.start(session, "election_add")
-
-    def _parse_name(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        return check_length(clean_line(text), *ELECTION_NAME)
 
     def _parse_date(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         day = parse_date(text)

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from bot.conversation.answers import (
+    Limit,
     is_web_address,
     line_of,
     looks_like_link,
     number_of,
-    parse_description,
-    parse_title,
+    text_of,
 )
 from bot.conversation.callbacks import (
     EventCalendar,
@@ -47,6 +47,7 @@ from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import local_to_utc, parse_future_datetime, parse_time
 from bot.features.members import (
+    CITY,
     Members,
     parse_city,
     parse_country_answer,
@@ -58,7 +59,7 @@ from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
 from storage.database import Database
 from storage.events import EventFilter, EventRepository
-from storage.models import KINDS, Answer, Event
+from storage.models import DISCLOSURES, KINDS, Answer, Event
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +69,24 @@ COUNTRY_BUTTONS = 8
 PERIODS = (7, 30)
 EDIT_FIELDS = ("title", "description", "start", "venue", "capacity")
 _NONE = "-"
+TITLE = Limit.of(Event, "title")
+DESCRIPTION = Limit.of(Event, "description")
+VENUE = Limit.of(Event, "venue")
+HOURS = Limit.of(Event, "disclose_hours")
+CAPACITY = Limit.of(Event, "capacity")
 
 
 def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
-    venue = line_of(1, 300)(text, session, answers)
+    venue = line_of(VENUE)(text, session, answers)
     if looks_like_link(venue) and not is_web_address(venue):
         raise Invalid("invalid.link")
     return venue
 
 
-parse_hours = number_of(1, 168, "invalid.hours")
-parse_capacity = number_of(1, 100_000, "invalid.capacity")
+parse_title = line_of(TITLE)
+parse_description = text_of(DESCRIPTION)
+parse_hours = number_of(HOURS, "invalid.hours")
+parse_capacity = number_of(CAPACITY, "invalid.capacity")
 
 
 def zone_of(answers: dict[str, Any]) -> str:
@@ -123,24 +131,28 @@ class Events:
         self._database = database
         self._clock = clock
         steps = (
-            Step("title", "event.ask.title", parse=parse_title),
-            Step("description", "event.ask.description", parse=parse_description),
+            Step("title", "event.ask.title", parse=parse_title,
+                 question_values=TITLE.length_values),
+            Step("description", "event.ask.description", parse=parse_description,
+                 question_values=DESCRIPTION.length_values),
             Step("kind", "event.ask.kind",
                  options=[Option(kind, f"kind.{kind}") for kind in KINDS]),
             Step("country", "event.ask.country", parse=parse_country_answer),
-            Step("city", "event.ask.city", parse=parse_city),
+            Step("city", "event.ask.city", parse=parse_city, question_values=CITY.length_values),
             Step("timezone", self._zone_question, parse=parse_timezone_answer,
                  options=self._zone_options, question_values=self._zone_guess),
             Step("start", "event.ask.start", parse=self._parse_start,
                  question_values=lambda s, a: {"zone": zone_of(a)}),
             Step("end", "event.ask.end", parse=self._parse_end, optional=True),
-            Step("venue", "event.ask.venue", parse=parse_venue),
-            Step("disclosure", "event.ask.disclosure", options=[
-                Option("public", "disclosure.public"), Option("going", "disclosure.going"),
-                Option("going_before", "disclosure.going_before")]),
+            Step("venue", "event.ask.venue", parse=parse_venue,
+                 question_values=VENUE.length_values),
+            Step("disclosure", "event.ask.disclosure",
+                 options=[Option(value, f"disclosure.{value}") for value in DISCLOSURES]),
             Step("hours", "event.ask.hours", parse=parse_hours,
-                 when=lambda answers: answers.get("disclosure") == "going_before"),
-            Step("capacity", "event.ask.capacity", parse=parse_capacity, optional=True),
+                 when=lambda answers: answers.get("disclosure") == "going_before",
+                 question_values=HOURS.range_values),
+            Step("capacity", "event.ask.capacity", parse=parse_capacity, optional=True,
+                 question_values=CAPACITY.range_values),
             Step("campaign", "event.ask.campaign", options=self._campaign_options,
                  optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
         )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommandScopeChat
 from telegram.error import TelegramError
 
+from bot.conversation.answers import Limit
 from bot.conversation.callbacks import AlertsMenu, LanguageChoice, SettingOpen
 from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
 from bot.conversation.menu import set_chat_commands
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CITY_MAX = 80
+CITY = Limit.of(User, "city")
 _CITY = re.compile(r"^[^\W\d_][\w .,'’()-]*$")
 DEFAULT_DIGEST_TIME = time(9, 0)
 
@@ -52,8 +53,8 @@ def language_for(user: User | None, telegram_code: str | None, default: str) -> 
 
 
 def parse_city(text: str, session: Session, answers: dict[str, Any]) -> str:
-    if len(text) > CITY_MAX:
-        raise Invalid("invalid.too_long", limit=CITY_MAX, count=len(text))
+    if len(text) > CITY.maximum:
+        raise Invalid("invalid.too_long", limit=CITY.maximum, count=len(text))
     city = " ".join(text.split())
     if has_invisible(text) or not _CITY.match(city):
         raise Invalid("invalid.city")
@@ -83,7 +84,8 @@ class Members:
         self._services = services
         services.dialogues.register(
             self._setting_flow("country", "settings.ask.country", parse_country_answer),
-            self._setting_flow("city", "settings.ask.city", parse_city),
+            self._setting_flow("city", "settings.ask.city", parse_city,
+                               question_values=CITY.length_values),
             self._setting_flow("timezone", "settings.ask.timezone", parse_timezone_answer),
             self._setting_flow("digest_time", "settings.ask.digest_time", parse_time_of_day),
         )
@@ -179,7 +181,7 @@ class Members:
             return self.language_picker(session.texts, from_settings=True)
         return await self._services.dialogues.start(session, f"set_{name}")
 
-    def _setting_flow(self, name: str, question: str, parse) -> Flow:
+    def _setting_flow(self, name: str, question: str, parse, **step: Any) -> Flow:
         async def finish(session: Session, answers: dict[str, Any]) -> Reply:
             await self._services.repos.users.update(session.user.tg_id, **{name: answers[name]})
             session = await self.reload(session)
@@ -190,7 +192,7 @@ class Members:
 
         return Flow(
             name=f"set_{name}",
-            steps=(Step(name, question, parse=parse, back=True),),
+            steps=(Step(name, question, parse=parse, back=True, **step),),
             finish=finish,
             on_back=back,
         )

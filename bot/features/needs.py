@@ -6,7 +6,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from bot.conversation.answers import parse_description, parse_title, text_of
+from bot.conversation.answers import Limit, line_of, text_of
 from bot.conversation.callbacks import (
     AlertToggle,
     MyNeedsPage,
@@ -29,7 +29,7 @@ from bot.conversation.places import country_name, parse_country
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import parse_date
-from bot.features.members import Members, parse_city
+from bot.features.members import CITY, Members, parse_city
 from bot.features.notices import Notices
 from bot.features.posts import moderation_row, with_hidden_note
 from bot.infra.clock import Clock
@@ -49,8 +49,14 @@ EDITABLE_ORDER = ("title", "description", "private_details", "category", "urgenc
 _NONE = "-"
 
 
-parse_private = text_of(1, 1000)
-parse_offer_message = text_of(1, 500)
+TITLE = Limit.of(Need, "title")
+DESCRIPTION = Limit.of(Need, "description")
+PRIVATE = Limit.of(Need, "private_details")
+OFFER = Limit.of(Offer, "message")
+parse_title = line_of(TITLE)
+parse_description = text_of(DESCRIPTION)
+parse_private = text_of(PRIVATE)
+parse_offer_message = text_of(OFFER)
 
 
 def parse_place(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -85,17 +91,20 @@ class Needs:
         self._database = database
         self._clock = clock
         steps = {
-            "title": Step("title", "need.ask.title", parse=parse_title),
-            "description": Step("description", "need.ask.description", parse=parse_description),
+            "title": Step("title", "need.ask.title", parse=parse_title,
+                          question_values=TITLE.length_values),
+            "description": Step("description", "need.ask.description", parse=parse_description,
+                                question_values=DESCRIPTION.length_values),
             "private_details": Step("private_details", "need.ask.private", parse=parse_private,
-                                    optional=True),
+                                    optional=True, question_values=PRIVATE.length_values),
             "category": Step("category", "need.ask.category",
                              options=_options("category", CATEGORIES)),
             "urgency": Step("urgency", "need.ask.urgency",
                             options=_options("urgency", URGENCIES)),
             "country": Step("country", "need.ask.country", parse=parse_place),
             "city": Step("city", "need.ask.city", parse=parse_city, optional=True,
-                         when=lambda answers: answers.get("country") != ONLINE),
+                         when=lambda answers: answers.get("country") != ONLINE,
+                         question_values=CITY.length_values),
             "deadline": Step("deadline", "need.ask.deadline", parse=self._parse_deadline,
                              optional=True),
         }
@@ -103,7 +112,8 @@ class Needs:
             Flow(name="neednew", steps=tuple(steps[name] for name in EDITABLE_ORDER),
                  preview=self._preview, finish=self._publish),
             Flow(name="offer", steps=(
-                Step("message", "offer.ask.message", parse=parse_offer_message),
+                Step("message", "offer.ask.message", parse=parse_offer_message,
+                     question_values=OFFER.length_values),
                 Step("share", "offer.ask.share", options=[
                     Option("share", "offer.share"), Option("noshare", "offer.noshare")]),
             ), preview=self._offer_preview, publish_label="button.send", finish=self._offer),

@@ -8,7 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.conversation.answers import is_web_address, line_of, text_of
+from bot.conversation.answers import Limit, is_web_address, line_of, text_of
 from bot.conversation.callbacks import (
     OrgApprove,
     OrgCard,
@@ -23,30 +23,31 @@ from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.places import country_name
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.features.members import parse_city, parse_country_answer
+from bot.features.members import CITY, parse_city, parse_country_answer
 from bot.infra.i18n import Html, Texts
-from storage.models import Organisation, OrgStatus
+from storage.models import Organisation, OrgStatus, RejectionReason
 
 if TYPE_CHECKING:
     from bot.app.services import Services
 
-NAME_MIN, NAME_MAX = 2, 80
-DESCRIPTION_MAX = 1000
-WEBSITE_MAX = 200
-REASON_MAX = 500
+NAME = Limit.of(Organisation, "name")
+DESCRIPTION = Limit.of(Organisation, "description")
+WEBSITE = Limit.of(Organisation, "website")
+REASON = Limit.of_type(RejectionReason)
 INVITE_VALIDITY = timedelta(hours=72)
 INVITE_PREFIX = "inv_"
 _INVITE = re.compile(r"^inv_[A-Za-z0-9_-]{43}$")
 _STATUS_ICON = {"pending": "⏳", "approved": "✅", "suspended": "⛔", "rejected": "✖️"}
 
 
-parse_description = text_of(1, DESCRIPTION_MAX)
-parse_reason = text_of(1, REASON_MAX)
+parse_name = line_of(NAME)
+parse_description = text_of(DESCRIPTION)
+parse_reason = text_of(REASON)
 
 
 def parse_website(text: str, session: Session, answers: dict[str, Any]) -> str:
     url = text.strip()
-    if len(url) > WEBSITE_MAX or not is_web_address(url):
+    if len(url) > WEBSITE.maximum or not is_web_address(url):
         raise Invalid("invalid.website")
     return url
 
@@ -63,25 +64,29 @@ class Organisations:
             Flow(
                 name="register_org",
                 steps=(
-                    Step("name", "org.ask.name", parse=self._parse_new_name),
+                    Step("name", "org.ask.name", parse=self._parse_new_name,
+                         question_values=NAME.length_values),
                     Step("description", "org.ask.description", parse=parse_description,
-                         optional=True),
+                         optional=True, question_values=DESCRIPTION.length_values),
                     Step("country", "org.ask.country", parse=parse_country_answer),
-                    Step("city", "org.ask.city", parse=parse_city, optional=True),
-                    Step("website", "org.ask.website", parse=parse_website, optional=True),
+                    Step("city", "org.ask.city", parse=parse_city, optional=True,
+                         question_values=CITY.length_values),
+                    Step("website", "org.ask.website", parse=parse_website, optional=True,
+                         question_values=WEBSITE.length_values),
                 ),
                 preview=self._preview,
                 finish=self._apply,
             ),
             Flow(
                 name="reject_org",
-                steps=(Step("reason", "org.ask.reject_reason", parse=parse_reason),),
+                steps=(Step("reason", "org.ask.reject_reason", parse=parse_reason,
+                            question_values=REASON.length_values),),
                 finish=self._reject,
             ),
         )
 
     async def _parse_new_name(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        name = line_of(NAME_MIN, NAME_MAX)(text, session, answers)
+        name = parse_name(text, session, answers)
         if await self._repo.name_taken(name):
             raise Invalid("org.invalid.name_taken")
         return name

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from bot.conversation.answers import text_of
+from bot.conversation.answers import Limit, text_of
 from bot.conversation.callbacks import PostHide, PostUnhide
 from bot.conversation.dialogue import Button, Dialogues, Flow, Reply, Step
 from bot.conversation.roles import Role
@@ -22,7 +22,8 @@ from storage.organisations import OrganisationRepository
 
 Kind = Literal["need", "event"]
 
-parse_hide_reason = text_of(3, 300)
+HIDE_REASON = Limit.of(Post, "hidden_reason")
+parse_hide_reason = text_of(HIDE_REASON)
 
 
 def moderation_row(t: Texts, kind: Kind, post: Post) -> list[Button]:
@@ -55,7 +56,8 @@ class Posts:
         self._clock = clock
         dialogues.register(Flow(
             name="hide_post",
-            steps=(Step("reason", "post.ask.hide_reason", parse=parse_hide_reason),),
+            steps=(Step("reason", "post.ask.hide_reason", parse=parse_hide_reason,
+                        question_values=HIDE_REASON.length_values),),
             finish=self._hide))
 
     def _repo(self, kind: Kind) -> NeedRepository | EventRepository:

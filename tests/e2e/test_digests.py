@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.infra.i18n import texts
+from storage.timestamps import loaded
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest, Person, button_labels
@@ -50,7 +51,7 @@ async def _tick(bot: BotUnderTest) -> None:
 async def _due(bot: BotUnderTest, person: Person) -> datetime | None:
     value = await bot.services.database.fetch_value(
         "SELECT next_due_at FROM subscriptions WHERE tg_id = ?", (person.tg_id,))
-    return None if value is None else datetime.fromisoformat(value)
+    return loaded(value)
 
 
 async def _queued(bot: BotUnderTest, person: Person) -> list[str]:

@@ -162,7 +162,7 @@ async def test_channel_posts_group_messages_and_edits_are_ignored(
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     dialogue = await bot.services.repos.dialogues.get(olga.tg_id)
     assert dialogue is not None and dialogue.answers["name"] == "Free Voices"
-    assert asked.text == EN("org.ask.name")
+    assert asked.text == EN.plural("org.ask.name", 80, minimum=2)
 
 
 async def test_a_press_too_old_to_acknowledge_still_gets_its_reply(

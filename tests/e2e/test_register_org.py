@@ -79,7 +79,7 @@ async def test_reject_with_reason_tells_the_applicant(bot: BotUnderTest) -> None
     await olga.press("Опубликовать")
     application = await _application(bot, COORDINATOR_ID, "Free Voices")
     question = await coordinator.press("Reject", application)
-    assert question.text == EN("org.ask.reject_reason")
+    assert question.text == EN.plural("org.ask.reject_reason", 500)
     done = await coordinator.send("We could not verify <who> you are & why.")
     assert done.text == EN("org.rejected", name="Free Voices")
     notice = await bot.server.wait_for(lambda: next((
