@@ -135,7 +135,7 @@ def measure(run: Run, workdir: Path) -> Measured:
     asyncio.run(prepare(database_path, run.recipients))
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "PTB_TIMEDELTA": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot.sandbox.server", "--port", "0", "--log", str(log_path),
+        [sys.executable, "-m", "bot.sandbox.cli", "--port", "0", "--log", str(log_path),
          "--users", f"1-{run.recipients}"],
         stdout=subprocess.PIPE, text=True, env=env,
     )

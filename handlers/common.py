@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.conversation.callbacks import CallbackData
-from bot.conversation.dialogue import Reply, keyboard
+from bot.conversation.replies import Reply, keyboard
 from bot.conversation.roles import Role, command_role
 from bot.conversation.session import Session
 from bot.infra.updates import handler_name

@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.conversation.callbacks import DialogueAnswer
-from bot.conversation.dialogue import NotAvailable, Reply
+from bot.conversation.dialogue import NotAvailable
+from bot.conversation.replies import Reply
 from bot.conversation.session import Session
 from handlers.common import (
     BotContext,

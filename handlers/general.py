@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.conversation.callbacks import LanguageChoice
-from bot.conversation.dialogue import Reply
 from bot.conversation.menu import command_list
+from bot.conversation.replies import Reply
 from bot.conversation.session import Session
 from handlers.common import BotContext, add_routes, answer, button, command, send
 

@@ -6,7 +6,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application
 
 from bot.conversation.callbacks import ForgetCancel, ForgetConfirm
-from bot.conversation.dialogue import Reply
+from bot.conversation.replies import Reply
 from bot.conversation.session import Session
 from handlers.common import BotContext, add_routes, answer, button, command
 

@@ -18,6 +18,7 @@ from bot.features.notices import Notices
 from bot.features.organisations import Organisations
 from bot.features.posts import Posts
 from bot.features.privacy import Privacy
+from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.config import Settings
 from bot.infra.delivery import DeliveryQueue, courier_for
@@ -36,16 +37,30 @@ class Services:
         self.flood = FloodGuard()
         self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,
                                       rate=settings.broadcast_rate)
+        self.link = BotLink()
         repos, database, clock = self.repos, self.database, self.clock
         self.dialogues = Dialogues(repos.dialogues, database, clock)
-        self.members = Members(self)
-        self.notices = Notices(self)
-        self.organisations = Organisations(self)
-        self.coordinators = Coordinators(self)
+        self.members = Members(
+            repos.users, self.dialogues, clock, self.link,
+            default_language=settings.default_language,
+            default_timezone=settings.default_timezone)
+        self.notices = Notices(repos.users, self.delivery,
+                               default_language=settings.default_language)
+        self.organisations = Organisations(
+            database, repos.organisations, repos.users, repos.audit, self.dialogues,
+            self.members, self.notices, clock, self.link,
+            approvals_required=settings.org_approvals_required)
+        self.coordinators = Coordinators(
+            database, repos.users, repos.coordinator_grants, repos.audit, self.dialogues,
+            self.members, self.notices, clock, configured=settings.coordinator_ids,
+            four_eyes=settings.four_eyes)
+        self.announcements = Announcements(
+            database, repos.deliveries, repos.announcements, repos.users, repos.audit,
+            self.delivery, self.dialogues, self.members, self.notices, clock, self.link,
+            four_eyes=settings.four_eyes, cancel_window=settings.broadcast_cancel_window,
+            per_hour=settings.broadcasts_per_hour)
         self.events = Events(repos.events, self.dialogues, self.members, self.notices, database,
                              clock)
-        self.privacy = Privacy(self)
-        self.announcements = Announcements(self)
         self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,
                            self.notices, database, clock)
         self.digests = Digests(repos.digests, repos.users, repos.audit, self.dialogues,
@@ -55,21 +70,13 @@ class Services:
         self.campaigns = Campaigns(repos.events, repos.audit, self.dialogues, self.members, clock)
         self.posts = Posts(repos.needs, repos.events, repos.organisations, repos.audit,
                            self.dialogues, self.notices, database, clock)
-        self._bot: Bot | None = None
-
-    @property
-    def bot(self) -> Bot:
-        if self._bot is None:
-            raise RuntimeError("services are not open")
-        return self._bot
-
-    @property
-    def bot_username(self) -> str:
-        return self.bot.username
+        self.members.show_in_settings(self.digests.settings_line)
+        self.privacy = Privacy(database, repos.personal, repos.deliveries, self.events,
+                               self.members, clock)
 
     async def open(self, bot: Bot) -> None:
         """Open the database, migrate, apply configured coordinators, resume sending."""
-        self._bot = bot
+        self.link.connect(bot)
         await self.database.open()
         await migrate(self.database)
         await self.coordinators.apply_configured()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.conversation.callbacks import CallbackData, DialogueAnswer
+from bot.conversation.callbacks import DialogueAnswer
+from bot.conversation.listing import CHOICES_PER_PAGE, page_of, turning
+from bot.conversation.replies import Button, Reply
 from bot.conversation.session import Session
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
@@ -29,34 +29,6 @@ CANCEL = "~cancel"
 BACK = "~back"
 PAGE = "~p"  # followed by a page number: turns the page of a step's options
 PREVIEW = "preview"
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: CallbackData
-
-
-@dataclass
-class Reply:
-    """What the bot says back: HTML text and rows of inline buttons.
-
-    `on_sent` receives the sent message's id, for a message the bot edits later (a status).
-    """
-
-    text: str
-    buttons: list[list[Button]] = field(default_factory=list)
-    on_sent: Callable[[int], Awaitable[None]] | None = None
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The reply's buttons as Telegram's inline keyboard."""
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.label, callback_data=button.data.pack()) for button in row]
-         for row in reply.buttons]
-    )
 
 
 class Formatted(str):
@@ -237,9 +209,6 @@ class Dialogues:
         return await self._advance(session, flow, step, state.answers, value)
 
     def ask(self, session: Session, step: Step, answers: dict[str, Any], page: int = 0) -> Reply:
-        # Imported here: paged lists are built from this module's Button and Reply.
-        from bot.conversation.listing import CHOICES_PER_PAGE, page_of, turning
-
         texts = session.texts
         key = step.question(session, answers) if callable(step.question) else step.question
         text = _say(texts, key, step.question_values(session, answers))

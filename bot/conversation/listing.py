@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.conversation.callbacks import CallbackData
-from bot.conversation.dialogue import Button, Reply
+from bot.conversation.replies import Button, Reply
 from bot.infra.i18n import Html, Texts
 
 T = TypeVar("T")

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from telegram.error import BadRequest, TelegramError
@@ -19,28 +19,25 @@ from bot.conversation.callbacks import (
     BroadcastCard,
     BroadcastsPage,
 )
-from bot.conversation.dialogue import (
-    Button,
-    Flow,
-    Formatted,
-    Invalid,
-    Option,
-    Reply,
-    Step,
-    keyboard,
-)
+from bot.conversation.dialogue import Dialogues, Flow, Formatted, Invalid, Option, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.places import country_name
+from bot.conversation.replies import Button, Reply, keyboard
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import parse_future_datetime
-from bot.features.members import parse_country_answer
+from bot.features.members import Members, parse_country_answer
+from bot.features.notices import Notices
+from bot.infra.botlink import BotLink
+from bot.infra.clock import Clock
+from bot.infra.delivery import DeliveryQueue
 from bot.infra.i18n import Html, Texts
-from storage.deliveries import Broadcast
+from storage.announcements import AnnouncementRepository
+from storage.audit import AuditRepository
+from storage.database import Database
+from storage.deliveries import Broadcast, DeliveryRepository
 from storage.models import Audience
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
+from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +63,28 @@ def audience_key(answers: dict[str, Any]) -> str:
 
 
 class Announcements:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self, database: Database, deliveries: DeliveryRepository,
+        announcements: AnnouncementRepository, users: UserRepository, audit: AuditRepository,
+        queue: DeliveryQueue, dialogues: Dialogues, members: Members, notices: Notices,
+        clock: Clock, link: BotLink, *, four_eyes: bool, cancel_window: int, per_hour: int,
+    ) -> None:
+        self._database = database
+        self._deliveries = deliveries
+        self._announcements = announcements
+        self._users = users
+        self._audit = audit
+        self._queue = queue
+        self._dialogues = dialogues
+        self._members = members
+        self._notices = notices
+        self._clock = clock
+        self._link = link
+        self._four_eyes = four_eyes
+        self._cancel_window = cancel_window  # seconds
+        self._per_hour = per_hour
         self._reporters: dict[int, asyncio.Task] = {}
-        services.dialogues.register(Flow(
+        dialogues.register(Flow(
             name="announce",
             steps=(
                 Step("text", "announce.ask.text", parse=parse_text, formatted=True,
@@ -89,20 +104,18 @@ class Announcements:
     # --- writing ---------------------------------------------------------------------------
 
     async def begin(self, session: Session) -> Reply:
-        return await self._services.dialogues.start(session, "announce")
+        return await self._dialogues.start(session, "announce")
 
     def _send_at_question(self, session: Session, answers: dict[str, Any]) -> str:
         """Under four eyes every announcement waits for approval; the question says so."""
-        four_eyes = self._services.settings.four_eyes
-        return "announce.ask.send_at.four_eyes" if four_eyes else "announce.ask.send_at"
+        return "announce.ask.send_at.four_eyes" if self._four_eyes else "announce.ask.send_at"
 
     def _send_at_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
-        return {"zone": self._services.members.timezone(session.user),
-                "window": self._services.settings.broadcast_cancel_window}
+        return {"zone": self._members.timezone(session.user), "window": self._cancel_window}
 
     def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        zone = self._services.members.timezone(session.user)
-        return parse_future_datetime(text, zone, self._services.clock.now()).isoformat()
+        zone = self._members.timezone(session.user)
+        return parse_future_datetime(text, zone, self._clock.now()).isoformat()
 
     def _audience_label(self, t: Texts, audience: str) -> str:
         """Who a broadcast goes to, in words; one of a message's per-language copies says which
@@ -125,15 +138,14 @@ class Announcements:
 
     def _when(self, session: Session, moment: datetime) -> str:
         """A moment in the coordinator's zone, which is named: they may be far from Berlin."""
-        zone = self._services.members.timezone(session.user)
+        zone = self._members.timezone(session.user)
         return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
     def _start_time(self, send_at: datetime, audience: str, now: datetime) -> datetime:
         """When it may start: the chosen time, and never inside the cancel window counted from
         `now` (the last required approval) for everyone, or for any audience under four eyes."""
-        if audience == "everyone" or self._services.settings.four_eyes:
-            window = timedelta(seconds=self._services.settings.broadcast_cancel_window)
-            return max(send_at, now + window)
+        if audience == "everyone" or self._four_eyes:
+            return max(send_at, now + timedelta(seconds=self._cancel_window))
         return send_at
 
     def _chosen_start(self, answers: dict[str, Any], now: datetime) -> datetime:
@@ -141,44 +153,43 @@ class Announcements:
         return self._start_time(send_at, answers["audience"], now)
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
-        t, services = session.texts, self._services
+        t = session.texts
         audience = audience_key(answers)
-        count = await services.repos.deliveries.count_audience(audience)
-        start = self._chosen_start(answers, services.clock.now())
-        key = "announce.preview.four_eyes" if services.settings.four_eyes else "announce.preview"
+        count = await self._deliveries.count_audience(audience)
+        start = self._chosen_start(answers, self._clock.now())
+        key = "announce.preview.four_eyes" if self._four_eyes else "announce.preview"
         return t.plural(key, count, text=Html(answers["text"]),
                         audience=self._audience_label(t, audience), when=self._when(session, start),
-                        window=services.settings.broadcast_cancel_window)
+                        window=self._cancel_window)
 
     async def _schedule(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
+        t = session.texts
         if not session.may(Role.COORDINATOR):
             return Reply(t("not_available"))
-        now = services.clock.now()
+        now = self._clock.now()
         author = session.user.tg_id
-        limit = services.settings.broadcasts_per_hour
-        if await services.repos.announcements.started_by(author, now - timedelta(hours=1)) >= limit:
+        limit = self._per_hour
+        if await self._announcements.started_by(author, now - timedelta(hours=1)) >= limit:
             return Reply(t.plural("announce.cap", limit))
         audience = audience_key(answers)
-        four_eyes = services.settings.four_eyes
-        broadcast_id = await services.delivery.enqueue(
+        four_eyes = self._four_eyes
+        broadcast_id = await self._queue.enqueue(
             kind="announcement", text=answers["text"], audience=audience, author_id=author,
             not_before=self._chosen_start(answers, now),
             status="awaiting_approval" if four_eyes else "scheduled",
         )
-        await services.repos.audit.record(author, "announce.create", f"broadcast:{broadcast_id}",
-                                          now)
+        await self._audit.record(author, "announce.create", f"broadcast:{broadcast_id}", now)
         if four_eyes:
-            others = [tg_id for tg_id in await services.repos.users.coordinator_ids()
+            others = [tg_id for tg_id in await self._users.coordinator_ids()
                       if tg_id != author]
-            await services.notices.send(others, lambda tx: Reply(
+            await self._notices.send(others, lambda tx: Reply(
                 tx("announce.approval_request", text=Html(answers["text"]),
                    audience=self._audience_label(tx, audience)),
                 [[Button(tx("button.approve"), BroadcastApprove(broadcast_id))]]))
-        broadcast = await services.repos.deliveries.get(broadcast_id)
+        broadcast = await self._deliveries.get(broadcast_id)
 
         async def remember(message_id: int) -> None:
-            await services.repos.announcements.set_status_message(broadcast_id, author, message_id)
+            await self._announcements.set_status_message(broadcast_id, author, message_id)
             self._watch(broadcast_id)
 
         reply = self._status(t, session, broadcast, rate=None)
@@ -188,33 +199,33 @@ class Announcements:
     # --- four eyes, cancelling -------------------------------------------------------------
 
     async def approve(self, session: Session, broadcast_id: int) -> Reply:
-        services, t = self._services, session.texts
-        broadcast = await services.repos.deliveries.get(broadcast_id)
+        t = session.texts
+        broadcast = await self._deliveries.get(broadcast_id)
         if broadcast is None or broadcast.kind != "announcement" or (
                 broadcast.status != "awaiting_approval"):
             return Reply(t("not_available"))
         if broadcast.author_id == session.user.tg_id:
             return Reply(t("announce.approve_own"))
-        now = services.clock.now()
-        async with services.database.transaction():
-            await services.repos.deliveries.schedule(
+        now = self._clock.now()
+        async with self._database.transaction():
+            await self._deliveries.schedule(
                 broadcast_id, self._start_time(broadcast.not_before, broadcast.audience, now))
-            await services.repos.announcements.set_approved_by(broadcast_id, session.user.tg_id)
-            await services.repos.audit.record(session.user.tg_id, "announce.approve",
-                                              f"broadcast:{broadcast_id}", now)
-        services.delivery.wake()
+            await self._announcements.set_approved_by(broadcast_id, session.user.tg_id)
+            await self._audit.record(session.user.tg_id, "announce.approve",
+                                     f"broadcast:{broadcast_id}", now)
+        self._queue.wake()
         self._watch(broadcast_id)
         return Reply(t("announce.approved"))
 
     async def cancel(self, session: Session, broadcast_id: int) -> Reply:
-        services, t = self._services, session.texts
-        broadcast = await services.repos.deliveries.get(broadcast_id)
+        t = session.texts
+        broadcast = await self._deliveries.get(broadcast_id)
         if broadcast is None or broadcast.kind != "announcement" or broadcast.status not in OPEN:
             return Reply(t("not_available"))
-        if not await services.delivery.cancel(broadcast_id):
+        if not await self._queue.cancel(broadcast_id):
             return Reply(t("not_available"))
-        await services.repos.audit.record(session.user.tg_id, "announce.cancel",
-                                          f"broadcast:{broadcast_id}", services.clock.now())
+        await self._audit.record(session.user.tg_id, "announce.cancel",
+                                 f"broadcast:{broadcast_id}", self._clock.now())
         self._watch(broadcast_id)
         return Reply(t("announce.cancelled"))
 
@@ -251,7 +262,7 @@ class Announcements:
 
     async def resume_reporting(self) -> None:
         """On start: status messages of announcements still open are kept up to date again."""
-        for broadcast_id in await self._services.repos.announcements.open_with_status_message():
+        for broadcast_id in await self._announcements.open_with_status_message():
             self._watch(broadcast_id)
 
     async def stop_reporting(self) -> None:
@@ -271,14 +282,13 @@ class Announcements:
             log.exception("status of broadcast %d is no longer reported", broadcast_id)
 
     async def _follow(self, broadcast_id: int) -> None:
-        services = self._services
         shown: tuple | None = None
         last_sent, last_time = None, time.monotonic()
         rate = None
         while True:
             # Looked up each time: an author who used /forget has no status message any more.
-            where = await services.repos.announcements.status_message(broadcast_id)
-            broadcast = await services.repos.deliveries.get(broadcast_id)
+            where = await self._announcements.status_message(broadcast_id)
+            broadcast = await self._deliveries.get(broadcast_id)
             if where is None or broadcast is None:
                 return
             now = time.monotonic()
@@ -294,17 +304,16 @@ class Announcements:
             # Wake at the end at once, otherwise look again after PROGRESS_EVERY seconds.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(PROGRESS_EVERY):
-                    await services.delivery.finished(broadcast_id)
+                    await self._queue.finished(broadcast_id)
 
     async def _show(
         self, broadcast: Broadcast, where: tuple[int, int], rate: float | None
     ) -> None:
-        services = self._services
         chat_id, message_id = where
-        session = await services.members.session_by_id(chat_id)
+        session = await self._members.session_by_id(chat_id)
         reply = self._status(session.texts, session, broadcast, rate)
         try:
-            await services.bot.edit_message_text(
+            await self._link.bot.edit_message_text(
                 reply.text, chat_id=chat_id, message_id=message_id,
                 reply_markup=keyboard(reply))
         except BadRequest as error:
@@ -317,7 +326,7 @@ class Announcements:
 
     async def overview(self, session: Session, page: int) -> Reply:
         t = session.texts
-        recent = await self._services.repos.announcements.recent(RECENT)
+        recent = await self._announcements.recent(RECENT)
         page = clamp_page(page, len(recent))
         shown = recent[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         entries = [Entry(broadcast.id, Html(self._line(t, broadcast))) for broadcast in shown]
@@ -333,7 +342,7 @@ class Announcements:
 
     async def card(self, session: Session, broadcast_id: int) -> Reply:
         t = session.texts
-        broadcast = await self._services.repos.deliveries.get(broadcast_id)
+        broadcast = await self._deliveries.get(broadcast_id)
         if broadcast is None or broadcast.kind == "notice":
             return Reply(t("not_available"))
         text = t("broadcasts.card", line=Html(self._line(t, broadcast)),

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation.answers import Limit, line_of, text_of
 from bot.conversation.callbacks import CampaignCard, CampaignSitesPage, CampaignsPage, EventCard
-from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Reply, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
 from bot.conversation.places import country_name
+from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import fit_field

@@ -16,18 +16,10 @@ from babel.dates import format_date, format_datetime
 
 from bot.conversation.answers import Limit, line_of
 from bot.conversation.callbacks import ElectionAdd, ElectionRemove, ElectionsList, ElectionsRemoval
-from bot.conversation.dialogue import (
-    Button,
-    Dialogues,
-    Flow,
-    Invalid,
-    NotAvailable,
-    Option,
-    Reply,
-    Step,
-)
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, NotAvailable, Option, Step
 from bot.conversation.listing import PAGE_SIZE, page_count, page_of, turning
 from bot.conversation.places import country_name
+from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import clean_line, fits, shown_length

@@ -32,7 +32,7 @@ from bot.conversation.callbacks import (
     OwnEvent,
     Rsvp,
 )
-from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Option, Reply, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
 from bot.conversation.listing import (
     CHOICES_PER_PAGE,
     PAGE_SIZE,
@@ -43,6 +43,7 @@ from bot.conversation.listing import (
     turning,
 )
 from bot.conversation.places import country_name, guess_timezone
+from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import local_to_utc, parse_future_datetime, parse_time

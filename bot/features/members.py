@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommandScopeChat
@@ -14,19 +15,19 @@ from telegram.error import TelegramError
 
 from bot.conversation.answers import Limit
 from bot.conversation.callbacks import AlertsMenu, LanguageChoice, SettingOpen
-from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
 from bot.conversation.menu import set_chat_commands
 from bot.conversation.places import country_name, parse_country, parse_timezone
+from bot.conversation.replies import Button, Reply
 from bot.conversation.session import Session
 from bot.conversation.text import has_invisible
 from bot.conversation.timeparse import parse_time
+from bot.infra.botlink import BotLink
+from bot.infra.clock import Clock
 from bot.infra.config import LANGUAGES
 from bot.infra.i18n import LANGUAGE_NAMES, Texts, texts
 from storage.models import User
-from storage.users import Member, up_to_date
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
+from storage.users import Member, UserRepository, up_to_date
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,23 @@ def parse_time_of_day(text: str, session: Session, answers: dict[str, Any]) -> s
     return parse_time(text).strftime("%H:%M")
 
 
+# A line of the /settings menu another feature shows (with its newline), or "".
+SettingsLine = Callable[[Session], Awaitable[str]]
+
+
 class Members:
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        services.dialogues.register(
+    def __init__(
+        self, users: UserRepository, dialogues: Dialogues, clock: Clock, link: BotLink, *,
+        default_language: str, default_timezone: str,
+    ) -> None:
+        self._users = users
+        self._dialogues = dialogues
+        self._clock = clock
+        self._link = link
+        self._default_language = default_language
+        self._default_timezone = default_timezone
+        self._settings_lines: list[SettingsLine] = []
+        dialogues.register(
             self._setting_flow("country", "settings.ask.country", parse_country_answer),
             self._setting_flow("city", "settings.ask.city", parse_city,
                                question_values=CITY.length_values),
@@ -94,10 +108,10 @@ class Members:
         self, tg_id: int, telegram_language: str | None, username: str | None = None
     ) -> Session:
         """The member behind an update, created on first contact."""
-        users, language = self._services.repos.users, client_language(telegram_language)
+        users, language = self._users, client_language(telegram_language)
         member = await users.member(tg_id)
         if member is None or not up_to_date(member.user, language):
-            await users.ensure(tg_id, self._services.clock.now(), language)
+            await users.ensure(tg_id, self._clock.now(), language)
             member = await users.member(tg_id)
         assert member is not None
         return replace(self._session(member), username=username)
@@ -105,39 +119,43 @@ class Members:
     async def clear_menu(self, tg_id: int) -> None:
         """Back to the default menu (after /forget, nothing personal is kept, menus included)."""
         try:
-            await self._services.bot.delete_my_commands(BotCommandScopeChat(tg_id))
+            await self._link.bot.delete_my_commands(BotCommandScopeChat(tg_id))
         except TelegramError as error:
             log.info("no commands menu to clear for %s: %s", tg_id, error.message)
 
     async def session_by_id(self, tg_id: int) -> Session:
         """The session of a known member, for acting on their behalf (menus, notices)."""
-        member = await self._services.repos.users.member(tg_id)
+        member = await self._users.member(tg_id)
         assert member is not None, tg_id
         return self._session(member)
 
     def _session(self, member: Member) -> Session:
-        services = self._services
-        language = language_for(member.user, None, services.settings.default_language)
+        language = language_for(member.user, None, self._default_language)
         return Session(user=member.user, texts=texts(language),
                        membership=member.membership, dialogue=member.dialogue)
 
     async def set_language(self, session: Session, language: str) -> Session:
         if language not in LANGUAGES:
             raise ValueError(language)
-        await self._services.repos.users.update(session.user.tg_id, language=language)
+        await self._users.update(session.user.tg_id, language=language)
         await self.refresh_menu(session.user.tg_id)
         return await self.reload(session)
 
     async def refresh_menu(self, tg_id: int) -> None:
         """Set the person's Telegram commands menu to their language and current role."""
         try:
-            await set_chat_commands(self._services.bot, await self.session_by_id(tg_id))
+            await set_chat_commands(self._link.bot, await self.session_by_id(tg_id))
         except TelegramError as error:
             # Someone who never opened the bot has no chat to set a menu for.
             log.info("no commands menu for %s: %s", tg_id, error.message)
 
     async def reload(self, session: Session) -> Session:
         return await self.session_by_id(session.user.tg_id)
+
+    def show_in_settings(self, line: SettingsLine) -> None:
+        """Add a feature's line to the /settings menu (digests: when the next one comes); added
+        at assembly, as that feature is built after the members it depends on."""
+        self._settings_lines.append(line)
 
     def language_picker(self, texts: Texts, *, from_settings: bool = False) -> Reply:
         """Language buttons; opened from /settings, the choice returns to the settings menu."""
@@ -158,7 +176,8 @@ class Members:
             timezone=self.timezone(user),
             digest_time=digest_time(user).strftime("%H:%M"),
         )
-        body += await self._services.digests.settings_line(session)
+        for line in self._settings_lines:
+            body += await line(session)
         buttons = [
             [Button(t("settings.button.language"), SettingOpen("language")),
              Button(t("settings.button.country"), SettingOpen("country"))],
@@ -170,20 +189,20 @@ class Members:
         return Reply(f"{notice}\n\n{body}" if notice else body, buttons)
 
     def timezone(self, user: User) -> str:
-        return user.timezone or self._services.settings.default_timezone
+        return user.timezone or self._default_timezone
 
     def today(self, user: User) -> date:
         """The calendar date where the member is."""
-        return self._services.clock.now().astimezone(ZoneInfo(self.timezone(user))).date()
+        return self._clock.now().astimezone(ZoneInfo(self.timezone(user))).date()
 
     async def open_setting(self, session: Session, name: str) -> Reply:
         if name == "language":
             return self.language_picker(session.texts, from_settings=True)
-        return await self._services.dialogues.start(session, f"set_{name}")
+        return await self._dialogues.start(session, f"set_{name}")
 
     def _setting_flow(self, name: str, question: str, parse, **step: Any) -> Flow:
         async def finish(session: Session, answers: dict[str, Any]) -> Reply:
-            await self._services.repos.users.update(session.user.tg_id, **{name: answers[name]})
+            await self._users.update(session.user.tg_id, **{name: answers[name]})
             session = await self.reload(session)
             return await self.settings_menu(session, session.texts("settings.saved"))
 

@@ -23,9 +23,10 @@ from bot.conversation.callbacks import (
     SettingsMenu,
     StillNeeded,
 )
-from bot.conversation.dialogue import Button, Dialogues, Flow, Invalid, Option, Reply, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.places import country_name, parse_country
+from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import parse_date

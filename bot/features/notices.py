@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
-from bot.conversation.dialogue import Reply, keyboard
+from bot.conversation.replies import Reply, keyboard
 from bot.infra.config import LANGUAGES
+from bot.infra.delivery import DeliveryQueue
 from bot.infra.i18n import Texts, texts
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
+from storage.users import UserRepository
 
 
 class Notices:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self, users: UserRepository, delivery: DeliveryQueue, *, default_language: str
+    ) -> None:
+        self._users = users
+        self._delivery = delivery
+        self._default_language = default_language
 
     async def send(
         self, tg_ids: Iterable[int], render: Callable[[Texts], Reply], *, kind: str = "notice",
@@ -27,18 +29,17 @@ class Notices:
         Rows are written in the caller's transaction, so the notice goes out if and only if
         the action that caused it is saved.
         """
-        services = self._services
         ids = sorted(set(tg_ids))
         if not ids:
             return
-        languages = await services.repos.users.languages(ids, services.settings.default_language)
+        languages = await self._users.languages(ids, self._default_language)
         by_language: dict[str, list[int]] = defaultdict(list)
         for tg_id in ids:
             if tg_id in languages:
                 by_language[languages[tg_id]].append(tg_id)
         for language, recipients in sorted(by_language.items()):
             reply = render(texts(language))
-            await services.delivery.enqueue(
+            await self._delivery.enqueue(
                 kind=kind, text=reply.text, reply_markup=keyboard(reply),
                 recipients=recipients, author_id=author_id, audience="direct",
             )
@@ -50,7 +51,7 @@ class Notices:
         member gets it in theirs (`audience@language`), nobody is loaded into memory."""
         for language in LANGUAGES:
             reply = render(texts(language))
-            await self._services.delivery.enqueue(
+            await self._delivery.enqueue(
                 kind=kind, audience=f"{audience}@{language}", text=reply.text,
                 reply_markup=keyboard(reply),
             )

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.conversation.answers import Limit, is_web_address, line_of, text_of
 from bot.conversation.callbacks import (
@@ -18,17 +18,22 @@ from bot.conversation.callbacks import (
     OrgsPage,
     OrgSuspend,
 )
-from bot.conversation.dialogue import Button, Flow, Invalid, Reply, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.places import country_name
+from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.features.members import CITY, parse_city, parse_country_answer
+from bot.features.members import CITY, Members, parse_city, parse_country_answer
+from bot.features.notices import Notices
+from bot.infra.botlink import BotLink
+from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
+from storage.audit import AuditRepository
+from storage.database import Database
 from storage.models import Organisation, OrgStatus, RejectionReason
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
+from storage.organisations import OrganisationRepository
+from storage.users import UserRepository
 
 NAME = Limit.of(Organisation, "name")
 DESCRIPTION = Limit.of(Organisation, "description")
@@ -57,10 +62,22 @@ def invite_hash(token: str) -> str:
 
 
 class Organisations:
-    def __init__(self, services: Services) -> None:
-        self._services = services
-        self._repo = services.repos.organisations
-        services.dialogues.register(
+    def __init__(
+        self, database: Database, organisations: OrganisationRepository, users: UserRepository,
+        audit: AuditRepository, dialogues: Dialogues, members: Members, notices: Notices,
+        clock: Clock, link: BotLink, *, approvals_required: int,
+    ) -> None:
+        self._database = database
+        self._repo = organisations
+        self._users = users
+        self._audit = audit
+        self._dialogues = dialogues
+        self._members = members
+        self._notices = notices
+        self._clock = clock
+        self._link = link
+        self._approvals_required = approvals_required
+        dialogues.register(
             Flow(
                 name="register_org",
                 steps=(
@@ -101,7 +118,7 @@ class Organisations:
         pending = await self._repo.pending_application(session.user.tg_id)
         if pending is not None:
             return Reply(t("org.already_pending", organisation=pending.name))
-        return await self._services.dialogues.start(session, "register_org")
+        return await self._dialogues.start(session, "register_org")
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
         t = session.texts
@@ -119,7 +136,7 @@ class Organisations:
         ))
 
     async def _apply(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
+        t = session.texts
         if await self._repo.name_taken(answers["name"]):
             return Reply(t("org.name_taken_now", name=answers["name"]))
         # The session was read for this very update, and updates are handled one at a time.
@@ -129,11 +146,11 @@ class Organisations:
             name=answers["name"], description=answers.get("description") or "",
             country=answers["country"], city=answers.get("city"),
             website=answers.get("website"), applicant_id=session.user.tg_id,
-            now=services.clock.now(),
+            now=self._clock.now(),
         )
         organisation = await self._repo.get(org_id)
-        coordinators = await services.repos.users.coordinator_ids()
-        await services.notices.send(coordinators, lambda tx: self._application_notice(
+        coordinators = await self._users.coordinator_ids()
+        await self._notices.send(coordinators, lambda tx: self._application_notice(
             tx, organisation))
         return Reply(t("org.applied", name=answers["name"]))
 
@@ -151,18 +168,17 @@ class Organisations:
 
     async def approve(self, session: Session, org_id: int) -> Reply:
         """A coordinator's approval; enough of them (from different coordinators) approve."""
-        services, t = self._services, session.texts
-        now = services.clock.now()
-        async with services.database.transaction():
+        t = session.texts
+        now = self._clock.now()
+        async with self._database.transaction():
             organisation = await self._repo.get(org_id)
             if organisation is None or organisation.status != "pending":
                 return self._already_decided(t, organisation)
             if session.user.tg_id in await self._repo.approved_by(org_id):
                 return Reply(t("org.approval_already_yours", name=organisation.name))
             approvals = await self._repo.add_approval(org_id, session.user.tg_id, now)
-            await services.repos.audit.record(session.user.tg_id, "org.approve",
-                                              f"org:{org_id}", now)
-            required = services.settings.org_approvals_required
+            await self._audit.record(session.user.tg_id, "org.approve", f"org:{org_id}", now)
+            required = self._approvals_required
             if approvals < required:
                 return Reply(t.plural("org.approval_recorded", required - approvals,
                                       name=organisation.name))
@@ -170,52 +186,52 @@ class Organisations:
             applicant = organisation.applicant_id
             joined = applicant is not None and await self._repo.add_member(applicant, org_id, now)
             if joined:
-                await services.notices.send([applicant], lambda tx: Reply(tx(
+                await self._notices.send([applicant], lambda tx: Reply(tx(
                     "org.approved_notice", name=organisation.name)))
         if joined:
-            await services.members.refresh_menu(applicant)
+            await self._members.refresh_menu(applicant)
         return Reply(t("org.approved", name=organisation.name))
 
     async def begin_rejection(self, session: Session, org_id: int) -> Reply:
         organisation = await self._repo.get(org_id)
         if organisation is None or organisation.status != "pending":
             return self._already_decided(session.texts, organisation)
-        return await self._services.dialogues.start(session, "reject_org", {"org": org_id})
+        return await self._dialogues.start(session, "reject_org", {"org": org_id})
 
     async def _reject(self, session: Session, answers: dict[str, Any]) -> Reply:
-        services, t = self._services, session.texts
-        now = services.clock.now()
+        t = session.texts
+        now = self._clock.now()
         organisation = await self._repo.get(answers["org"])
         if organisation is None or not session.may(Role.COORDINATOR):
             return Reply(t("not_available"))
         if not await self._repo.set_status(organisation.id, "rejected", now, expected="pending"):
             return self._already_decided(t, organisation)
-        await services.repos.audit.record(session.user.tg_id, "org.reject",
-                                          f"org:{organisation.id}", now)
+        await self._audit.record(session.user.tg_id, "org.reject", f"org:{organisation.id}",
+                                 now)
         if organisation.applicant_id is not None:
-            await services.notices.send([organisation.applicant_id], lambda tx: Reply(tx(
+            await self._notices.send([organisation.applicant_id], lambda tx: Reply(tx(
                 "org.rejected_notice", name=organisation.name, reason=answers["reason"])))
         return Reply(t("org.rejected", name=organisation.name))
 
     async def change_status(self, session: Session, org_id: int, target: OrgStatus) -> Reply:
         """Suspend an approved organisation or reinstate a suspended one; rights follow at once."""
-        services, t = self._services, session.texts
+        t = session.texts
         expected: OrgStatus = "approved" if target == "suspended" else "suspended"
-        now = services.clock.now()
-        async with services.database.transaction():
+        now = self._clock.now()
+        async with self._database.transaction():
             organisation = await self._repo.get(org_id)
             if organisation is None or not await self._repo.set_status(
                 org_id, target, now, expected=expected
             ):
                 return Reply(t("not_available"))
             action = "org.suspend" if target == "suspended" else "org.reinstate"
-            await services.repos.audit.record(session.user.tg_id, action, f"org:{org_id}", now)
+            await self._audit.record(session.user.tg_id, action, f"org:{org_id}", now)
             organisers = await self._repo.members(org_id)
             key = "org.suspended_notice" if target == "suspended" else "org.reinstated_notice"
-            await services.notices.send(organisers, lambda tx: Reply(tx(
+            await self._notices.send(organisers, lambda tx: Reply(tx(
                 key, name=organisation.name)))
         for tg_id in organisers:
-            await services.members.refresh_menu(tg_id)
+            await self._members.refresh_menu(tg_id)
         done = "org.suspended" if target == "suspended" else "org.reinstated"
         return Reply(t(done, name=organisation.name))
 
@@ -248,7 +264,7 @@ class Organisations:
         approvals = len(await self._repo.approved_by(org_id))
         text = t("org.card", status=t(f"org.status.{organisation.status}"),
                  card=self._details(t, organisation.model_dump()), organisers=organisers,
-                 approvals=approvals, required=self._services.settings.org_approvals_required)
+                 approvals=approvals, required=self._approvals_required)
         buttons = {
             "pending": self._decision_buttons(t, org_id),
             "approved": [[Button(t("button.suspend"), OrgSuspend(org_id)),
@@ -263,7 +279,7 @@ class Organisations:
     async def invite(self, session: Session, org_id: int | None) -> Reply:
         """A single-use link valid 72 h, for the organiser's own organisation (or, for a
         coordinator, any approved one)."""
-        services, t = self._services, session.texts
+        t = session.texts
         if org_id is None:
             if session.org_id is None:
                 return Reply(t("invite.coordinator_hint"))
@@ -272,13 +288,12 @@ class Organisations:
         if organisation is None or organisation.status != "approved":
             return Reply(t("not_available"))
         token = INVITE_PREFIX + secrets.token_urlsafe(32)
-        now = services.clock.now()
-        async with services.database.transaction():
+        now = self._clock.now()
+        async with self._database.transaction():
             await self._repo.create_invite(invite_hash(token), org_id, session.user.tg_id, now,
                                            now + INVITE_VALIDITY)
-            await services.repos.audit.record(session.user.tg_id, "invite.create",
-                                              f"org:{org_id}", now)
-        link = f"https://t.me/{services.bot_username}?start={token}"
+            await self._audit.record(session.user.tg_id, "invite.create", f"org:{org_id}", now)
+        link = f"https://t.me/{self._link.bot.username}?start={token}"
         return Reply(t("invite.link", name=organisation.name, link=link,
                        hours=int(INVITE_VALIDITY.total_seconds() // 3600)))
 
@@ -286,22 +301,22 @@ class Organisations:
         """`/start inv_…`: None when the payload is not an invite at all."""
         if not payload.startswith(INVITE_PREFIX):
             return None
-        services, t = self._services, session.texts
+        t = session.texts
         invalid = Reply(t("invite.invalid"))
         if not _INVITE.match(payload):
             return invalid
         if session.membership is not None:
             return Reply(t("org.already_member", organisation=session.membership.org_name))
-        now = services.clock.now()
+        now = self._clock.now()
         token_hash = invite_hash(payload)
-        async with services.database.transaction():
+        async with self._database.transaction():
             org_id = await self._repo.invite_organisation(token_hash, now)
             organisation = await self._repo.get(org_id) if org_id is not None else None
             if organisation is None or organisation.status != "approved":
                 return invalid
             await self._repo.use_invite(token_hash, session.user.tg_id, now)
             await self._repo.add_member(session.user.tg_id, organisation.id, now)
-            await services.repos.audit.record(session.user.tg_id, "invite.redeem",
-                                              f"org:{organisation.id}", now)
-        await services.members.refresh_menu(session.user.tg_id)
+            await self._audit.record(session.user.tg_id, "invite.redeem",
+                                     f"org:{organisation.id}", now)
+        await self._members.refresh_menu(session.user.tg_id)
         return Reply(t("invite.welcome", name=organisation.name))

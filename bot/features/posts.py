@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from bot.conversation.answers import Limit, text_of
 from bot.conversation.callbacks import PostHide, PostUnhide
-from bot.conversation.dialogue import Button, Dialogues, Flow, Reply, Step
+from bot.conversation.dialogue import Dialogues, Flow, Step
+from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.features.notices import Notices

@@ -3,29 +3,39 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from bot.conversation.callbacks import ForgetCancel, ForgetConfirm
-from bot.conversation.dialogue import Button, Reply
+from bot.conversation.replies import Button, Reply
 from bot.conversation.session import Session
-
-if TYPE_CHECKING:
-    from bot.app.services import Services
+from bot.features.events import Events
+from bot.features.members import Members
+from bot.infra.clock import Clock
+from storage.database import Database
+from storage.deliveries import DeliveryRepository
+from storage.personal import PersonalDataRepository
 
 
 class Privacy:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(
+        self, database: Database, personal: PersonalDataRepository,
+        deliveries: DeliveryRepository, events: Events, members: Members, clock: Clock,
+    ) -> None:
+        self._database = database
+        self._personal = personal
+        self._deliveries = deliveries
+        self._events = events
+        self._members = members
+        self._clock = clock
 
     async def export(self, session: Session) -> bytes:
-        data = await self._services.repos.personal.export(session.user.tg_id)
+        data = await self._personal.export(session.user.tg_id)
         return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
 
     async def confirm_forget(self, session: Session) -> Reply:
         t = session.texts
-        if await self._services.repos.personal.is_last_coordinator(session.user.tg_id):
+        if await self._personal.is_last_coordinator(session.user.tg_id):
             return Reply(t("forget.last_coordinator"))
-        organisation = await self._services.repos.personal.last_organiser_of(session.user.tg_id)
+        organisation = await self._personal.last_organiser_of(session.user.tg_id)
         text = t("forget.confirm")
         if organisation is not None:
             text = f"{t('forget.last_organiser', name=organisation)}\n\n{text}"
@@ -34,13 +44,12 @@ class Privacy:
 
     async def forget(self, session: Session) -> Reply:
         tg_id = session.user.tg_id
-        services = self._services
-        async with services.database.transaction():
+        async with self._database.transaction():
             # Checked again: a coordinator may have left since the question was asked.
-            if await services.repos.personal.is_last_coordinator(tg_id):
+            if await self._personal.is_last_coordinator(tg_id):
                 return Reply(session.texts("forget.last_coordinator"))
-            await services.events.leave_all(tg_id)
-            await services.repos.deliveries.forget(tg_id, services.clock.now())
-            await services.repos.personal.forget(tg_id)
-        await self._services.members.clear_menu(tg_id)
+            await self._events.leave_all(tg_id)
+            await self._deliveries.forget(tg_id, self._clock.now())
+            await self._personal.forget(tg_id)
+        await self._members.clear_menu(tg_id)
         return Reply(session.texts("forget.done"))

@@ -1,4 +1,4 @@
-"""`python -m bot.sandbox.server`: the sandbox Bot API server alone, for other processes."""
+"""`python -m bot.sandbox.cli`: the sandbox Bot API server alone, for other processes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 from pathlib import Path
 
 from bot.sandbox import server
@@ -47,7 +48,7 @@ async def _serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the sandbox Bot API server until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.sandbox.server", description=(server.__doc__ or "").strip()
+        prog="python -m bot.sandbox.cli", description=(server.__doc__ or "").strip()
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -63,3 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     return asyncio.run(_serve(args))
 
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -191,11 +190,3 @@ class BotApiServer(MessageMethods, BotMethods, ErrorInjection):
 
 def _error_response(error: ApiError) -> web.Response:
     return web.json_response(error.payload(), status=error.error_code)
-
-
-if __name__ == "__main__":
-    # `python -m bot.sandbox.server` stays the entry point; the command line lives in cli.py,
-    # which imports this module, so it is imported only here.
-    from bot.sandbox.cli import main
-
-    sys.exit(main())

@@ -42,7 +42,7 @@ async def test_a_killed_sender_resumes_without_skipping_anyone(tmp_path: Path) -
         "BROADCAST_RATE": str(RATE),
     }
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox.server", "--port", "0", "--log", str(log),
+        sys.executable, "-m", "bot.sandbox.cli", "--port", "0", "--log", str(log),
         "--users", f"1-{MEMBERS}", stdout=asyncio.subprocess.PIPE, env=env,
     )
     try:

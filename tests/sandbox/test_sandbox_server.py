@@ -498,7 +498,7 @@ async def test_entry_point_runs_as_a_subprocess(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.sandbox.server",
+        "bot.sandbox.cli",
         "--port",
         "0",
         "--log",
