@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.conversation.callbacks import (
-    BroadcastApprove,
-    BroadcastCancel,
-    BroadcastCard,
-    BroadcastsPage,
-)
+from bot.conversation import callbacks
 from bot.conversation.roles import Role
 from handlers.common import add_routes, button, command, edit
 
@@ -17,15 +12,15 @@ ROUTES = (
     command("announce", lambda s, session: s.announcements.begin(session)),
     # The last broadcasts with their delivery counters.
     command("broadcasts", lambda s, session: s.announcements.overview(session, 0)),
-    button(BroadcastsPage, lambda s, session, press: s.announcements.overview(
+    button(callbacks.BroadcastsPage, lambda s, session, press: s.announcements.overview(
         session, press.page), reply=edit, role=Role.COORDINATOR),
     # One broadcast's counters, with Cancel while it can still be stopped.
-    button(BroadcastCard, lambda s, session, press: s.announcements.card(
+    button(callbacks.BroadcastCard, lambda s, session, press: s.announcements.card(
         session, press.broadcast_id), role=Role.COORDINATOR),
-    button(BroadcastCancel, lambda s, session, press: s.announcements.cancel(
+    button(callbacks.BroadcastCancel, lambda s, session, press: s.announcements.cancel(
         session, press.broadcast_id), role=Role.COORDINATOR),
     # A second coordinator releases a broadcast to everyone.
-    button(BroadcastApprove, lambda s, session, press: s.announcements.approve(
+    button(callbacks.BroadcastApprove, lambda s, session, press: s.announcements.approve(
         session, press.broadcast_id), role=Role.COORDINATOR),
 )
 

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.conversation.callbacks import (
-    CoordinatorAdd,
-    CoordinatorApprove,
-    CoordinatorReject,
-    CoordinatorRemove,
-    CoordinatorsPage,
-    PostHide,
-    PostUnhide,
-)
+from bot.conversation import callbacks
 from bot.conversation.roles import Role
 from handlers.common import add_routes, button, command, edit
 
@@ -22,23 +14,23 @@ ROUTES = (
     command("coordinators", lambda s, session: s.coordinators.overview(session)),
     # The last privileged actions.
     command("audit", lambda s, session: s.coordinators.audit_log(session)),
-    button(CoordinatorsPage, lambda s, session, press: s.coordinators.overview(
+    button(callbacks.CoordinatorsPage, lambda s, session, press: s.coordinators.overview(
         session, page=press.page), reply=edit, role=Role.COORDINATOR),
     # Ask for the Telegram id of the new coordinator.
-    button(CoordinatorAdd, lambda s, session, press: s.coordinators.begin_adding(session),
+    button(callbacks.CoordinatorAdd, lambda s, session, press: s.coordinators.begin_adding(session),
            role=Role.COORDINATOR),
     # Revoke a coordinator (never the last one).
-    button(CoordinatorRemove, lambda s, session, press: s.coordinators.remove(
+    button(callbacks.CoordinatorRemove, lambda s, session, press: s.coordinators.remove(
         session, press.tg_id), role=Role.COORDINATOR),
     # Hide a need or an event from members (the reason asked first), or show it again.
-    button(PostHide, lambda s, session, press: s.posts.begin_hide(
+    button(callbacks.PostHide, lambda s, session, press: s.posts.begin_hide(
         session, press.kind, press.post_id), role=Role.COORDINATOR),
-    button(PostUnhide, lambda s, session, press: s.posts.unhide(
+    button(callbacks.PostUnhide, lambda s, session, press: s.posts.unhide(
         session, press.kind, press.post_id), role=Role.COORDINATOR),
     # A second coordinator approves or rejects a new coordinator (four eyes).
-    button(CoordinatorApprove, lambda s, session, press: s.coordinators.decide(
+    button(callbacks.CoordinatorApprove, lambda s, session, press: s.coordinators.decide(
         session, press.grant_id, True), role=Role.COORDINATOR),
-    button(CoordinatorReject, lambda s, session, press: s.coordinators.decide(
+    button(callbacks.CoordinatorReject, lambda s, session, press: s.coordinators.decide(
         session, press.grant_id, False), role=Role.COORDINATOR),
 )
 

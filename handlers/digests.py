@@ -5,13 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application
 
-from bot.conversation.callbacks import (
-    DialogueAnswer,
-    ElectionAdd,
-    ElectionRemove,
-    ElectionsList,
-    ElectionsRemoval,
-)
+from bot.conversation import callbacks
 from bot.conversation.dialogue import NotAvailable
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
@@ -20,7 +14,7 @@ from storage.digests import ALL_TOPICS
 
 
 async def toggle_topic(update: Update, context: BotContext, session: Session,
-                       press: DialogueAnswer) -> None:
+                       press: callbacks.DialogueAnswer) -> None:
     """Switch a topic of the subscription on or off, in place."""
     try:
         reply = await context.services.digests.toggle_topic(session, press.value)
@@ -45,17 +39,18 @@ ROUTES = (
     # The elections calendar with Add and Remove.
     command("elections", lambda s, session: s.digests.elections_overview(session)),
     # Before the dialogue's own button handler: topics are toggled, not answered.
-    button(DialogueAnswer, act=toggle_topic, only={"step": ("sub_topics",), "value": ALL_TOPICS}),
+    button(callbacks.DialogueAnswer,
+           act=toggle_topic, only={"step": ("sub_topics",), "value": ALL_TOPICS}),
     # Back to the calendar, or another page of it, in place.
-    button(ElectionsList, lambda s, session, press: s.digests.elections_overview(
+    button(callbacks.ElectionsList, lambda s, session, press: s.digests.elections_overview(
         session, page=press.page), reply=edit, role=Role.COORDINATOR),
     # Ask for the new election's name, date and country.
-    button(ElectionAdd, lambda s, session, press: s.digests.begin_election(session),
+    button(callbacks.ElectionAdd, lambda s, session, press: s.digests.begin_election(session),
            role=Role.COORDINATOR),
     # One button per upcoming election of a page, to remove it.
-    button(ElectionsRemoval, lambda s, session, press: s.digests.removal_menu(
+    button(callbacks.ElectionsRemoval, lambda s, session, press: s.digests.removal_menu(
         session, press.page), reply=edit, role=Role.COORDINATOR),
-    button(ElectionRemove, lambda s, session, press: s.digests.remove_election(
+    button(callbacks.ElectionRemove, lambda s, session, press: s.digests.remove_election(
         session, press.election_id), reply=edit, role=Role.COORDINATOR),
 )
 

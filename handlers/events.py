@@ -5,23 +5,7 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import Application
 
-from bot.conversation.callbacks import (
-    CampaignCard,
-    CampaignSitesPage,
-    CampaignsPage,
-    EventCalendar,
-    EventCancelAsk,
-    EventCancelConfirm,
-    EventCancelKeep,
-    EventCard,
-    EventEdit,
-    EventEditField,
-    EventsFilter,
-    EventsPage,
-    MyEventsPage,
-    OwnEvent,
-    Rsvp,
-)
+from bot.conversation import callbacks
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from handlers.common import (
@@ -38,7 +22,7 @@ _BLANK = "-:-:-:-"
 
 
 async def add_to_calendar(update: Update, context: BotContext, session: Session,
-                          press: EventCalendar) -> None:
+                          press: callbacks.EventCalendar) -> None:
     """Send the event as an .ics file."""
     made = await context.services.events.calendar(session, press.event_id)
     if made is None:
@@ -60,38 +44,42 @@ ROUTES = (
     command("campaigns", lambda s, session: s.campaigns.overview(session, 0)),
     command("campaignnew", lambda s, session: s.campaigns.begin(session)),
     # Turn the page or change the filters of /events, in place.
-    button(EventsPage, lambda s, session, press: s.events.browse(
+    button(callbacks.EventsPage, lambda s, session, press: s.events.browse(
         session, press.state, press.page), reply=edit),
-    button(EventsFilter, lambda s, session, press: s.events.filter_menu(
+    button(callbacks.EventsFilter, lambda s, session, press: s.events.filter_menu(
         session, press.state, press.facet, press.page or 0), reply=edit),
     # An event's card with Going / Maybe / Not going and Add to calendar.
-    button(EventCard, lambda s, session, press: s.events.card(session, press.event_id)),
+    button(callbacks.EventCard, lambda s, session, press: s.events.card(session, press.event_id)),
     # Going (or the waiting list), Maybe, Not going.
-    button(Rsvp, lambda s, session, press: s.events.rsvp(session, press.event_id, press.answer)),
-    button(EventCalendar, act=add_to_calendar),
-    button(MyEventsPage, lambda s, session, press: s.events.own(session, press.page),
+    button(callbacks.Rsvp,
+           lambda s, session, press: s.events.rsvp(session, press.event_id, press.answer)),
+    button(callbacks.EventCalendar, act=add_to_calendar),
+    button(callbacks.MyEventsPage, lambda s, session, press: s.events.own(session, press.page),
            reply=edit, role=Role.ORGANISER),
     # One of the organisation's events with Edit and Cancel event.
-    button(OwnEvent, lambda s, session, press: s.events.own_card(session, press.event_id),
+    button(callbacks.OwnEvent, lambda s, session, press: s.events.own_card(session, press.event_id),
            role=Role.ORGANISER),
     # Cancel event asks first; confirmed, Going and Maybe are told; or the event is kept.
-    button(EventCancelAsk, lambda s, session, press: s.events.confirm_cancel(
+    button(callbacks.EventCancelAsk, lambda s, session, press: s.events.confirm_cancel(
         session, press.event_id), role=Role.ORGANISER),
-    button(EventCancelConfirm, lambda s, session, press: s.events.cancel(
+    button(callbacks.EventCancelConfirm, lambda s, session, press: s.events.cancel(
         session, press.event_id), role=Role.ORGANISER),
-    button(EventCancelKeep, lambda s, session, press: s.events.keep(session, press.event_id),
+    button(callbacks.EventCancelKeep,
+           lambda s, session, press: s.events.keep(session, press.event_id),
            role=Role.ORGANISER),
     # What to change, then that question again with the same checks.
-    button(EventEdit, lambda s, session, press: s.events.edit_menu(session, press.event_id),
+    button(callbacks.EventEdit,
+           lambda s, session, press: s.events.edit_menu(session, press.event_id),
            role=Role.ORGANISER),
-    button(EventEditField, lambda s, session, press: s.events.begin_edit(
+    button(callbacks.EventEditField, lambda s, session, press: s.events.begin_edit(
         session, press.event_id, press.field), role=Role.ORGANISER),
-    button(CampaignsPage, lambda s, session, press: s.campaigns.overview(session, press.page),
+    button(callbacks.CampaignsPage,
+           lambda s, session, press: s.campaigns.overview(session, press.page),
            reply=edit),
     # A campaign's sites by country and city, the member's own first; then their pages.
-    button(CampaignCard, lambda s, session, press: s.campaigns.card(
+    button(callbacks.CampaignCard, lambda s, session, press: s.campaigns.card(
         session, press.campaign_id)),
-    button(CampaignSitesPage, lambda s, session, press: s.campaigns.card(
+    button(callbacks.CampaignSitesPage, lambda s, session, press: s.campaigns.card(
         session, press.campaign_id, press.page), reply=edit),
 )
 

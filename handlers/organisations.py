@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.conversation.callbacks import (
-    OrgApprove,
-    OrgCard,
-    OrgInvite,
-    OrgReinstate,
-    OrgReject,
-    OrgsPage,
-    OrgSuspend,
-)
+from bot.conversation import callbacks
 from bot.conversation.roles import Role
 from handlers.common import add_routes, button, command, edit
 
@@ -23,23 +15,24 @@ ROUTES = (
     command("orgs", lambda s, session: s.organisations.list_page(session, 0)),
     # A single-use invite link for the organiser's organisation.
     command("invite", lambda s, session: s.organisations.invite(session, None)),
-    button(OrgApprove, lambda s, session, press: s.organisations.approve(
+    button(callbacks.OrgApprove, lambda s, session, press: s.organisations.approve(
         session, press.org_id), role=Role.COORDINATOR),
     # Reject a pending organisation: the reason is asked first.
-    button(OrgReject, lambda s, session, press: s.organisations.begin_rejection(
+    button(callbacks.OrgReject, lambda s, session, press: s.organisations.begin_rejection(
         session, press.org_id), role=Role.COORDINATOR),
     # Suspended, its organisers lose their rights at once; reinstated, they have them back.
-    button(OrgSuspend, lambda s, session, press: s.organisations.change_status(
+    button(callbacks.OrgSuspend, lambda s, session, press: s.organisations.change_status(
         session, press.org_id, "suspended"), role=Role.COORDINATOR),
-    button(OrgReinstate, lambda s, session, press: s.organisations.change_status(
+    button(callbacks.OrgReinstate, lambda s, session, press: s.organisations.change_status(
         session, press.org_id, "approved"), role=Role.COORDINATOR),
     # A coordinator's invite link for the organisation on the card.
-    button(OrgInvite, lambda s, session, press: s.organisations.invite(
+    button(callbacks.OrgInvite, lambda s, session, press: s.organisations.invite(
         session, press.org_id), role=Role.COORDINATOR),
-    button(OrgsPage, lambda s, session, press: s.organisations.list_page(session, press.page),
+    button(callbacks.OrgsPage,
+           lambda s, session, press: s.organisations.list_page(session, press.page),
            reply=edit, role=Role.COORDINATOR),
     # One organisation's card with its actions.
-    button(OrgCard, lambda s, session, press: s.organisations.card(session, press.org_id),
+    button(callbacks.OrgCard, lambda s, session, press: s.organisations.card(session, press.org_id),
            role=Role.COORDINATOR),
 )
 
