@@ -16,6 +16,7 @@ from handlers import (
     needs,
     organisations,
     privacy,
+    relay,
     settings,
 )
 
@@ -30,6 +31,7 @@ def register(application: Application) -> None:
     privacy.register(application)
     announcements.register(application)
     needs.register(application)
+    relay.register(application)
     digests.register(application)
     events.register(application)
     fallback.register(application)

@@ -177,6 +177,7 @@ class Offer(BaseModel):
     message: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     username: str | None = None
     status: OfferStatus = "pending"
+    relayed: int = 0  # messages relayed through this offer (their texts are not kept)
     created_at: datetime
 
 

@@ -15,6 +15,8 @@ _NEED = ("SELECT n.id, n.org_id, o.name AS org_name, o.status AS org_status, n.a
          "(SELECT count(*) FROM offers WHERE need_id = n.id) AS offers "
          # CROSS JOIN keeps needs as the outer loop, so the filter's index drives the query.
          "FROM needs AS n CROSS JOIN organisations AS o ON o.id = n.org_id")
+_OFFER = ("SELECT id, need_id, helper_id, message, username, status, relayed, created_at "
+          "FROM offers")
 _URGENCY_RANK = {"normal": 0, "urgent": 1, "critical": 2}
 EDITABLE = frozenset({"title", "description", "private_details", "category", "urgency",
                       "country", "city", "deadline"})
@@ -168,17 +170,29 @@ class NeedRepository(PostRepository):
 
     async def offer(self, offer_id: int) -> Offer | None:
         row = await self._db.fetch_one(
-            "SELECT id, need_id, helper_id, message, username, status, created_at FROM offers "
+            f"{_OFFER} "
             "WHERE id = ?", (offer_id,),
         )
         return None if row is None else Offer.model_validate(dict(row))
 
     async def offers_for(self, need_id: int) -> list[Offer]:
         rows = await self._db.fetch_all(
-            "SELECT id, need_id, helper_id, message, username, status, created_at FROM offers "
+            f"{_OFFER} "
             "WHERE need_id = ? ORDER BY id", (need_id,),
         )
         return [Offer.model_validate(dict(row)) for row in rows]
+
+    async def offers_by(self, helper_id: int, offset: int, limit: int) -> list[Offer]:
+        """The offers a person made, newest first (/myoffers)."""
+        rows = await self._db.fetch_all(
+            f"{_OFFER} WHERE helper_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (helper_id, limit, offset),
+        )
+        return [Offer.model_validate(dict(row)) for row in rows]
+
+    async def count_offers_by(self, helper_id: int) -> int:
+        return await self._db.fetch_value(
+            "SELECT count(*) FROM offers WHERE helper_id = ?", (helper_id,))
 
     async def decide_offer(self, offer_id: int, status: str, now: datetime) -> bool:
         cursor = await self._db.execute(

@@ -46,9 +46,11 @@ class PersonalDataRepository:
         )
         offers = await db.fetch_all(
             "SELECT n.title AS need, f.message, f.username AS shared_username, f.status, "
-            "f.created_at FROM offers f JOIN needs n ON n.id = f.need_id WHERE f.helper_id = ? "
-            "ORDER BY f.id", (tg_id,),
+            "f.relayed AS messages_relayed, f.created_at FROM offers f "
+            "JOIN needs n ON n.id = f.need_id WHERE f.helper_id = ? ORDER BY f.id", (tg_id,),
         )
+        relayed = await db.fetch_all(
+            "SELECT sent_at FROM relay_sends WHERE tg_id = ? ORDER BY sent_at", (tg_id,))
         rsvps = await db.fetch_all(
             "SELECT e.title AS event, e.starts_at, r.answer, r.answered_at FROM rsvps r "
             "JOIN events e ON e.id = r.event_id WHERE r.tg_id = ? ORDER BY e.starts_at", (tg_id,),
@@ -111,6 +113,7 @@ class PersonalDataRepository:
             "subscription": _plain(subscription),
             "critical_need_alerts": [row[0] for row in alerts],
             "offers_of_help": [_plain(row) for row in offers],
+            "relayed_messages_sent_at": [row[0] for row in relayed],
             "rsvps": [_plain(row) for row in rsvps],
             "needs_posted": [_plain(row) for row in needs_posted],
             "events_posted": [_plain(row) for row in events_posted],

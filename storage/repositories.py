@@ -13,6 +13,7 @@ from storage.events import EventRepository
 from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
 from storage.personal import PersonalDataRepository
+from storage.relay import RelayRepository
 from storage.updates import UpdateRepository
 from storage.users import UserRepository
 
@@ -30,5 +31,6 @@ class Repositories:
         self.deliveries = DeliveryRepository(database, default_language)
         self.announcements = AnnouncementRepository(database)
         self.needs = NeedRepository(database)
+        self.relay = RelayRepository(database)
         self.digests = DigestRepository(database)
         self.events = EventRepository(database)

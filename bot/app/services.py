@@ -18,6 +18,7 @@ from bot.features.notices import Notices
 from bot.features.organisations import Organisations
 from bot.features.posts import Posts
 from bot.features.privacy import Privacy
+from bot.features.relay import Relays
 from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.config import Settings
@@ -63,6 +64,8 @@ class Services:
                              clock)
         self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,
                            self.notices, database, clock)
+        self.relays = Relays(repos.relay, repos.needs, repos.organisations, self.dialogues,
+                             self.members, self.notices, clock)
         self.digests = Digests(repos.digests, repos.users, repos.audit, self.dialogues,
                                self.members, self.delivery, database, clock,
                                default_language=settings.default_language,

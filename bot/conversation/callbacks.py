@@ -306,6 +306,23 @@ class StillNeeded(CallbackData, prefix="need"):
     need_id: int = number()
 
 
+# Relayed conversations and the offers a person made
+
+class RelayWrite(CallbackData, prefix="rl"):
+    """Write to helper / Write to organisers / Reply: a message about one offer, to that side."""
+
+    to: str = one_of({"h": "helper", "o": "organisers"})
+    offer_id: int = number()
+
+
+class MyOffersPage(CallbackData, prefix="mo:p"):
+    page: int = number(6)
+
+
+class MyOffer(CallbackData, prefix="mo:o"):
+    offer_id: int = number()
+
+
 # Events and campaigns
 
 class EventsPage(CallbackData, prefix="ev:l"):

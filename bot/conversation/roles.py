@@ -25,6 +25,7 @@ COMMANDS = (
     Command("start", Role.MEMBER),
     Command("help", Role.MEMBER),
     Command("needs", Role.MEMBER),
+    Command("myoffers", Role.MEMBER),
     Command("events", Role.MEMBER),
     Command("campaigns", Role.MEMBER),
     Command("register_org", Role.MEMBER),

@@ -33,6 +33,7 @@ from bot.conversation.timeparse import parse_date
 from bot.features.members import CITY, Members, parse_city
 from bot.features.notices import Notices
 from bot.features.posts import moderation_row, with_hidden_note
+from bot.features.relay import relay_open, write_to_helper, write_to_organisers
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
 from storage.database import Database
@@ -285,9 +286,9 @@ class Needs:
         offer = await self._repo.offer(offer_id)
         organisers = await self._orgs_repo.members(need.org_id)
         await self._notices.send(organisers, lambda tx: self._offer_notice(tx, need, offer))
-        if answers["share"] == "share" and username is None:
-            return Reply(t("offer.sent_no_username", title=need.title))
-        return Reply(t("offer.sent", title=need.title))
+        key = "offer.sent_no_username" if answers["share"] == "share" and username is None else (
+            "offer.sent")
+        return Reply(t(key, title=need.title), [[write_to_organisers(t, offer)]])
 
     def _offer_notice(self, t: Texts, need: Need, offer: Offer) -> Reply:
         contact = t("offer.contact", username=f"@{offer.username}") if offer.username else (
@@ -295,7 +296,8 @@ class Needs:
         return Reply(
             t("offer.notice", title=need.title, message=offer.message, contact=contact),
             [[Button(t("button.accept"), OfferDecision(True, offer.id)),
-              Button(t("button.decline"), OfferDecision(False, offer.id))]])
+              Button(t("button.decline"), OfferDecision(False, offer.id))],
+             [write_to_helper(t, offer)]])
 
     async def decide_offer(self, session: Session, offer_id: int, accept: bool) -> Reply:
         """An organiser of the posting organisation accepts (revealing the private details to
@@ -313,7 +315,8 @@ class Needs:
                 await self._notices.send([offer.helper_id], lambda tx: Reply(
                     tx("offer.accepted_private", title=need.title, organisation=need.org_name,
                        private=need.private_details) if need.private_details else
-                    tx("offer.accepted", title=need.title, organisation=need.org_name)))
+                    tx("offer.accepted", title=need.title, organisation=need.org_name),
+                    [[write_to_organisers(tx, offer)]] if need.listed else []))
             else:
                 await self._notices.send([offer.helper_id], lambda tx: Reply(
                     tx("offer.declined", title=need.title, organisation=need.org_name)))
@@ -402,7 +405,8 @@ class Needs:
         for offer in offers:
             reply = self._offer_notice(t, need, offer)
             if offer.status != "pending":
-                reply = Reply(f"{reply.text}\n{t(f'offer.status.{offer.status}')}")
+                reply = Reply(f"{reply.text}\n{t(f'offer.status.{offer.status}')}",
+                              [[write_to_helper(t, offer)]] if relay_open(need, offer) else [])
             replies.append(reply)
         return replies
 

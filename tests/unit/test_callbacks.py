@@ -18,6 +18,7 @@ from handlers import (
     needs,
     organisations,
     privacy,
+    relay,
     settings,
 )
 
@@ -64,6 +65,10 @@ EXAMPLES = {
     callbacks.NeedEditField(19, "needed_by"): "mn:ef:19:needed_by",
     callbacks.NeedOffers(20): "mn:of:20",
     callbacks.StillNeeded(True, 21): "need:yes:21",
+    callbacks.RelayWrite("helper", 23): "rl:h:23",
+    callbacks.RelayWrite("organisers", 24): "rl:o:24",
+    callbacks.MyOffersPage(1): "mo:p:1",
+    callbacks.MyOffer(25): "mo:o:25",
     callbacks.EventsPage(0, EVENT_STATE): f"ev:l:0:{EVENT_STATE}",
     callbacks.EventsFilter("c", "-:-:-:-", 2): "ev:fc:-:-:-:-:2",
     callbacks.EventCard(22): "ev:o:22",
@@ -148,7 +153,7 @@ def test_narrowed_pattern_matches_only_those_values() -> None:
 
 def test_every_command_is_registered_once_with_its_role_from_the_table() -> None:
     modules = (general, settings, organisations, coordinators, privacy, announcements, needs,
-               digests, events)
+               relay, digests, events)
     registered = [route.command for module in modules for route in module.ROUTES
                   if route.command is not None]
     assert sorted(registered) == sorted(command.name for command in COMMANDS)

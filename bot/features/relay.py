@@ -1,0 +1,210 @@
+"""Relayed conversations (SPEC §10.1): the bot is the channel between a helper and the
+organisers of the need they offered help for, so neither side learns who the other is; and
+/myoffers, the offers a person made.
+
+Every press and every send checks, at that moment, that the presser is that offer's helper or
+an organiser of its organisation, and that the conversation is still open. The texts go out as
+notices through the delivery queue, which forgets them once delivered; what stays is when each
+person sent one (for the hourly limit) and a count per offer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+
+from bot.conversation.answers import Limit, text_of
+from bot.conversation.callbacks import CallbackData, MyOffer, MyOffersPage, RelayWrite
+from bot.conversation.dialogue import Dialogues, Flow, Step
+from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.conversation.replies import Button, Reply
+from bot.conversation.session import Session
+from bot.features.members import Members
+from bot.features.notices import Notices
+from bot.infra.clock import Clock
+from bot.infra.i18n import Html, Texts
+from storage.models import Need, Offer
+from storage.needs import NeedRepository
+from storage.organisations import OrganisationRepository
+from storage.relay import RelayRepository
+
+RelayedText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+TEXT = Limit.of_type(RelayedText)
+parse_relayed = text_of(TEXT)
+PER_HOUR = 20
+WINDOW = timedelta(hours=1)
+
+
+def relay_open(need: Need, offer: Offer) -> bool:
+    """Helper and organisers may write to each other while the need is open and members may
+    see it, and the offer is not declined."""
+    return need.listed and offer.status != "declined"
+
+
+def write_to_helper(t: Texts, offer: Offer) -> Button:
+    return Button(t("button.write_helper"), RelayWrite("helper", offer.id))
+
+
+def write_to_organisers(t: Texts, offer: Offer) -> Button:
+    return Button(t("button.write_organisers"), RelayWrite("organisers", offer.id))
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where a relayed message goes and how its recipients see it."""
+
+    recipients: list[int]
+    # The recipient's copy: the header with the text, in the recipient's language.
+    message: Callable[[Texts, str], str]
+    # The Reply button on the recipient's copy (None: no way back).
+    reply: CallbackData | None
+    question: str
+    subject: str
+    offer_id: int | None = None
+
+
+class Closed(Exception):
+    """The conversation is closed (the need is done or hidden, the offer declined)."""
+
+
+class Refused(Exception):
+    """Not the presser's conversation: a forged or stale button."""
+
+
+class Relays:
+    def __init__(
+        self, relay_repo: RelayRepository, needs_repo: NeedRepository,
+        orgs_repo: OrganisationRepository, dialogues: Dialogues, members: Members,
+        notices: Notices, clock: Clock,
+    ) -> None:
+        self._repo = relay_repo
+        self._needs = needs_repo
+        self._orgs = orgs_repo
+        self._dialogues = dialogues
+        self._members = members
+        self._notices = notices
+        self._clock = clock
+        dialogues.register(Flow(name="relay", steps=(
+            Step("text", lambda session, answers: answers["question"], parse=parse_relayed,
+                 question_values=lambda session, answers: {
+                     "title": answers["subject"], "count": TEXT.maximum}),
+        ), finish=self._send))
+
+    # --- whose conversation, and is it open --------------------------------------------------
+
+    async def _offer_thread(self, session: Session, to: str, offer_id: int) -> Thread:
+        offer = await self._needs.offer(offer_id)
+        need = await self._needs.get(offer.need_id) if offer else None
+        if offer is None or need is None:
+            raise Refused
+        if to == "helper":
+            if session.org_id != need.org_id:
+                raise Refused
+            thread = Thread(
+                [offer.helper_id], lambda t, text: t(
+                    "relay.from_organisation", organisation=need.org_name, title=need.title,
+                    text=text),
+                RelayWrite("organisers", offer.id), "relay.ask.helper", need.title, offer.id)
+        else:
+            if session.user.tg_id != offer.helper_id:
+                raise Refused
+            thread = Thread(
+                await self._orgs.members(need.org_id), lambda t, text: t(
+                    "relay.from_helper", title=need.title, text=text),
+                RelayWrite("helper", offer.id), "relay.ask.organisers", need.title, offer.id)
+        if not relay_open(need, offer):
+            raise Closed
+        return thread
+
+    async def _thread(self, session: Session, answers: dict[str, Any]) -> Thread:
+        return await self._offer_thread(session, answers["to"], answers["offer"])
+
+    async def _limited(self, session: Session) -> Reply | None:
+        """The polite refusal once the person relayed PER_HOUR messages within the hour."""
+        sent = await self._repo.sent_since(session.user.tg_id, self._clock.now() - WINDOW)
+        if len(sent) < PER_HOUR:
+            return None
+        free_at = sent[-PER_HOUR] + WINDOW
+        minutes = max(1, math.ceil((free_at - self._clock.now()).total_seconds() / 60))
+        return Reply(session.texts.plural("relay.too_many", minutes, limit=PER_HOUR))
+
+    # --- writing -----------------------------------------------------------------------------
+
+    async def write(self, session: Session, answers: dict[str, Any]) -> Reply:
+        """Write / Reply pressed: ask for the text (one step; /cancel leaves)."""
+        t = session.texts
+        try:
+            thread = await self._thread(session, answers)
+        except Refused:
+            return Reply(t("not_available"))
+        except Closed:
+            return Reply(t("relay.closed"))
+        if (limited := await self._limited(session)) is not None:
+            return limited
+        return await self._dialogues.start(session, "relay", {
+            **answers, "question": thread.question, "subject": thread.subject})
+
+    async def write_about_offer(self, session: Session, to: str, offer_id: int) -> Reply:
+        return await self.write(session, {"to": to, "offer": offer_id})
+
+    async def _send(self, session: Session, answers: dict[str, Any]) -> Reply:
+        """The text typed: rights and openness checked again as it goes (the limit was checked
+        when the question opened, and only a send, which ends the question, counts), then
+        queued to the other side in the dialogue's transaction."""
+        t = session.texts
+        session = await self._members.reload(session)
+        try:
+            thread = await self._thread(session, answers)
+        except Refused:
+            return Reply(t("not_available"))
+        except Closed:
+            return Reply(t("relay.closed"))
+        text = answers["text"]
+        await self._notices.send(thread.recipients, lambda tx: Reply(
+            thread.message(tx, text),
+            [[Button(tx("button.reply"), thread.reply)]] if thread.reply else []))
+        now = self._clock.now()
+        await self._repo.record(session.user.tg_id, now, now - WINDOW, thread.offer_id)
+        return Reply(t("relay.sent"))
+
+    # --- /myoffers ---------------------------------------------------------------------------
+
+    async def my_offers(self, session: Session, page: int) -> Reply:
+        t, tg_id = session.texts, session.user.tg_id
+        total = await self._needs.count_offers_by(tg_id)
+        page = clamp_page(page, total)
+        entries = []
+        for offer in await self._needs.offers_by(tg_id, page * PAGE_SIZE, PAGE_SIZE):
+            need = await self._needs.get(offer.need_id)
+            entries.append(Entry(offer.id, Html(t(
+                "myoffers.line", title=need.title, organisation=need.org_name,
+                state=_state(t, need, offer)))))
+        return render_page(t, title=t.plural("myoffers.title", total), empty=t("myoffers.empty"),
+                           opens=MyOffer, turn=MyOffersPage, entries=entries, page=page,
+                           total=total)
+
+    async def my_offer(self, session: Session, offer_id: int) -> Reply:
+        """One of my offers: what I wrote, its state, and Write to organisers while open."""
+        t = session.texts
+        offer = await self._needs.offer(offer_id)
+        need = await self._needs.get(offer.need_id) if offer else None
+        if offer is None or need is None or offer.helper_id != session.user.tg_id:
+            return Reply(t("not_available"))
+        text = t("myoffers.card", title=need.title, organisation=need.org_name,
+                 message=offer.message, state=_state(t, need, offer),
+                 relayed=t.plural("myoffers.relayed", offer.relayed))
+        if not relay_open(need, offer):
+            return Reply(f"{text}\n\n{t('relay.closed')}")
+        return Reply(text, [[write_to_organisers(t, offer)]])
+
+
+def _state(t: Texts, need: Need, offer: Offer) -> str:
+    state = t(f"myoffers.state.{offer.status}")
+    if need.status != "open":
+        return t("myoffers.state_need", offer=state, need=t(f"need.status.{need.status}"))
+    return state
