@@ -1,10 +1,12 @@
-"""Relayed conversations: Write to helper / Write to organisers / Reply, and /myoffers."""
+"""Relayed conversations: Write to helper / Write to organisers / Reply, messages to an
+event's attendees, and /myoffers."""
 
 from __future__ import annotations
 
 from telegram.ext import Application
 
 from bot.conversation import callbacks
+from bot.conversation.roles import Role
 from handlers.common import add_routes, button, command, edit
 
 ROUTES = (
@@ -17,6 +19,12 @@ ROUTES = (
     # organisers) is checked by the service, at the press and again as it sends.
     button(callbacks.RelayWrite, lambda s, session, press: s.relays.write_about_offer(
         session, press.to, press.offer_id)),
+    # An attendee's Reply, to the event's organisers.
+    button(callbacks.AttendeeReply,
+           lambda s, session, press: s.relays.reply_to_event(session, press.event_id)),
+    # On an event's own card: choose whom (Going, + waiting list, + Maybe), the text, preview.
+    button(callbacks.MessageAttendees, lambda s, session, press: s.relays.begin_attendees(
+        session, press.event_id), role=Role.ORGANISER),
 )
 
 

@@ -41,8 +41,8 @@ class AnnouncementRepository:
 
     async def open_with_status_message(self) -> list[int]:
         rows = await self._db.fetch_all(
-            "SELECT id FROM broadcasts WHERE kind = 'announcement' AND status_message_id IS NOT "
-            "NULL AND status IN ('awaiting_approval', 'scheduled', 'sending') ORDER BY id"
+            "SELECT id FROM broadcasts WHERE status_message_id IS NOT NULL "
+            "AND status IN ('awaiting_approval', 'scheduled', 'sending') ORDER BY id"
         )
         return [row[0] for row in rows]
 

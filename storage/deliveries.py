@@ -142,8 +142,14 @@ def _audience_condition(audience: str, default_language: str) -> tuple[str, tupl
     raise ValueError(f"unknown audience {audience!r}")
 
 
-def _recipient(item: int | tuple[int, str | None]) -> tuple[int, str | None]:
-    return (item, None) if isinstance(item, int) else item
+# A recipient: a chat id, or with its own text, or with its own text and buttons (JSON).
+Recipient = int | tuple[int, str | None] | tuple[int, str | None, str | None]
+
+
+def _recipient(item: Recipient) -> tuple[int, str | None, str | None]:
+    if isinstance(item, int):
+        return item, None, None
+    return (*item, None) if len(item) == 2 else item
 
 
 # How each result changes a row still in flight, and which counter it adds to.
@@ -172,7 +178,7 @@ class DeliveryRepository:
         text: str,
         now: datetime,
         audience: str | None = None,
-        recipients: Iterable[int | tuple[int, str | None]] | None = None,
+        recipients: Iterable[Recipient] | None = None,
         author_id: int | None = None,
         not_before: datetime | None = None,
         reply_markup: str | None = None,
@@ -181,7 +187,8 @@ class DeliveryRepository:
         """A broadcast and a queued row per recipient, in one transaction; returns its id.
 
         Recipients are either an audience resolved in SQL ('everyone', 'country:DE') or an
-        iterable of chat ids, or (chat id, own text) pairs, streamed in chunks; `audience` is
+        iterable of chat ids, or (chat id, own text[, own buttons]), streamed in chunks (own
+        texts and buttons: each person's in their language); `audience` is
         then only a label ('direct' by default). Members known to have blocked the bot are left
         out; a chat id given twice gets one row.
         """
@@ -220,18 +227,18 @@ class DeliveryRepository:
     async def _insert_recipients(
         connection: aiosqlite.Connection,
         broadcast_id: int,
-        recipients: Iterable[int | tuple[int, str | None]],
+        recipients: Iterable[Recipient],
         created: str,
     ) -> int:
         rows = (
-            (broadcast_id, chat_id, text, created, chat_id)
-            for chat_id, text in map(_recipient, recipients)
+            (broadcast_id, chat_id, text, markup, created, chat_id)
+            for chat_id, text, markup in map(_recipient, recipients)
         )
         total = 0
         while chunk := list(islice(rows, CHUNK)):
             cursor = await connection.executemany(
-                "INSERT OR IGNORE INTO deliveries (broadcast_id, chat_id, text, next_attempt_at) "
-                "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+                "INSERT OR IGNORE INTO deliveries (broadcast_id, chat_id, text, reply_markup, "
+                "next_attempt_at) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
                 "(SELECT 1 FROM users WHERE tg_id = ? AND is_active = 0)",
                 chunk,
             )
@@ -292,12 +299,13 @@ class DeliveryRepository:
                     "UPDATE deliveries SET status = 'sending', lease_until = ? WHERE id IN ("
                     "SELECT id FROM deliveries WHERE broadcast_id = ? AND status = 'queued' "
                     "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) "
-                    "RETURNING id, chat_id, text, attempts",
+                    "RETURNING id, chat_id, text, reply_markup, attempts",
                     (lease_until, broadcast_id, at, wanted),
                 ) as cursor:
                     rows = await cursor.fetchall()
                 deliveries.extend(
-                    ClaimedDelivery(row[0], broadcast_id, row[1], row[2] or text, markup, row[3])
+                    ClaimedDelivery(row[0], broadcast_id, row[1], row[2] or text,
+                                    row[3] or markup, row[4])
                     for row in sorted(rows, key=lambda row: row[0])
                 )
             finished = await self._finish(connection, [b.id for b in started], at)
@@ -486,4 +494,9 @@ class DeliveryRepository:
                 "RETURNING *",
                 (at, broadcast_id),
             )
+            # …and so are its recipients' own texts (a message to an event's attendees).
+            await connection.execute(
+                "UPDATE deliveries SET text = NULL, reply_markup = NULL WHERE broadcast_id = ? "
+                "AND text IS NOT NULL AND EXISTS (SELECT 1 FROM broadcasts WHERE id = ? "
+                "AND kind = 'notice' AND status = 'done')", (broadcast_id, broadcast_id))
         return finished

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -131,6 +132,14 @@ class EventRepository(PostRepository):
             "ON CONFLICT (event_id, tg_id) DO UPDATE SET answer = excluded.answer, "
             "answered_at = excluded.answered_at WHERE answer != excluded.answer",
             (event_id, tg_id, answer, stored(now)))
+
+    async def attendees(self, event_id: int, answers: tuple[Answer, ...]) -> list[int]:
+        """Who gave one of these answers, in the order they answered."""
+        rows = await self._db.fetch_all(
+            "SELECT tg_id FROM rsvps WHERE event_id = ? AND answer IN "
+            "(SELECT value FROM json_each(?)) ORDER BY answered_at, tg_id",
+            (event_id, json.dumps(answers)))
+        return [row[0] for row in rows]
 
     async def going_to(self, tg_id: int, now: datetime) -> list[Event]:
         """The scheduled events not yet begun where this person holds a place."""

@@ -64,8 +64,9 @@ class Services:
                              clock)
         self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,
                            self.notices, database, clock)
-        self.relays = Relays(repos.relay, repos.needs, repos.organisations, self.dialogues,
-                             self.members, self.notices, clock)
+        self.relays = Relays(repos.relay, repos.needs, repos.events, repos.organisations,
+                             self.dialogues, self.members, self.notices, self.announcements,
+                             clock)
         self.digests = Digests(repos.digests, repos.users, repos.audit, self.dialogues,
                                self.members, self.delivery, database, clock,
                                default_language=settings.default_language,

@@ -315,6 +315,12 @@ class RelayWrite(CallbackData, prefix="rl"):
     offer_id: int = number()
 
 
+class AttendeeReply(CallbackData, prefix="rl:e"):
+    """Reply on a message to an event's attendees: to that event's organisers."""
+
+    event_id: int = number()
+
+
 class MyOffersPage(CallbackData, prefix="mo:p"):
     page: int = number(6)
 
@@ -366,6 +372,10 @@ class EventCancelConfirm(CallbackData, prefix="me:cy"):
 
 
 class EventCancelKeep(CallbackData, prefix="me:ck"):
+    event_id: int = number()
+
+
+class MessageAttendees(CallbackData, prefix="me:ma"):
     event_id: int = number()
 
 

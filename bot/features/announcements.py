@@ -186,13 +186,19 @@ class Announcements:
                 tx("announce.approval_request", text=Html(answers["text"]),
                    audience=self._audience_label(tx, audience)),
                 [[Button(tx("button.approve"), BroadcastApprove(broadcast_id))]]))
+        return await self.progress(session, broadcast_id)
+
+    async def progress(self, session: Session, broadcast_id: int) -> Reply:
+        """The author's status message of a broadcast just queued, kept up to date in place
+        until it ends (announcements, messages to an event's attendees)."""
         broadcast = await self._deliveries.get(broadcast_id)
+        author = session.user.tg_id
 
         async def remember(message_id: int) -> None:
             await self._announcements.set_status_message(broadcast_id, author, message_id)
             self._watch(broadcast_id)
 
-        reply = self._status(t, session, broadcast, rate=None)
+        reply = self._status(session.texts, session, broadcast, rate=None)
         reply.on_sent = remember
         return reply
 

@@ -28,6 +28,7 @@ from bot.conversation.callbacks import (
     EventEditField,
     EventsFilter,
     EventsPage,
+    MessageAttendees,
     MyEventsPage,
     OwnEvent,
     Rsvp,
@@ -544,8 +545,11 @@ class Events:
         if event.status != "scheduled":
             return Reply(t("event.own_cancelled", title=event.title))
         text = with_hidden_note(t, await self._card_text(session, event), event)
-        return Reply(text, [[Button(t("button.edit"), EventEdit(event.id)),
-                             Button(t("button.cancel_event"), EventCancelAsk(event.id))]])
+        rows = [[Button(t("button.edit"), EventEdit(event.id)),
+                 Button(t("button.cancel_event"), EventCancelAsk(event.id))]]
+        if event.visible:
+            rows.append([Button(t("button.message_attendees"), MessageAttendees(event.id))])
+        return Reply(text, rows)
 
     async def confirm_cancel(self, session: Session, event_id: int) -> Reply:
         """Ask before cancelling: it cannot be undone and everyone who answered is told."""

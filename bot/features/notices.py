@@ -44,6 +44,23 @@ class Notices:
                 recipients=recipients, author_id=author_id, audience="direct",
             )
 
+    async def each(
+        self, tg_ids: Iterable[int], render: Callable[[Texts], Reply], *, audience: str,
+        kind: str = "notice",
+    ) -> int:
+        """Queue one broadcast in which each person's copy (text and buttons) is in their
+        language, so that one status message can follow it; its id. `audience` only labels it.
+        """
+        languages = await self._users.languages(sorted(set(tg_ids)), self._default_language)
+        copies = {}
+        for language in sorted(set(languages.values())):
+            reply = render(texts(language))
+            markup = keyboard(reply)
+            copies[language] = (reply.text, markup.to_json() if markup else None)
+        return await self._delivery.enqueue(
+            kind=kind, text="", audience=audience,
+            recipients=((tg_id, *copies[language]) for tg_id, language in languages.items()))
+
     async def broadcast(
         self, audience: str, render: Callable[[Texts], Reply], *, kind: str
     ) -> None:

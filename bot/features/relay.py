@@ -1,9 +1,11 @@
 """Relayed conversations (SPEC §10.1): the bot is the channel between a helper and the
-organisers of the need they offered help for, so neither side learns who the other is; and
+organisers of the need they offered help for, so neither side learns who the other is;
+messages from an event's organisers to its attendees, who answer them the same way; and
 /myoffers, the offers a person made.
 
-Every press and every send checks, at that moment, that the presser is that offer's helper or
-an organiser of its organisation, and that the conversation is still open. The texts go out as
+Every press and every send checks, at that moment, that the presser is that offer's helper (or
+that event's attendee) or an organiser of its organisation, and that the conversation is still
+open. The texts go out as
 notices through the delivery queue, which forgets them once delivered; what stays is when each
 person sent one (for the hourly limit) and a count per offer.
 """
@@ -19,16 +21,25 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 
 from bot.conversation.answers import Limit, text_of
-from bot.conversation.callbacks import CallbackData, MyOffer, MyOffersPage, RelayWrite
-from bot.conversation.dialogue import Dialogues, Flow, Step
+from bot.conversation.callbacks import (
+    AttendeeReply,
+    CallbackData,
+    MyOffer,
+    MyOffersPage,
+    RelayWrite,
+)
+from bot.conversation.dialogue import Dialogues, Flow, Option, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
 from bot.conversation.replies import Button, Reply
 from bot.conversation.session import Session
+from bot.features.announcements import TEXT as ANNOUNCEMENT
+from bot.features.announcements import Announcements, parse_text
 from bot.features.members import Members
 from bot.features.notices import Notices
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
-from storage.models import Need, Offer
+from storage.events import EventRepository
+from storage.models import Answer, Event, Need, Offer
 from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
 from storage.relay import RelayRepository
@@ -38,12 +49,20 @@ TEXT = Limit.of_type(RelayedText)
 parse_relayed = text_of(TEXT)
 PER_HOUR = 20
 WINDOW = timedelta(hours=1)
+# Whom a message to an event's attendees reaches, by the choice of its organiser.
+GROUPS: dict[str, tuple[Answer, ...]] = {
+    "going": ("going",), "waiting": ("going", "waiting"), "answered": ("going", "maybe")}
 
 
 def relay_open(need: Need, offer: Offer) -> bool:
     """Helper and organisers may write to each other while the need is open and members may
     see it, and the offer is not declined."""
     return need.listed and offer.status != "declined"
+
+
+def event_open(event: Event) -> bool:
+    """Organisers and attendees may write while the event is scheduled and members see it."""
+    return event.status == "scheduled" and event.visible
 
 
 def write_to_helper(t: Texts, offer: Offer) -> Button:
@@ -79,12 +98,15 @@ class Refused(Exception):
 class Relays:
     def __init__(
         self, relay_repo: RelayRepository, needs_repo: NeedRepository,
-        orgs_repo: OrganisationRepository, dialogues: Dialogues, members: Members,
-        notices: Notices, clock: Clock,
+        events_repo: EventRepository, orgs_repo: OrganisationRepository,
+        dialogues: Dialogues, members: Members, notices: Notices,
+        announcements: Announcements, clock: Clock,
     ) -> None:
         self._repo = relay_repo
         self._needs = needs_repo
+        self._events = events_repo
         self._orgs = orgs_repo
+        self._announcements = announcements
         self._dialogues = dialogues
         self._members = members
         self._notices = notices
@@ -93,7 +115,12 @@ class Relays:
             Step("text", lambda session, answers: answers["question"], parse=parse_relayed,
                  question_values=lambda session, answers: {
                      "title": answers["subject"], "count": TEXT.maximum}),
-        ), finish=self._send))
+        ), finish=self._send), Flow(name="attendees", steps=(
+            Step("group", "attendees.ask.group", options=self._groups),
+            Step("text", "attendees.ask.text", parse=parse_text, formatted=True,
+                 question_values=ANNOUNCEMENT.length_values),
+        ), preview=self._attendees_preview, publish_label="button.send",
+            finish=self._send_to_attendees))
 
     # --- whose conversation, and is it open --------------------------------------------------
 
@@ -121,7 +148,21 @@ class Relays:
             raise Closed
         return thread
 
+    async def _attendee_thread(self, session: Session, event_id: int) -> Thread:
+        """An attendee (Going, waiting or Maybe) answering the event's organisers."""
+        event = await self._events.get(event_id)
+        answer = await self._events.answer_of(event_id, session.user.tg_id)
+        if event is None or answer not in ("going", "waiting", "maybe"):
+            raise Refused
+        if not event_open(event):
+            raise Closed
+        return Thread(await self._orgs.members(event.org_id), lambda t, text: t(
+            "relay.from_attendee", title=event.title, text=text), None, "relay.ask.event",
+            event.title)
+
     async def _thread(self, session: Session, answers: dict[str, Any]) -> Thread:
+        if answers["to"] == "event":
+            return await self._attendee_thread(session, answers["event"])
         return await self._offer_thread(session, answers["to"], answers["offer"])
 
     async def _limited(self, session: Session) -> Reply | None:
@@ -152,6 +193,9 @@ class Relays:
     async def write_about_offer(self, session: Session, to: str, offer_id: int) -> Reply:
         return await self.write(session, {"to": to, "offer": offer_id})
 
+    async def reply_to_event(self, session: Session, event_id: int) -> Reply:
+        return await self.write(session, {"to": "event", "event": event_id})
+
     async def _send(self, session: Session, answers: dict[str, Any]) -> Reply:
         """The text typed: rights and openness checked again as it goes (the limit was checked
         when the question opened, and only a send, which ends the question, counts), then
@@ -171,6 +215,58 @@ class Relays:
         now = self._clock.now()
         await self._repo.record(session.user.tg_id, now, now - WINDOW, thread.offer_id)
         return Reply(t("relay.sent"))
+
+    # --- messages to an event's attendees ----------------------------------------------------
+
+    async def _own_event(self, session: Session, event_id: int) -> Event | None:
+        """The event, if the person organises it now and it is open for messages."""
+        event = await self._events.get(event_id)
+        if event is None or event.org_id != session.org_id or not event_open(event):
+            return None
+        return event
+
+    async def begin_attendees(self, session: Session, event_id: int) -> Reply:
+        """Message attendees pressed on the event's own card: choose whom, then the text."""
+        event = await self._own_event(session, event_id)
+        if event is None:
+            return Reply(session.texts("not_available"))
+        if (limited := await self._limited(session)) is not None:
+            return limited
+        counts = {"going": event.going, "waiting": event.going + event.waiting,
+                  "answered": event.going + event.maybe}
+        return await self._dialogues.start(session, "attendees", {
+            "event": event.id, "title": event.title, "counts": counts})
+
+    @staticmethod
+    def _groups(session: Session, answers: dict[str, Any]) -> list[Option]:
+        """The three groups, each with how many it had when Message attendees was pressed."""
+        return [Option(group, label=session.texts.plural(
+            f"attendees.group.{group}", answers["counts"][group])) for group in GROUPS]
+
+    async def _attendees_preview(self, session: Session, answers: dict[str, Any]) -> str:
+        t = session.texts
+        count = len(await self._events.attendees(answers["event"], GROUPS[answers["group"]]))
+        return t.plural("attendees.preview", count, title=answers["title"],
+                        group=t(f"attendees.who.{answers['group']}"), text=Html(answers["text"]))
+
+    async def _send_to_attendees(self, session: Session, answers: dict[str, Any]) -> Reply:
+        """Send pressed: checked again, then one broadcast with each attendee's copy in their
+        language, followed by the status message of announcements."""
+        t = session.texts
+        session = await self._members.reload(session)
+        event = await self._own_event(session, answers["event"])
+        if event is None:
+            return Reply(t("not_available"))
+        broadcast_id = await self._notices.each(
+            await self._events.attendees(event.id, GROUPS[answers["group"]]),
+            lambda tx: Reply(
+                tx("relay.from_organisation_event", organisation=event.org_name,
+                   title=event.title, text=Html(answers["text"])),
+                [[Button(tx("button.reply"), AttendeeReply(event.id))]]),
+            audience=f"event:{event.id}:{answers['group']}")
+        now = self._clock.now()
+        await self._repo.record(session.user.tg_id, now, now - WINDOW)
+        return await self._announcements.progress(session, broadcast_id)
 
     # --- /myoffers ---------------------------------------------------------------------------
 

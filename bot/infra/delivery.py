@@ -23,6 +23,7 @@ from storage.deliveries import (
     DeliveryRepository,
     Kind,
     Outcome,
+    Recipient,
     Result,
 )
 
@@ -113,7 +114,7 @@ class DeliveryQueue:
         kind: Kind,
         text: str,
         audience: str | None = None,
-        recipients: Iterable[int | tuple[int, str | None]] | None = None,
+        recipients: Iterable[Recipient] | None = None,
         author_id: int | None = None,
         not_before: datetime | None = None,
         reply_markup: str | TelegramObject | None = None,

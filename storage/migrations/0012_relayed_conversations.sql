@@ -10,3 +10,7 @@ CREATE TABLE relay_sends (
     sent_at TEXT NOT NULL
 );
 CREATE INDEX relay_sends_person ON relay_sends (tg_id, sent_at);
+
+-- A message to an event's attendees is one broadcast with each recipient's own text and
+-- buttons (in their language); both are forgotten once it is delivered.
+ALTER TABLE deliveries ADD COLUMN reply_markup TEXT;

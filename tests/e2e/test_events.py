@@ -343,7 +343,7 @@ async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> Non
         await person.press(answer, card.last)
     await olga.send("/myevents")
     own = await olga.press("1")
-    assert button_labels(own.last) == ["Edit", "Cancel event"]
+    assert button_labels(own.last) == ["Edit", "Cancel event", "Message attendees"]
     asked = await olga.press("Cancel event", own.last)
     assert asked.text == ("Cancel “Returning the Names — Berlin”? This cannot be undone; "
                           "2 people who answered Going or Maybe will be told.")

@@ -69,6 +69,8 @@ EXAMPLES = {
     callbacks.RelayWrite("organisers", 24): "rl:o:24",
     callbacks.MyOffersPage(1): "mo:p:1",
     callbacks.MyOffer(25): "mo:o:25",
+    callbacks.AttendeeReply(26): "rl:e:26",
+    callbacks.MessageAttendees(27): "me:ma:27",
     callbacks.EventsPage(0, EVENT_STATE): f"ev:l:0:{EVENT_STATE}",
     callbacks.EventsFilter("c", "-:-:-:-", 2): "ev:fc:-:-:-:-:2",
     callbacks.EventCard(22): "ev:o:22",
