@@ -168,22 +168,25 @@ class NeedRepository(PostRepository):
 
     async def offer(self, offer_id: int) -> Offer | None:
         row = await self._db.fetch_one(
-            "SELECT id, need_id, helper_id, message, username, status, created_at FROM offers "
+            "SELECT id, need_id, helper_id, message, username, status, created_at, decided_by "
+            "FROM offers "
             "WHERE id = ?", (offer_id,),
         )
         return None if row is None else Offer.model_validate(dict(row))
 
     async def offers_for(self, need_id: int) -> list[Offer]:
         rows = await self._db.fetch_all(
-            "SELECT id, need_id, helper_id, message, username, status, created_at FROM offers "
+            "SELECT id, need_id, helper_id, message, username, status, created_at, decided_by "
+            "FROM offers "
             "WHERE need_id = ? ORDER BY id", (need_id,),
         )
         return [Offer.model_validate(dict(row)) for row in rows]
 
-    async def decide_offer(self, offer_id: int, status: str, now: datetime) -> bool:
+    async def decide_offer(self, offer_id: int, status: str, decided_by: int,
+                           now: datetime) -> bool:
         cursor = await self._db.execute(
-            "UPDATE offers SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
-            (status, stored(now), offer_id),
+            "UPDATE offers SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? "
+            "AND status = 'pending'", (status, stored(now), decided_by, offer_id),
         )
         return cursor.rowcount == 1
 

@@ -133,7 +133,7 @@ async def test_a_restarted_sandbox_answers_on_the_same_database(tmp_path: Path) 
     again = await sandbox(database, "/start", "/settings", "/quit")
     assert GREETING in again
     assert "Country: Georgia" in again
-    assert "(type 1-6 or #1-#6 to press" in again
+    assert "(type 1-7 or #1-#7 to press" in again
 
     third = await sandbox(database, "/help", "/quit")
     assert "What I can do for you" in third
