@@ -20,7 +20,7 @@ from bot.conversation.listing import PAGE_SIZE, page_count, page_of, turning
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.features.members import Members
+from bot.features.members import Members, shown
 from bot.features.notices import Notices
 from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock
@@ -184,9 +184,10 @@ class Coordinators:
             if grant_id is None:
                 return t("coordinators.request_waiting", person=candidate)
             await self._audit.record(requester, "coordinator.request", f"user:{tg_id}", now)
-            asker = await self._members.name(t, requester)
+            asker = (await self._members.people([requester]))[requester]
             await self._notices.send(deciders, lambda tx: Reply(
-                tx("coordinators.approval_request", requester=asker, person=candidate),
+                tx("coordinators.approval_request", requester=shown(tx, asker),
+                   person=candidate),
                 [[Button(tx("button.approve"), CoordinatorApprove(grant_id)),
                   Button(tx("button.reject"), CoordinatorReject(grant_id))]]))
         return t("coordinators.requested", person=candidate)
@@ -215,15 +216,16 @@ class Coordinators:
                                          now)
             outcome = "coordinators.request_approved" if approve else (
                 "coordinators.request_rejected")
-            names = await self._members.names(t, [candidate, decider])
-            await self._notices.send([request.requested_by], lambda tx: Reply(
-                tx(outcome, person=names[candidate], decider=names[decider])))
+            people = await self._members.people([candidate, decider])
+            await self._notices.send([request.requested_by], lambda tx: Reply(tx(
+                outcome, person=shown(tx, people[candidate]), decider=shown(tx, people[decider]))))
         if granted:
             await self._welcome(candidate)
+        person = shown(t, people[candidate])
         if not approve:
-            return Reply(t("coordinators.rejected", person=names[candidate]))
+            return Reply(t("coordinators.rejected", person=person))
         return Reply(t("coordinators.added" if granted else "coordinators.already",
-                       person=names[candidate]))
+                       person=person))
 
     async def confirm_removal(self, session: Session, tg_id: int) -> Reply:
         """Remove asks first: Yes removes, No shows the list again."""

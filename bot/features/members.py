@@ -27,7 +27,7 @@ from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock
 from bot.infra.config import LANGUAGES
 from bot.infra.i18n import LANGUAGE_NAMES, Texts, texts
-from storage.models import User
+from storage.models import Person, User
 from storage.users import Member, UserRepository, up_to_date
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,11 @@ def parse_timezone_answer(text: str, session: Session, answers: dict[str, Any]) 
 
 def parse_time_of_day(text: str, session: Session, answers: dict[str, Any]) -> str:
     return parse_time(text).strftime("%H:%M")
+
+
+def shown(texts: Texts, person: Person) -> str:
+    """A person's label, or "coordinator #N"-like while they have none: never an id."""
+    return person.label or texts(f"person.{person.role}", number=person.number)
 
 
 # A line of the /settings menu another feature shows (with its newline), or "".
@@ -201,11 +206,14 @@ class Members:
 
     # --- labels: how coordinators and organisers are shown to each other ---------------------
 
+    async def people(self, tg_ids: Iterable[int]) -> dict[int, Person]:
+        """How these people are shown, for texts in several languages (notices): see `shown`."""
+        return await self._users.people(tg_ids)
+
     async def names(self, texts: Texts, tg_ids: Iterable[int]) -> dict[int, str]:
-        """Each person's label, or "coordinator #N"-like while they have none: never an id."""
-        people = await self._users.people(tg_ids)
-        return {tg_id: person.label or texts(f"person.{person.role}", number=person.number)
-                for tg_id, person in people.items()}
+        """Each person as `shown` in one language."""
+        return {tg_id: shown(texts, person)
+                for tg_id, person in (await self._users.people(tg_ids)).items()}
 
     async def name(self, texts: Texts, tg_id: int) -> str:
         return (await self.names(texts, [tg_id]))[tg_id]
