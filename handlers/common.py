@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -91,6 +91,8 @@ async def session_of(update: Update, context: BotContext) -> Session:
 async def send(update: Update, reply: Reply) -> None:
     chat = update.effective_chat
     assert chat is not None
+    if reply.closing is not None:
+        await chat.send_message(reply.closing, reply_markup=ReplyKeyboardRemove())
     message = await chat.send_message(reply.text, reply_markup=keyboard(reply))
     if reply.on_sent is not None:
         await reply.on_sent(message.message_id)

@@ -16,11 +16,13 @@ ROUTES = (
     command("audit", lambda s, session: s.coordinators.audit_log(session)),
     button(callbacks.CoordinatorsPage, lambda s, session, press: s.coordinators.overview(
         session, page=press.page), reply=edit, role=Role.COORDINATOR),
-    # Ask for the Telegram id of the new coordinator.
+    # Ask for the new coordinator: Telegram's user picker, or a typed id.
     button(callbacks.CoordinatorAdd, lambda s, session, press: s.coordinators.begin_adding(session),
            role=Role.COORDINATOR),
-    # Revoke a coordinator (never the last one).
-    button(callbacks.CoordinatorRemove, lambda s, session, press: s.coordinators.remove(
+    # Revoke a coordinator (never the last one), once confirmed.
+    button(callbacks.CoordinatorRemove, lambda s, session, press: s.coordinators.confirm_removal(
+        session, press.tg_id), role=Role.COORDINATOR),
+    button(callbacks.CoordinatorRemoveConfirm, lambda s, session, press: s.coordinators.remove(
         session, press.tg_id), role=Role.COORDINATOR),
     # Hide a need or an event from members (the reason asked first), or show it again.
     button(callbacks.PostHide, lambda s, session, press: s.posts.begin_hide(

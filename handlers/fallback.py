@@ -40,6 +40,18 @@ async def text(update: Update, context: BotContext, session: Session) -> None:
 
 
 @handler()
+async def shared_user(update: Update, context: BotContext, session: Session) -> None:
+    """A person chosen with a question's user picker (Telegram's `users_shared`)."""
+    shared = update.effective_message.users_shared
+    try:
+        reply = await context.services.dialogues.answer_pick(
+            session, shared.request_id, shared.users[0].user_id)
+    except NotAvailable:
+        reply = Reply(session.texts("not_available"))
+    await send(update, reply)
+
+
+@handler()
 async def unknown_command(update: Update, context: BotContext, session: Session) -> None:
     """A command the bot does not have."""
     await send(update, Reply(session.texts("fallback.command")))
@@ -61,5 +73,6 @@ def register(application: Application) -> None:
     add_routes(application, __name__, (button(DialogueAnswer, act=dialogue_button),))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT, text))
+    application.add_handler(MessageHandler(filters.StatusUpdate.USERS_SHARED, shared_user))
     application.add_handler(MessageHandler(filters.ALL, other_message))
     application.add_handler(CallbackQueryHandler(unknown_button))

@@ -19,8 +19,7 @@ async def start(update: Update, context: BotContext, session: Session) -> None:
         if reply is not None:
             await send(update, reply)
             return
-    text = session.texts("start.greeting", commands=command_list(session.texts, session.role))
-    await send(update, Reply(text))
+    await send(update, await context.services.members.greeting(session))
 
 
 async def help_command(update: Update, context: BotContext, session: Session) -> None:

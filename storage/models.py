@@ -12,6 +12,8 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 City = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 Title = Annotated[str, StringConstraints(min_length=3, max_length=120)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
+# How a coordinator or an organiser is shown to the others ("Anna, Berlin secretariat").
+Label = Annotated[str, StringConstraints(min_length=2, max_length=40)]
 
 
 class User(BaseModel):
@@ -29,6 +31,22 @@ class User(BaseModel):
     is_coordinator: bool = False
     is_active: bool = True
     created_at: datetime
+    label: Label | None = None  # coordinators and organisers only: chosen, never required
+
+
+PersonRole = Literal["coordinator", "organiser", "member"]
+
+
+class Person(BaseModel):
+    """Someone as coordinators and organisers see them: a label, or a role and a number (the
+    audit log's pseudonym), never a Telegram id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tg_id: int
+    label: Label | None
+    role: PersonRole
+    number: int
 
 
 class Dialogue(BaseModel):
@@ -92,6 +110,11 @@ class AuditEntry(BaseModel):
     @property
     def subject_forgotten(self) -> bool:
         return self.subject_number is not None and not self.target
+
+    @property
+    def subject_id(self) -> int | None:
+        """The Telegram id of the person the target names, while they are not forgotten."""
+        return int(self.target[5:]) if self.target.startswith("user:") else None
 
 
 GrantStatus = Literal["pending", "approved", "rejected"]
@@ -179,6 +202,7 @@ class Offer(BaseModel):
     status: OfferStatus = "pending"
     relayed: int = 0  # messages relayed through this offer (their texts are not kept)
     created_at: datetime
+    decided_by: int | None = None
 
 
 EventKind = Literal["commemoration", "rally", "fundraiser", "cultural", "meeting", "other"]

@@ -15,8 +15,8 @@ _NEED = ("SELECT n.id, n.org_id, o.name AS org_name, o.status AS org_status, n.a
          "(SELECT count(*) FROM offers WHERE need_id = n.id) AS offers "
          # CROSS JOIN keeps needs as the outer loop, so the filter's index drives the query.
          "FROM needs AS n CROSS JOIN organisations AS o ON o.id = n.org_id")
-_OFFER = ("SELECT id, need_id, helper_id, message, username, status, relayed, created_at "
-          "FROM offers")
+_OFFER = ("SELECT id, need_id, helper_id, message, username, status, relayed, created_at, "
+          "decided_by FROM offers")
 _URGENCY_RANK = {"normal": 0, "urgent": 1, "critical": 2}
 EDITABLE = frozenset({"title", "description", "private_details", "category", "urgency",
                       "country", "city", "deadline"})
@@ -194,10 +194,11 @@ class NeedRepository(PostRepository):
         return await self._db.fetch_value(
             "SELECT count(*) FROM offers WHERE helper_id = ?", (helper_id,))
 
-    async def decide_offer(self, offer_id: int, status: str, now: datetime) -> bool:
+    async def decide_offer(self, offer_id: int, status: str, decided_by: int,
+                           now: datetime) -> bool:
         cursor = await self._db.execute(
-            "UPDATE offers SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
-            (status, stored(now), offer_id),
+            "UPDATE offers SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? "
+            "AND status = 'pending'", (status, stored(now), decided_by, offer_id),
         )
         return cursor.rowcount == 1
 

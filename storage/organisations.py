@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from storage.database import Database
 from storage.models import Organisation, OrgStatus
 from storage.timestamps import stored
+
+
+class Invite(NamedTuple):
+    org_id: int
+    created_by: int | None  # None once its author is forgotten
 
 
 def name_key(name: str) -> str:
@@ -118,12 +124,13 @@ class OrganisationRepository:
             (token_hash, org_id, created_by, stored(now), stored(expires)),
         )
 
-    async def invite_organisation(self, token_hash: str, now: datetime) -> int | None:
-        """The organisation of an unused, unexpired invite; None for any other token."""
-        return await self._db.fetch_value(
-            "SELECT org_id FROM invites WHERE token_hash = ? AND used_at IS NULL "
+    async def invite(self, token_hash: str, now: datetime) -> Invite | None:
+        """An unused, unexpired invite; None for any other token."""
+        row = await self._db.fetch_one(
+            "SELECT org_id, created_by FROM invites WHERE token_hash = ? AND used_at IS NULL "
             "AND expires_at > ?", (token_hash, stored(now)),
         )
+        return None if row is None else Invite(row["org_id"], row["created_by"])
 
     async def prune_invites(self, now: datetime) -> int:
         """Delete expired invites, used or not: nothing can be done with them any more."""

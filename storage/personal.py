@@ -16,7 +16,7 @@ class PersonalDataRepository:
         db = self._db
         user = await db.fetch_one(
             "SELECT tg_id AS telegram_id, language, client_language, country, city, timezone, "
-            "digest_time, is_coordinator, is_active, created_at FROM users WHERE tg_id = ?",
+            "digest_time, is_coordinator, is_active, created_at, label FROM users WHERE tg_id = ?",
             (tg_id,),
         )
         membership = await db.fetch_one(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 
 from storage.database import Database
 from storage.dialogues import dialogue_of
-from storage.models import Dialogue, Membership, User
+from storage.models import Dialogue, Membership, Person, User
 from storage.timestamps import stored
 
-_SETTABLE = frozenset({"language", "country", "city", "timezone", "digest_time"})
+_SETTABLE = frozenset({"language", "country", "city", "timezone", "digest_time", "label"})
 
 
 def _user(row) -> User:
@@ -108,3 +109,26 @@ class UserRepository:
             "SELECT tg_id FROM users WHERE is_coordinator = 1 ORDER BY tg_id"
         )
         return [row[0] for row in rows]
+
+    async def people(self, tg_ids: Iterable[int]) -> dict[int, Person]:
+        """How these people are shown to coordinators and organisers. Someone without a label
+        is named by role and the audit log's pseudonym, given to them here if they had none, so
+        that the log and the lists name one person alike."""
+        ids = sorted(set(tg_ids))
+        if not ids:
+            return {}
+        placeholders = ", ".join("?" * len(ids))
+        async with self._db.transaction():
+            await self._db.execute(
+                f"INSERT OR IGNORE INTO audit_people (tg_id) VALUES "
+                f"{', '.join(['(?)'] * len(ids))}", ids,
+            )
+            rows = await self._db.fetch_all(
+                "SELECT a.tg_id, a.number, u.label, CASE WHEN u.is_coordinator THEN 'coordinator' "
+                "WHEN o.status = 'approved' THEN 'organiser' ELSE 'member' END AS role "
+                "FROM audit_people AS a LEFT JOIN users AS u ON u.tg_id = a.tg_id "
+                "LEFT JOIN memberships AS m ON m.tg_id = a.tg_id LEFT JOIN organisations AS o "
+                f"ON o.id = m.org_id WHERE a.tg_id IN ({placeholders})",
+                ids,
+            )
+        return {row["tg_id"]: Person.model_validate(dict(row)) for row in rows}

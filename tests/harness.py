@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from telegram.ext import Application
 
 from bot.app.services import Services
+from bot.sandbox.keyboards import user_requests
 from bot.sandbox.records import SentRecord
 from bot.sandbox.server import BotApiServer
 
@@ -74,6 +75,12 @@ class Person:
         return await self.bot.act(
             self, lambda: self.bot.server.user_presses(self.tg_id, message.message_id, data)
         )
+
+    async def pick(self, tg_id: int) -> Replies:
+        """Choose a person with the user picker the bot left under the input field."""
+        [(_, request)] = user_requests(self.bot.server.reply_keyboards.get(self.tg_id))
+        return await self.bot.act(self, lambda: self.bot.server.user_shares_users(
+            self.tg_id, request["request_id"], [tg_id]))
 
     async def press_forged(self, data: str, message: SentRecord | None = None) -> Replies:
         """Send callback data no button of the message carries, as a tampered client would."""

@@ -53,7 +53,7 @@ class Services:
             approvals_required=settings.org_approvals_required)
         self.coordinators = Coordinators(
             database, repos.users, repos.coordinator_grants, repos.audit, self.dialogues,
-            self.members, self.notices, clock, configured=settings.coordinator_ids,
+            self.members, self.notices, clock, self.link, configured=settings.coordinator_ids,
             four_eyes=settings.four_eyes)
         self.announcements = Announcements(
             database, repos.deliveries, repos.announcements, repos.users, repos.audit,

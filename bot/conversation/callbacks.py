@@ -151,7 +151,7 @@ class SettingsMenu(CallbackData, prefix="set:menu"):
 
 
 class SettingOpen(CallbackData, prefix="set"):
-    setting: str = one_of(("language", "country", "city", "timezone", "digest_time"))
+    setting: str = one_of(("language", "country", "city", "timezone", "digest_time", "label"))
 
 
 class AlertsMenu(CallbackData, prefix="set:alerts"):
@@ -211,6 +211,10 @@ class CoordinatorAdd(CallbackData, prefix="coord:add"):
 
 
 class CoordinatorRemove(CallbackData, prefix="coord:rm"):
+    tg_id: int = number(16)
+
+
+class CoordinatorRemoveConfirm(CallbackData, prefix="coord:rmy"):
     tg_id: int = number(16)
 
 

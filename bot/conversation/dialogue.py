@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.conversation.callbacks import DialogueAnswer
 from bot.conversation.listing import CHOICES_PER_PAGE, page_of, turning
-from bot.conversation.replies import Button, Reply
+from bot.conversation.replies import Button, PickUser, Reply
 from bot.conversation.session import Session
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
@@ -29,6 +29,8 @@ CANCEL = "~cancel"
 BACK = "~back"
 PAGE = "~p"  # followed by a page number: turns the page of a step's options
 PREVIEW = "preview"
+# The request id of a step's user picker: one picker is open at a time, the current step's.
+PICK_REQUEST = 1
 
 
 class Formatted(str):
@@ -76,6 +78,9 @@ class Step:
     optional: bool = False
     back: bool = False
     formatted: bool = False
+    # A catalog key: the label of a user-picker button that answers this step with the chosen
+    # person's id (as if typed, through `parse`); such a step has no inline buttons.
+    pick_user: str | None = None
     when: Callable[[dict[str, Any]], bool] = lambda answers: True
     question_values: Callable[[Session, dict[str, Any]], dict[str, object]] = (
         lambda session, answers: {}
@@ -92,6 +97,7 @@ class Flow:
     finish: Callable[[Session, dict[str, Any]], Awaitable[Reply]]
     preview: Callable[[Session, dict[str, Any]], Awaitable[str]] | None = None
     publish_label: str = "button.publish"
+    cancel_label: str = "button.cancel"
     on_back: Callable[[Session], Awaitable[Reply]] | None = None
 
     def step(self, name: str) -> Step | None:
@@ -185,6 +191,18 @@ class Dialogues:
             return self._retry(session, step, state.answers, invalid.key, **invalid.values)
         return await self._advance(session, flow, step, state.answers, value)
 
+    async def answer_pick(self, session: Session, request_id: int, tg_id: int) -> Reply:
+        """A person chosen with the current step's user picker; NotAvailable if the step has
+        none (an old picker, or a dialogue that moved on)."""
+        state = await self.current(session.user.tg_id)
+        flow = self._flows.get(state.flow) if state is not None else None
+        step = flow.step(state.step) if flow is not None else None
+        if step is None or step.pick_user is None or request_id != PICK_REQUEST:
+            raise NotAvailable
+        reply = await self.answer_text(session, str(tg_id))
+        assert reply is not None
+        return reply
+
     async def answer_button(self, session: Session, step_name: str, value: str) -> Reply:
         """Take a pressed button; NotAvailable if it is not for the current question."""
         state = await self.current(session.user.tg_id)
@@ -226,6 +244,9 @@ class Dialogues:
             extra.append(Button(texts("button.back"), DialogueAnswer(step.name, BACK)))
         if extra:
             rows.append(extra)
+        if step.pick_user is not None:
+            assert not rows, f"step {step.name}: a user picker and inline buttons"
+            return Reply(text, pick_user=PickUser(texts(step.pick_user), PICK_REQUEST))
         return Reply(text, rows)
 
     async def _resolve(self, session: Session, state: Dialogue) -> tuple[Flow, Step | None] | Reply:
@@ -241,6 +262,14 @@ class Dialogues:
         self, session: Session, flow: Flow, step: Step, answers: dict[str, Any], value: object
     ) -> Reply:
         answers = {**answers, step.name: value}
+        reply = await self._next(session, flow, step, answers)
+        if step.pick_user is not None:
+            reply.closing = session.texts("dialogue.picked")
+        return reply
+
+    async def _next(
+        self, session: Session, flow: Flow, step: Step, answers: dict[str, Any]
+    ) -> Reply:
         following = flow.next_step(step.name, answers)
         if following is not None:
             await self._save(session, flow, following.name, answers)
@@ -256,7 +285,7 @@ class Dialogues:
         return Reply(
             await flow.preview(session, answers),
             [[Button(texts(flow.publish_label), DialogueAnswer(PREVIEW, PUBLISH)),
-              Button(texts("button.cancel"), DialogueAnswer(PREVIEW, CANCEL))]],
+              Button(texts(flow.cancel_label), DialogueAnswer(PREVIEW, CANCEL))]],
         )
 
     async def _decide(

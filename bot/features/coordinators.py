@@ -6,21 +6,23 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.conversation.answers import Limit, number_of
+from bot.conversation.answers import Limit, ascii_digits, number_of
 from bot.conversation.callbacks import (
     CoordinatorAdd,
     CoordinatorApprove,
     CoordinatorReject,
     CoordinatorRemove,
+    CoordinatorRemoveConfirm,
     CoordinatorsPage,
 )
-from bot.conversation.dialogue import Dialogues, Flow, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
 from bot.conversation.listing import PAGE_SIZE, page_count, page_of, turning
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.features.members import Members
+from bot.features.members import Members, shown
 from bot.features.notices import Notices
+from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock
 from bot.infra.i18n import Texts
 from storage.audit import AuditRepository
@@ -46,7 +48,7 @@ class Coordinators:
     def __init__(
         self, database: Database, users: UserRepository, grants: CoordinatorGrantRepository,
         audit: AuditRepository, dialogues: Dialogues, members: Members, notices: Notices,
-        clock: Clock, *, configured: frozenset[int], four_eyes: bool,
+        clock: Clock, link: BotLink, *, configured: frozenset[int], four_eyes: bool,
     ) -> None:
         self._database = database
         self._users = users
@@ -56,13 +58,43 @@ class Coordinators:
         self._members = members
         self._notices = notices
         self._clock = clock
+        self._link = link
         self._configured = configured
         self._four_eyes = four_eyes
         dialogues.register(Flow(
             name="add_coordinator",
-            steps=(Step("tg_id", "coordinators.ask.id", parse=parse_tg_id),),
+            steps=(Step("tg_id", "coordinators.ask.id", parse=self._parse_candidate,
+                        pick_user="coordinators.pick"),),
+            preview=self._confirm_adding,
+            publish_label="button.yes",
+            cancel_label="button.no",
             finish=self._add_from_dialogue,
         ))
+
+    def _parse_candidate(self, text: str, session: Session, answers: dict[str, Any]) -> int:
+        """A Telegram id, picked or typed; never one's own, nor this bot's (the only bot an
+        id tells: the picker offers no bots, a typed id of another bot looks like a person's)."""
+        digits = ascii_digits(text.strip())
+        if digits.isascii() and digits.isdigit() and len(digits) > len(str(MAX_TELEGRAM_ID)):
+            raise Invalid("coordinators.id_too_long", count=len(digits))
+        tg_id = parse_tg_id(text, session, answers)
+        if tg_id == session.user.tg_id:
+            raise Invalid("coordinators.self")
+        if tg_id == self._link.bot.id:
+            raise Invalid("coordinators.bot")
+        return tg_id
+
+    async def _candidate(self, t: Texts, tg_id: int) -> str:
+        """Who is proposed: their label if they have one (a former coordinator, an organiser),
+        otherwise the account the coordinator picked or typed, to check whose it is."""
+        user = await self._users.get(tg_id)
+        return user.label if user is not None and user.label else t(
+            "coordinators.account", tg_id=tg_id)
+
+    async def _confirm_adding(self, session: Session, answers: dict[str, Any]) -> str:
+        t = session.texts
+        key = "coordinators.confirm_request" if self._four_eyes else "coordinators.confirm_add"
+        return t(key, person=await self._candidate(t, answers["tg_id"]))
 
     async def apply_configured(self) -> None:
         for tg_id in sorted(self._configured):
@@ -97,12 +129,13 @@ class Coordinators:
         t = session.texts
         ids = await self._users.coordinator_ids()
         page, shown = page_of(ids, page)
-        lines = "\n".join(t("coordinators.line", number=n, tg_id=tg_id)
+        names = await self._members.names(t, shown)
+        lines = "\n".join(t("coordinators.line", number=n, person=names[tg_id])
                           for n, tg_id in enumerate(shown, page * PAGE_SIZE + 1))
         text = t("coordinators.list", lines=lines)
         if len(ids) > PAGE_SIZE:
             text = f"{text}\n\n{t('list.page', page=page + 1, pages=page_count(len(ids)))}"
-        rows = [[Button(t("coordinators.remove", tg_id=tg_id), CoordinatorRemove(tg_id))]
+        rows = [[Button(t("coordinators.remove", person=names[tg_id]), CoordinatorRemove(tg_id))]
                 for tg_id in shown]
         if turned := turning(t, page, len(ids), CoordinatorsPage):
             rows.append(turned)
@@ -129,10 +162,11 @@ class Coordinators:
         if granted:
             await self._welcome(tg_id)
         key = "coordinators.added" if granted else "coordinators.already"
-        return await self.overview(session, t(key, tg_id=tg_id))
+        return await self.overview(session, t(key, person=await self._members.name(t, tg_id)))
 
     async def _welcome(self, tg_id: int) -> None:
-        await self._notices.send([tg_id], lambda tx: Reply(tx("coordinators.welcome")))
+        await self._notices.send([tg_id], await self._members.welcome(
+            tg_id, lambda tx: tx("coordinators.welcome")))
         await self._members.refresh_menu(tg_id)
 
     async def _request(self, session: Session, tg_id: int) -> str:
@@ -141,19 +175,22 @@ class Coordinators:
         requester, now = session.user.tg_id, self._clock.now()
         async with self._database.transaction():
             if tg_id in await self._users.coordinator_ids():
-                return t("coordinators.already", tg_id=tg_id)
+                return t("coordinators.already", person=await self._members.name(t, tg_id))
+            candidate = await self._candidate(t, tg_id)
             deciders = await self._deciders(requester)
             if not deciders:
                 return t("coordinators.second_needed")
             grant_id = await self._grants.request(tg_id, requester, now)
             if grant_id is None:
-                return t("coordinators.request_waiting", tg_id=tg_id)
+                return t("coordinators.request_waiting", person=candidate)
             await self._audit.record(requester, "coordinator.request", f"user:{tg_id}", now)
+            asker = (await self._members.people([requester]))[requester]
             await self._notices.send(deciders, lambda tx: Reply(
-                tx("coordinators.approval_request", requester=requester, tg_id=tg_id),
+                tx("coordinators.approval_request", requester=shown(tx, asker),
+                   person=candidate),
                 [[Button(tx("button.approve"), CoordinatorApprove(grant_id)),
                   Button(tx("button.reject"), CoordinatorReject(grant_id))]]))
-        return t("coordinators.requested", tg_id=tg_id)
+        return t("coordinators.requested", person=candidate)
 
     async def decide(self, session: Session, grant_id: int, approve: bool) -> Reply:
         """A second coordinator approves (the rights are granted) or rejects a request."""
@@ -165,7 +202,8 @@ class Coordinators:
                 return Reply(t("not_available"))
             candidate = request.candidate_id
             if request.status != "pending":
-                return Reply(t("coordinators.request_decided", tg_id=candidate))
+                return Reply(t("coordinators.request_decided",
+                               person=await self._members.name(t, candidate)))
             if request.requested_by == decider:
                 return Reply(t("coordinators.decide_own"))
             await self._grants.decide(
@@ -178,22 +216,36 @@ class Coordinators:
                                          now)
             outcome = "coordinators.request_approved" if approve else (
                 "coordinators.request_rejected")
-            await self._notices.send([request.requested_by], lambda tx: Reply(
-                tx(outcome, tg_id=candidate, decider=decider)))
+            people = await self._members.people([candidate, decider])
+            await self._notices.send([request.requested_by], lambda tx: Reply(tx(
+                outcome, person=shown(tx, people[candidate]), decider=shown(tx, people[decider]))))
         if granted:
             await self._welcome(candidate)
+        person = shown(t, people[candidate])
         if not approve:
-            return Reply(t("coordinators.rejected", tg_id=candidate))
+            return Reply(t("coordinators.rejected", person=person))
         return Reply(t("coordinators.added" if granted else "coordinators.already",
-                       tg_id=candidate))
+                       person=person))
+
+    async def confirm_removal(self, session: Session, tg_id: int) -> Reply:
+        """Remove asks first: Yes removes, No shows the list again."""
+        t = session.texts
+        if tg_id not in await self._users.coordinator_ids():
+            return Reply(t("not_available"))
+        return Reply(t("coordinators.confirm_remove", person=await self._members.name(t, tg_id)),
+                     [[Button(t("button.yes"), CoordinatorRemoveConfirm(tg_id)),
+                       Button(t("button.no"), CoordinatorsPage(0))]])
 
     async def remove(self, session: Session, tg_id: int) -> Reply:
+        t = session.texts
+        # Named before: once removed, they are no longer shown as a coordinator.
+        person = await self._members.name(t, tg_id)
         result = await self.revoke(session.user.tg_id, tg_id)
         if result is Revocation.DONE:
             await self._members.refresh_menu(tg_id)
         key = {Revocation.DONE: "coordinators.removed", Revocation.LAST: "coordinators.last",
                Revocation.NOT_COORDINATOR: "not_available"}[result]
-        return await self.overview(session, session.texts(key, tg_id=tg_id))
+        return await self.overview(session, t(key, person=person))
 
     async def audit_log(self, session: Session) -> Reply:
         """The last privileged actions, times in the coordinator's zone."""
@@ -202,19 +254,23 @@ class Coordinators:
         if not entries:
             return Reply(t("audit.empty"))
         zone = ZoneInfo(self._members.timezone(session.user))
+        names = await self._members.names(t, [
+            tg_id for entry in entries for tg_id in (entry.actor_id, entry.subject_id)
+            if tg_id is not None])
         lines = "\n".join(t(
             "audit.line", at=entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            actor=_actor(t, entry), action=t(f"audit.action.{entry.action}"),
+            actor=_actor(t, entry, names), action=t(f"audit.action.{entry.action}"),
             target=t("audit.forgotten", number=entry.subject_number)
-            if entry.subject_forgotten else entry.target,
+            if entry.subject_forgotten else names.get(entry.subject_id, entry.target),
         ) for entry in entries)
         return Reply(t.plural("audit.title", len(entries), lines=lines))
 
 
-def _actor(t: Texts, entry: AuditEntry) -> str | int:
-    """Who acted: a Telegram id, a forgotten person's pseudonym, or the command line."""
+def _actor(t: Texts, entry: AuditEntry, names: dict[int, str]) -> str:
+    """Who acted: by label (or role and pseudonym), a forgotten person's pseudonym, or the
+    command line."""
     if entry.actor_id is not None:
-        return entry.actor_id
+        return names[entry.actor_id]
     if entry.actor_forgotten:
         return t("audit.forgotten", number=entry.actor_number)
     return t("audit.cli")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import date, time
 from typing import Any
@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.conversation.answers import Limit
+from bot.conversation.answers import Limit, line_of
 from bot.conversation.callbacks import AlertsMenu, LanguageChoice, SettingOpen
 from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
-from bot.conversation.menu import set_chat_commands
+from bot.conversation.menu import command_list, set_chat_commands
 from bot.conversation.places import country_name, parse_country, parse_timezone
 from bot.conversation.replies import Button, Reply
+from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import has_invisible
 from bot.conversation.timeparse import parse_time
@@ -26,12 +27,13 @@ from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock
 from bot.infra.config import LANGUAGES
 from bot.infra.i18n import LANGUAGE_NAMES, Texts, texts
-from storage.models import User
+from storage.models import Person, User
 from storage.users import Member, UserRepository, up_to_date
 
 log = logging.getLogger(__name__)
 
 CITY = Limit.of(User, "city")
+LABEL = Limit.of(User, "label")
 _CITY = re.compile(r"^[^\W\d_][\w .,'’()-]*$")
 DEFAULT_DIGEST_TIME = time(9, 0)
 
@@ -62,6 +64,9 @@ def parse_city(text: str, session: Session, answers: dict[str, Any]) -> str:
     return city
 
 
+parse_label = line_of(LABEL)
+
+
 def parse_country_answer(text: str, session: Session, answers: dict[str, Any]) -> str:
     code = parse_country(text) if len(text) <= 60 else None
     if code is None:
@@ -78,6 +83,11 @@ def parse_timezone_answer(text: str, session: Session, answers: dict[str, Any]) 
 
 def parse_time_of_day(text: str, session: Session, answers: dict[str, Any]) -> str:
     return parse_time(text).strftime("%H:%M")
+
+
+def shown(texts: Texts, person: Person) -> str:
+    """A person's label, or "coordinator #N"-like while they have none: never an id."""
+    return person.label or texts(f"person.{person.role}", number=person.number)
 
 
 # A line of the /settings menu another feature shows (with its newline), or "".
@@ -102,6 +112,8 @@ class Members:
                                question_values=CITY.length_values),
             self._setting_flow("timezone", "settings.ask.timezone", parse_timezone_answer),
             self._setting_flow("digest_time", "settings.ask.digest_time", parse_time_of_day),
+            self._setting_flow("label", "settings.ask.label", parse_label,
+                               question_values=LABEL.length_values),
         )
 
     async def session(
@@ -178,6 +190,8 @@ class Members:
         )
         for line in self._settings_lines:
             body += await line(session)
+        if session.may(Role.ORGANISER):
+            body += t("settings.label", label=user.label or not_set)
         buttons = [
             [Button(t("settings.button.language"), SettingOpen("language")),
              Button(t("settings.button.country"), SettingOpen("country"))],
@@ -186,7 +200,44 @@ class Members:
             [Button(t("settings.button.digest_time"), SettingOpen("digest_time")),
              Button(t("settings.button.alerts"), AlertsMenu())],
         ]
+        if session.may(Role.ORGANISER):
+            buttons.append([Button(t("settings.button.label"), SettingOpen("label"))])
         return Reply(f"{notice}\n\n{body}" if notice else body, buttons)
+
+    # --- labels: how coordinators and organisers are shown to each other ---------------------
+
+    async def people(self, tg_ids: Iterable[int]) -> dict[int, Person]:
+        """How these people are shown, for texts in several languages (notices): see `shown`."""
+        return await self._users.people(tg_ids)
+
+    async def names(self, texts: Texts, tg_ids: Iterable[int]) -> dict[int, str]:
+        """Each person as `shown` in one language."""
+        return {tg_id: shown(texts, person)
+                for tg_id, person in (await self._users.people(tg_ids)).items()}
+
+    async def name(self, texts: Texts, tg_id: int) -> str:
+        return (await self.names(texts, [tg_id]))[tg_id]
+
+    async def welcome(self, tg_id: int,
+                      message: Callable[[Texts], str]) -> Callable[[Texts], Reply]:
+        """A message to someone who just became a coordinator or an organiser (or greets one):
+        while they have no label, it asks them to choose one."""
+        user = await self._users.get(tg_id)
+        if user is not None and user.label:
+            return lambda texts: Reply(message(texts))
+        return lambda texts: Reply(
+            f"{message(texts)}\n\n{texts('label.prompt')}",
+            [[Button(texts("settings.button.label"), SettingOpen("label"))]])
+
+    async def greeting(self, session: Session) -> Reply:
+        """/start: what the person can do; a coordinator or organiser without a label is asked
+        for one, until they have one."""
+        def greet(texts: Texts) -> str:
+            return texts("start.greeting", commands=command_list(texts, session.role))
+
+        if not session.may(Role.ORGANISER):
+            return Reply(greet(session.texts))
+        return (await self.welcome(session.user.tg_id, greet))(session.texts)
 
     def timezone(self, user: User) -> str:
         return user.timezone or self._default_timezone
@@ -198,6 +249,8 @@ class Members:
     async def open_setting(self, session: Session, name: str) -> Reply:
         if name == "language":
             return self.language_picker(session.texts, from_settings=True)
+        if name == "label" and not session.may(Role.ORGANISER):
+            return Reply(session.texts("not_available"))
         return await self._dialogues.start(session, f"set_{name}")
 
     def _setting_flow(self, name: str, question: str, parse, **step: Any) -> Flow:

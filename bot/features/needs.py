@@ -308,9 +308,9 @@ class Needs:
         if offer is None or need is None or session.org_id != need.org_id:
             return Reply(t("not_available"))
         async with self._database.transaction():
-            if not await self._repo.decide_offer(
-                    offer_id, "accepted" if accept else "declined", self._clock.now()):
-                return Reply(t("offer.already_decided"))
+            if not await self._repo.decide_offer(offer_id, "accepted" if accept else "declined",
+                                                 session.user.tg_id, self._clock.now()):
+                return await self._already_answered(t, offer_id)
             if accept:
                 await self._notices.send([offer.helper_id], lambda tx: Reply(
                     tx("offer.accepted_private", title=need.title, organisation=need.org_name,
@@ -321,6 +321,15 @@ class Needs:
                 await self._notices.send([offer.helper_id], lambda tx: Reply(
                     tx("offer.declined", title=need.title, organisation=need.org_name)))
         return Reply(t("offer.accepted_done" if accept else "offer.declined_done"))
+
+    async def _already_answered(self, t: Texts, offer_id: int) -> Reply:
+        """Another organiser was first: who, by label (unknown for answers before labels, or
+        once that organiser is forgotten)."""
+        offer = await self._repo.offer(offer_id)
+        if offer is None or offer.decided_by is None:
+            return Reply(t("offer.already_decided"))
+        return Reply(t(f"offer.already_{offer.status}",
+                       person=await self._members.name(t, offer.decided_by)))
 
     # --- the organisation's own needs ------------------------------------------------------
 

@@ -24,7 +24,7 @@ from bot.conversation.places import country_name
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.features.members import CITY, Members, parse_city, parse_country_answer
+from bot.features.members import CITY, Members, parse_city, parse_country_answer, shown
 from bot.features.notices import Notices
 from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock
@@ -186,8 +186,8 @@ class Organisations:
             applicant = organisation.applicant_id
             joined = applicant is not None and await self._repo.add_member(applicant, org_id, now)
             if joined:
-                await self._notices.send([applicant], lambda tx: Reply(tx(
-                    "org.approved_notice", name=organisation.name)))
+                await self._notices.send([applicant], await self._members.welcome(
+                    applicant, lambda tx: tx("org.approved_notice", name=organisation.name)))
         if joined:
             await self._members.refresh_menu(applicant)
         return Reply(t("org.approved", name=organisation.name))
@@ -260,7 +260,8 @@ class Organisations:
         organisation = await self._repo.get(org_id)
         if organisation is None:
             return Reply(t("not_available"))
-        organisers = len(await self._repo.members(org_id))
+        names = await self._members.names(t, await self._repo.members(org_id))
+        organisers = ", ".join(names.values()) or t("org.none")
         approvals = len(await self._repo.approved_by(org_id))
         text = t("org.card", status=t(f"org.status.{organisation.status}"),
                  card=self._details(t, organisation.model_dump()), organisers=organisers,
@@ -310,13 +311,19 @@ class Organisations:
         now = self._clock.now()
         token_hash = invite_hash(payload)
         async with self._database.transaction():
-            org_id = await self._repo.invite_organisation(token_hash, now)
-            organisation = await self._repo.get(org_id) if org_id is not None else None
+            invite = await self._repo.invite(token_hash, now)
+            organisation = await self._repo.get(invite.org_id) if invite is not None else None
             if organisation is None or organisation.status != "approved":
                 return invalid
-            await self._repo.use_invite(token_hash, session.user.tg_id, now)
-            await self._repo.add_member(session.user.tg_id, organisation.id, now)
-            await self._audit.record(session.user.tg_id, "invite.redeem",
-                                     f"org:{organisation.id}", now)
-        await self._members.refresh_menu(session.user.tg_id)
-        return Reply(t("invite.welcome", name=organisation.name))
+            tg_id = session.user.tg_id
+            await self._repo.use_invite(token_hash, tg_id, now)
+            await self._repo.add_member(tg_id, organisation.id, now)
+            await self._audit.record(tg_id, "invite.redeem", f"org:{organisation.id}", now)
+            if invite.created_by is not None:
+                joined = (await self._members.people([tg_id]))[tg_id]
+                await self._notices.send([invite.created_by], lambda tx: Reply(tx(
+                    "invite.joined", person=shown(tx, joined), name=organisation.name)))
+        await self._members.refresh_menu(tg_id)
+        welcome = await self._members.welcome(
+            tg_id, lambda tx: tx("invite.welcome", name=organisation.name))
+        return welcome(t)

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.app.application import build_application, polling
 from bot.infra.config import Settings
+from bot.sandbox.keyboards import user_requests
 from bot.sandbox.records import SentRecord
 from bot.sandbox.server import BotApiServer
 from storage.database import Database
@@ -27,7 +28,8 @@ HELP = (
     "them; /quit leaves. You start as 'you', a coordinator.\n"
     "Buttons: a number N presses button [N] if the bot's latest message to you has one;\n"
     "otherwise N is sent as text. #N always presses button [N] of the newest message with\n"
-    "buttons. A leading ' sends the rest as text: '3 sends 3, '/quit sends /quit."
+    "buttons. A leading ' sends the rest as text: '3 sends 3, '/quit sends /quit.\n"
+    "A 'choose a person' keyboard button: /pick lists the people to choose from, then N picks."
 )
 TEXT_MARK = "'"
 # Up to nine digits: a longer run of digits is text (an id, a phone number), never a button.
@@ -46,6 +48,8 @@ class TerminalChat:
         self.current = YOU
         self._printed = 0
         self._answers_printed = 0
+        # The request_id of the user picker /pick opened: the next number chooses a person.
+        self._picking: int | None = None
         self.add_person(YOU, "en")
 
     def add_person(self, name: str, language: str) -> int:
@@ -65,7 +69,12 @@ class TerminalChat:
         if not line:
             return True
         forced_press = _FORCED_PRESS.fullmatch(line)
-        if line.startswith(TEXT_MARK):
+        picking, self._picking = self._picking, None
+        if picking is not None and _NUMBER.fullmatch(line):
+            self.pick_person(picking, int(line))
+        elif line == "/pick":
+            self.open_picker()
+        elif line.startswith(TEXT_MARK):
             self.send(line.removeprefix(TEXT_MARK).strip())
         elif line == "/quit":
             return False
@@ -128,6 +137,28 @@ class TerminalChat:
         self.say(f"-- pressed [{number}] {button['text']}")
         self.server.user_presses(self.people[self.current], message_id, button["callback_data"])
 
+    def open_picker(self) -> None:
+        """Press the user-picker button of the reply keyboard the bot left here: list the
+        people it offers, numbered, for the next line to choose."""
+        pickers = user_requests(self.server.reply_keyboards.get(self.people[self.current]))
+        if not pickers:
+            self.say("-- no 'choose a person' button to press")
+            return
+        text, request = pickers[0]
+        self._picking = request["request_id"]
+        self.say(f"-- pressed [{text}]; choose a person (type the number):")
+        for number, (name, tg_id) in enumerate(self.people.items(), 1):
+            self.say(f"   [{number}] {name} ({tg_id})")
+
+    def pick_person(self, request_id: int, number: int) -> None:
+        names = list(self.people)
+        if not 1 <= number <= len(names):
+            self.say(f"-- choose 1 to {len(names)}")
+            return
+        name = names[number - 1]
+        self.say(f"-- chose {name}")
+        self.server.user_shares_users(self.people[self.current], request_id, [self.people[name]])
+
     def print_new(self) -> None:
         names = {tg_id: name for name, tg_id in self.people.items()}
         for record in self.server.outbox[self._printed:]:
@@ -156,6 +187,8 @@ class TerminalChat:
             numbers = "1" if last == 1 else f"1-{last}"
             forced = "#1" if last == 1 else f"#1-#{last}"
             lines.append(f"  (type {numbers} or {forced} to press; {TEXT_MARK}N sends N as text)")
+        for text, _request in user_requests(record.reply_markup):
+            lines.append(f"  [{text}] (type /pick to choose a person)")
         return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from bot.sandbox.errors import CHAT_NOT_FOUND_DESCRIPTION, ApiError, bad
 from bot.sandbox.formatting import utf16_len
-from bot.sandbox.keyboards import callback_data_of
+from bot.sandbox.keyboards import callback_data_of, user_requests
 from bot.sandbox.params import Params
 from bot.sandbox.records import CallbackAnswer, RejectedRecord, SentRecord
 
@@ -35,6 +35,8 @@ class UserSide:
         self.outbox: list[SentRecord] = []
         self.rejected: list[RejectedRecord] = []
         self.callback_answers: list[CallbackAnswer] = []
+        # The reply keyboard under each chat's input field, while the bot has not removed it.
+        self.reply_keyboards: dict[int, dict[str, Any]] = {}
 
         self._last_message_id: dict[int, int] = {}
         self._next_update_id = first_update_id
@@ -52,11 +54,14 @@ class UserSide:
         first_name: str = "Alice",
         username: str | None = "alice",
         language_code: str | None = "en",
+        *,
+        is_bot: bool = False,
     ) -> dict[str, Any]:
-        """Register a Telegram user (idempotent); their private chat has the same id."""
+        """Register a Telegram user (idempotent); their private chat has the same id. A bot
+        (`is_bot`) is someone a user can pick, never someone who writes."""
         if user_id in self.users:
             return self.users[user_id]
-        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        user: dict[str, Any] = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
         if username:
             user["username"] = username
         if language_code:
@@ -75,6 +80,30 @@ class UserSide:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
             ]
+        self.user_messages[(user_id, message["message_id"])] = message
+        self.enqueue_update({"message": copy.deepcopy(message)})
+        return message
+
+    def user_shares_users(self, user_id: int, request_id: int,
+                          shared_ids: list[int]) -> dict[str, Any]:
+        """The user picks people with the user-picker button (`request_users`) of the reply
+        keyboard the bot left in their chat; the picker offers only whom the button allows.
+        Returns the user's message, which carries `users_shared`."""
+        request = next((request for _, request in user_requests(self.reply_keyboards.get(
+            user_id)) if request["request_id"] == request_id), None)
+        if request is None:
+            raise ValueError(f"chat {user_id} has no user picker with request_id {request_id}")
+        if not 1 <= len(shared_ids) <= request.get("max_quantity", 1):
+            raise ValueError(f"the picker takes 1 to {request.get('max_quantity', 1)} people")
+        for shared in shared_ids:
+            if shared not in self.users:
+                raise ValueError(f"unknown user {shared}; call add_user first")
+            wanted = request.get("user_is_bot")
+            if wanted is not None and self.users[shared]["is_bot"] != wanted:
+                raise ValueError(f"the picker offers {'only' if wanted else 'no'} bots: {shared}")
+        message = self._new_message(user_id, self._user(user_id))
+        message["users_shared"] = {"request_id": request_id,
+                                   "users": [{"user_id": shared} for shared in shared_ids]}
         self.user_messages[(user_id, message["message_id"])] = message
         self.enqueue_update({"message": copy.deepcopy(message)})
         return message

@@ -47,6 +47,48 @@ def _validate_inline_button(button: Any) -> None:
             raise bad("BUTTON_URL_INVALID")
 
 
+# What a reply-keyboard button may do besides sending its text: one at most.
+_REPLY_BUTTON_ACTIONS = ("request_users", "request_chat", "request_contact", "request_location",
+                         "request_poll", "web_app")
+_INT32 = 2**31
+
+
+def _validate_request_users(request: Any) -> None:
+    """KeyboardButtonRequestUsers: a signed 32-bit request_id, 1 to 10 people."""
+    if not isinstance(request, dict):
+        raise bad("can't parse keyboard button: KeyboardButtonRequestUsers must be an Object")
+    request_id = request.get("request_id")
+    if not isinstance(request_id, int) or isinstance(request_id, bool) or not (
+            -_INT32 <= request_id < _INT32):
+        raise bad("can't parse keyboard button: request_id must be an Integer")
+    quantity = request.get("max_quantity", 1)
+    if not isinstance(quantity, int) or not 1 <= quantity <= 10:
+        raise bad("REQUEST_PEER_INVALID")
+    for flag in ("user_is_bot", "user_is_premium"):
+        if flag in request and not isinstance(request[flag], bool):
+            raise bad(f"can't parse keyboard button: {flag} must be a Boolean")
+
+
+def _validate_reply_button(button: Any) -> None:
+    text = button.get("text") if isinstance(button, dict) else button
+    if not isinstance(text, str) or not text:
+        raise bad("keyboard button text is empty")
+    if not isinstance(button, dict):
+        return
+    actions = [name for name in _REPLY_BUTTON_ACTIONS if button.get(name) is not None]
+    if len(actions) > 1:
+        raise bad("can't parse keyboard button: exactly one optional field must be used")
+    if "request_users" in actions:
+        _validate_request_users(button["request_users"])
+
+
+def user_requests(markup: dict[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+    """The text and request_users of every user-picker button of a reply keyboard."""
+    return [(button["text"], button["request_users"])
+            for row in (markup or {}).get("keyboard", []) for button in row
+            if isinstance(button, dict) and "request_users" in button]
+
+
 def _rows(markup: dict[str, Any], key: str) -> list[list[Any]]:
     rows = markup[key]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
@@ -65,9 +107,7 @@ def validate_reply_markup(markup: Any) -> dict[str, Any]:
     elif "keyboard" in markup:
         for row in _rows(markup, "keyboard"):
             for button in row:
-                text = button.get("text") if isinstance(button, dict) else button
-                if not isinstance(text, str) or not text:
-                    raise bad("keyboard button text is empty")
+                _validate_reply_button(button)
     elif markup.get("remove_keyboard") is not True and markup.get("force_reply") is not True:
         raise bad("can't parse reply keyboard markup JSON object")
     return markup

@@ -26,11 +26,18 @@ class MessageMethods(UserSide):
 
     def _keep(self, message: dict[str, Any], replied: dict[str, Any] | None,
               markup: dict[str, Any] | None) -> None:
-        """Attach what the bot's new message replies to and its inline keyboard, and keep it."""
+        """Attach what the bot's new message replies to and its inline keyboard, and keep it.
+        A reply keyboard stays under the chat's input field until another replaces or removes
+        it."""
         if replied is not None:
             message["reply_to_message"] = replied
         if markup is not None and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        chat_id = message["chat"]["id"]
+        if markup is not None and "keyboard" in markup:
+            self.reply_keyboards[chat_id] = markup
+        elif markup is not None and markup.get("remove_keyboard"):
+            self.reply_keyboards.pop(chat_id, None)
         self.messages[(message["chat"]["id"], message["message_id"])] = message
 
     async def _send_message(self, params: Params) -> dict[str, Any]:

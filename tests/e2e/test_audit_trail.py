@@ -121,9 +121,12 @@ async def election_remove(bot: BotUnderTest, first: Person, second: Person) -> R
 async def _propose(bot: BotUnderTest, first: Person, second: Person, candidate: int):
     await first.press("Add", (await first.send("/coordinators")).last)
     await first.send(str(candidate))
+    await first.press("Yes")
+    requester = await bot.services.members.name(EN, first.tg_id)
     return await bot.server.wait_for(lambda: next((
         r for r in second.received() if r.text == EN(
-            "coordinators.approval_request", requester=first.tg_id, tg_id=candidate)), None))
+            "coordinators.approval_request", requester=requester,
+            person=EN("coordinators.account", tg_id=candidate))), None))
 
 
 async def coordinator_request(bot: BotUnderTest, first: Person, second: Person) -> Row:
@@ -145,7 +148,9 @@ async def coordinator_reject(bot: BotUnderTest, first: Person, second: Person) -
 
 
 async def coordinator_revoke(bot: BotUnderTest, first: Person, second: Person) -> Row:
-    await first.press(f"Remove {second.tg_id}", (await first.send("/coordinators")).last)
+    name = await bot.services.members.name(EN, second.tg_id)
+    await first.press(f"Remove {name}", (await first.send("/coordinators")).last)
+    await first.press("Yes")
     return first.tg_id, "coordinator.revoke", f"user:{second.tg_id}"
 
 

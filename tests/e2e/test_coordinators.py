@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.infra.i18n import texts
 from tests.conftest import COORDINATOR_ID, running_bot
 from tests.harness import BotUnderTest, button_data, button_labels
@@ -14,31 +16,63 @@ from tests.harness import BotUnderTest, button_data, button_labels
 EN = texts("en")
 
 
+async def _label(person, label: str) -> None:
+    """Choose a public label in /settings."""
+    await person.press("Label", (await person.send("/settings")).last)
+    assert (await person.send(label)).text.startswith(EN("settings.saved"))
+
+
 async def test_add_and_remove_coordinators_never_the_last(bot: BotUnderTest) -> None:
     coordinator, anna = bot.person("en", tg_id=COORDINATOR_ID), bot.person("en")
     overview = await coordinator.send("/coordinators")
-    assert button_labels(overview.last) == [f"Remove {COORDINATOR_ID}", "Add"]
-    last = await coordinator.press(f"Remove {COORDINATOR_ID}")
-    assert last.text.startswith(EN("coordinators.last", tg_id=COORDINATOR_ID))
+    # No label chosen yet: a neutral placeholder, never the id.
+    assert button_labels(overview.last) == ["Remove coordinator #1", "Add"]
+    assert str(COORDINATOR_ID) not in overview.text
+    await _label(coordinator, "Boris, Riga")
+    overview = await coordinator.send("/coordinators")
+    assert overview.text == "Coordinators\n1. Boris, Riga"
+    assert button_labels(overview.last) == ["Remove Boris, Riga", "Add"]
+    asked = await coordinator.press("Remove Boris, Riga")
+    assert asked.text == EN("coordinators.confirm_remove", person="Boris, Riga")
+    last = await coordinator.press("Yes")
+    assert last.text.startswith(EN("coordinators.last", person="Boris, Riga"))
     await coordinator.press("Add")
     assert (await coordinator.send("-5")).text.startswith(_plain(EN("coordinators.invalid_id")))
     assert (await coordinator.send("²")).text.startswith(_plain(EN("coordinators.invalid_id")))
-    added = await coordinator.send(str(anna.tg_id))
-    assert added.text.startswith(EN("coordinators.added", tg_id=anna.tg_id))
+    confirm = await coordinator.send(str(anna.tg_id))
+    assert confirm.text == EN("coordinators.confirm_add", person=EN(
+        "coordinators.account", tg_id=anna.tg_id))
+    assert anna.tg_id not in await bot.services.repos.users.coordinator_ids()
+    added = await coordinator.press("Yes")
+    assert added.text.startswith(EN("coordinators.added", person="coordinator #2"))
     assert (await bot.services.repos.users.get(anna.tg_id)).is_coordinator
+    # The new coordinator is asked for a label, with the welcome and on /start until chosen.
     welcome = await bot.server.wait_for(lambda: next((
-        r for r in anna.received() if r.text == EN("coordinators.welcome")), None))
-    assert welcome
+        r for r in anna.received() if r.text.startswith(EN("coordinators.welcome"))), None))
+    assert _plain(EN("label.prompt")) in welcome.text
+    assert button_labels(welcome) == ["Label"]
+    start = await anna.send("/start")
+    assert _plain(EN("label.prompt")) in start.text
+    await anna.press("Label", start.last)
+    assert (await anna.send("A")).text.startswith(_plain(EN.plural("invalid.too_short", 2)))
+    assert (await anna.send("x" * 41)).text.startswith(
+        _plain(EN.plural("invalid.too_long", 41, limit=40)))
+    assert (await anna.send("Anna,\u202e Berlin")).text.startswith(EN("settings.saved"))
+    assert (await bot.services.repos.users.get(anna.tg_id)).label == "Anna, Berlin"
+    assert _plain(EN("label.prompt")) not in (await anna.send("/start")).text
     assert "/orgs — " in (await anna.send("/help")).text
-    removed = await anna.press(f"Remove {COORDINATOR_ID}", (await anna.send("/coordinators")).last)
-    assert removed.text.startswith(EN("coordinators.removed", tg_id=COORDINATOR_ID))
+    await anna.press("Remove Boris, Riga", (await anna.send("/coordinators")).last)
+    removed = await anna.press("Yes")
+    assert removed.text.startswith(EN("coordinators.removed", person="Boris, Riga"))
     assert (await coordinator.send("/orgs")).text == EN("not_available.command")
     audit = await anna.send("/audit")
     lines = audit.text.splitlines()
     assert lines[0] == "Last 3 privileged actions"
-    assert lines[1].endswith(f"· {anna.tg_id} · removed coordinator · user:{COORDINATOR_ID}")
-    assert lines[2].endswith(f"· {COORDINATOR_ID} · made coordinator · user:{anna.tg_id}")
-    assert lines[3].endswith(f"· command line · made coordinator · user:{COORDINATOR_ID}")
+    assert lines[1].endswith("· Anna, Berlin · removed coordinator · Boris, Riga")
+    assert lines[2].endswith("· Boris, Riga · made coordinator · Anna, Berlin")
+    assert lines[3].endswith("· command line · made coordinator · Boris, Riga")
+    for tg_id in (COORDINATOR_ID, anna.tg_id):
+        assert str(tg_id) not in audit.text
 
 
 async def _audit_rows(bot: BotUnderTest) -> list[tuple]:
@@ -57,16 +91,30 @@ async def test_four_eyes_a_new_coordinator_needs_a_second_coordinators_approval(
         alone = await first.press("Add", (await first.send("/coordinators")).last)
         assert alone.text == _plain(EN("coordinators.second_needed"))
         assert await bot.services.coordinators.grant(None, second.tg_id)  # as the CLI does
-        await first.press("Add", (await first.send("/coordinators")).last)
-        asked = await first.send(str(own.tg_id))
-        assert asked.text.startswith(EN("coordinators.requested", tg_id=own.tg_id))
+        await _label(first, "Anna, Berlin")
+        await _label(second, "Boris, Riga")
+        # Chosen with Telegram's user picker, then confirmed.
+        ask = await first.press("Add", (await first.send("/coordinators")).last)
+        picker = ask.last.reply_markup["keyboard"][0][0]
+        assert picker["text"] == EN("coordinators.pick")
+        assert picker["request_users"]["user_is_bot"] is False
+        assert picker["request_users"]["max_quantity"] == 1
+        account = EN("coordinators.account", tg_id=own.tg_id)
+        picked = await first.pick(own.tg_id)
+        assert picked.messages[0].reply_markup == {"remove_keyboard": True}
+        assert first.tg_id not in bot.server.reply_keyboards
+        assert picked.text == EN("coordinators.confirm_request", person=account)
+        asked = await first.press("Yes")
+        assert asked.text.startswith(EN("coordinators.requested", person=account))
         assert own.tg_id not in await bot.services.repos.users.coordinator_ids()
         await first.press("Add", asked.last)
-        again = await first.send(str(own.tg_id))
-        assert again.text.startswith(EN("coordinators.request_waiting", tg_id=own.tg_id))
+        await first.send(str(own.tg_id))
+        again = await first.press("Yes")
+        assert again.text.startswith(EN("coordinators.request_waiting", person=account))
         request = await bot.server.wait_for(lambda: next((
             r for r in second.received() if r.text == EN(
-                "coordinators.approval_request", requester=first.tg_id, tg_id=own.tg_id)), None))
+                "coordinators.approval_request", requester="Anna, Berlin", person=account)),
+            None))
         assert button_labels(request) == ["Approve", "Reject"]
         approve = button_data(request, "Approve")
         # The requester, and the account they propose, cannot approve it themselves.
@@ -77,25 +125,28 @@ async def test_four_eyes_a_new_coordinator_needs_a_second_coordinators_approval(
         assert await _audit_rows(bot) == before
         assert own.tg_id not in await bot.services.repos.users.coordinator_ids()
         approved = await second.press("Approve", request)
-        assert approved.text == EN("coordinators.added", tg_id=own.tg_id)
+        assert approved.text == EN("coordinators.added", person="coordinator #3")
         assert own.tg_id in await bot.services.repos.users.coordinator_ids()
         told = await bot.server.wait_for(lambda: next((r for r in first.received() if r.text == EN(
-            "coordinators.request_approved", decider=second.tg_id, tg_id=own.tg_id)), None))
+            "coordinators.request_approved", decider="Boris, Riga", person="coordinator #3")),
+            None))
         assert told
         welcome = await bot.server.wait_for(lambda: next((
-            r for r in own.received() if r.text == EN("coordinators.welcome")), None))
+            r for r in own.received() if r.text.startswith(EN("coordinators.welcome"))), None))
         assert welcome
         after = await _audit_rows(bot)
         stale = await second.press("Approve", request)
-        assert stale.text == EN("coordinators.request_decided", tg_id=own.tg_id)
+        assert stale.text == EN("coordinators.request_decided", person="coordinator #3")
         assert await _audit_rows(bot) == after
         await first.press("Add", (await first.send("/coordinators")).last)
         await first.send(str(bob.tg_id))
+        await first.press("Yes")
         request = await bot.server.wait_for(lambda: next((
             r for r in second.received() if r.text == EN(
-                "coordinators.approval_request", requester=first.tg_id, tg_id=bob.tg_id)), None))
+                "coordinators.approval_request", requester="Anna, Berlin",
+                person=EN("coordinators.account", tg_id=bob.tg_id))), None))
         rejected = await second.press("Reject", request)
-        assert rejected.text == EN("coordinators.rejected", tg_id=bob.tg_id)
+        assert rejected.text == EN("coordinators.rejected", person="member #4")
         assert await bot.services.repos.users.get(bob.tg_id) is None
         assert (await _audit_rows(bot))[-4:] == [
             (first.tg_id, "coordinator.request", f"user:{own.tg_id}"),
@@ -103,6 +154,27 @@ async def test_four_eyes_a_new_coordinator_needs_a_second_coordinators_approval(
             (first.tg_id, "coordinator.request", f"user:{bob.tg_id}"),
             (second.tg_id, "coordinator.reject", f"user:{bob.tg_id}"),
         ]
+
+
+async def test_adding_refuses_a_long_id_a_bot_and_oneself(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.press("Add", (await coordinator.send("/coordinators")).last)
+    too_long = await coordinator.send("1" * 20)
+    assert too_long.text.startswith(EN.plural("coordinators.id_too_long", 20))
+    own_bot = await coordinator.send(str(bot.server.bot_user["id"]))
+    assert own_bot.text.startswith(EN("coordinators.bot"))
+    myself = await coordinator.send(str(COORDINATOR_ID))
+    assert myself.text.startswith(EN("coordinators.self"))
+    assert (await coordinator.pick(COORDINATOR_ID)).text.startswith(EN("coordinators.self"))
+    # Telegram's picker offers no bots: the sandbox refuses to share one, as the client does.
+    bot.server.add_user(555, first_name="Other bot", username="other_bot", is_bot=True)
+    with pytest.raises(ValueError, match="offers no bots"):
+        bot.server.user_shares_users(COORDINATOR_ID, 1, [555])
+    assert await bot.services.repos.users.coordinator_ids() == [COORDINATOR_ID]
+    # No: nothing changes, and the question is over.
+    await coordinator.send("4242")
+    assert (await coordinator.press("No")).text == EN("dialogue.cancelled")
+    assert await bot.services.repos.users.coordinator_ids() == [COORDINATOR_ID]
 
 
 def _plain(html: str) -> str:

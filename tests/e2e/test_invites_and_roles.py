@@ -31,8 +31,13 @@ async def test_invite_is_redeemed_once_then_refused(bot: BotUnderTest) -> None:
     await seed_organisation(bot, "Free Voices", olga)
     token = await _invite_token(olga)
     welcome = await ivan.send(f"/start {token}")
-    assert welcome.text == EN("invite.welcome", name="Free Voices")
+    assert welcome.text == "\n\n".join([EN("invite.welcome", name="Free Voices"),
+                                          _plain(EN("label.prompt"))])
     assert (await _organisation_of(bot, ivan)).org_name == "Free Voices"
+    # The inviter is told, the newcomer shown by role and number until they choose a label.
+    ivan_number = (await bot.services.repos.users.people([ivan.tg_id]))[ivan.tg_id].number
+    joined = EN("invite.joined", person=f"organiser #{ivan_number}", name="Free Voices")
+    assert await bot.server.wait_for(lambda: joined in [r.text for r in olga.received()])
     assert "/invite — " in (await ivan.send("/help")).text
     await petr.send("/start")
     before = await snapshot(bot)
@@ -42,6 +47,38 @@ async def test_invite_is_redeemed_once_then_refused(bot: BotUnderTest) -> None:
     assert await snapshot(bot) == before
     stored = await bot.services.database.fetch_all("SELECT token_hash FROM invites")
     assert token not in {row[0] for row in stored}
+
+
+def _plain(html: str) -> str:
+    return html.replace("<i>", "").replace("</i>", "")
+
+
+async def test_a_new_organiser_chooses_a_label_shown_on_the_orgs_card(bot: BotUnderTest) -> None:
+    coordinator, olga = bot.person("en", tg_id=COORDINATOR_ID), bot.person("en")
+    await olga.send("/register_org")
+    for answer in ("Free Voices", "Human rights group", "DE", "Berlin",
+                   "https://free-voices.example.org"):
+        await olga.send(answer)
+    await olga.press("Publish")
+    application = await bot.server.wait_for(lambda: next((
+        r for r in coordinator.received() if "Free Voices" in (r.text or "")
+        and "Approve" in button_labels(r)), None))
+    await coordinator.press("Approve", application)
+    approved = await bot.server.wait_for(lambda: next((
+        r for r in olga.received() if r.text.startswith(
+            EN("org.approved_notice", name="Free Voices"))), None))
+    assert _plain(EN("label.prompt")) in approved.text
+    await olga.press("Label", approved)
+    assert (await olga.send("Olga, Free Voices")).text.startswith(EN("settings.saved"))
+    assert "Label: Olga, Free Voices" in (await olga.send("/settings")).text
+    await coordinator.send("/orgs")
+    card = await coordinator.press("1")
+    assert "Organisers: Olga, Free Voices" in card.text
+    assert str(olga.tg_id) not in card.text
+    # A member has no label to set: no button, and a forged press changes nothing.
+    member = bot.person("en")
+    assert "Label" not in button_labels((await member.send("/settings")).last)
+    assert (await member.press_forged("set:label")).text == EN("not_available")
 
 
 async def test_expired_malformed_and_unknown_invites(bot: BotUnderTest) -> None:

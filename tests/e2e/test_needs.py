@@ -246,7 +246,9 @@ async def test_offer_accept_reveals_private_details_to_that_helper_only(
     revealed = await bot.server.wait_for(lambda: next((
         r for r in helper.received() if SECRET in (r.text or "")), None))
     assert revealed.text.startswith("Good news: Free Voices accepted")
-    assert (await olga.press("Accept", offer)).text == EN("offer.already_decided")
+    await bot.services.repos.users.update(olga.tg_id, label="Olga, Free Voices")
+    already = await olga.press("Accept", offer)
+    assert already.text == EN("offer.already_accepted", person="Olga, Free Voices")
     await bot.services.delivery.drain()
     for record in bot.server.outbox:
         if SECRET in (record.text or "") or SECRET in (record.caption or ""):

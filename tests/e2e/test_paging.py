@@ -26,15 +26,18 @@ async def test_coordinators_are_listed_five_a_page(bot: BotUnderTest) -> None:
     await coordinator.send("/start")
     for tg_id in range(901, 907):
         await bot.services.repos.users.set_coordinator(tg_id, True, bot.clock.now())
+    for tg_id in range(900, 907):
+        await bot.services.repos.users.update(tg_id, label=f"Coordinator {tg_id - 899}")
     first = (await coordinator.send("/coordinators")).last
-    assert button_labels(first) == [f"Remove {tg_id}" for tg_id in range(900, 905)] + [
+    assert button_labels(first) == [f"Remove Coordinator {n}" for n in range(1, 6)] + [
         "Next", "Add"]
     assert first.text.endswith(EN("list.page", page=1, pages=2))
     second = (await coordinator.press("Next", first)).last
-    assert "6. 905\n7. 906" in second.text
-    assert button_labels(second) == ["Remove 905", "Remove 906", "Back", "Add"]
-    removed = await coordinator.press("Remove 906", second)
-    assert removed.text.startswith(EN("coordinators.removed", tg_id=906))
+    assert "6. Coordinator 6\n7. Coordinator 7" in second.text
+    assert button_labels(second) == ["Remove Coordinator 6", "Remove Coordinator 7", "Back", "Add"]
+    await coordinator.press("Remove Coordinator 7", second)
+    removed = await coordinator.press("Yes")
+    assert removed.text.startswith(EN("coordinators.removed", person="Coordinator 7"))
 
 
 async def test_elections_are_listed_and_removed_five_a_page(bot: BotUnderTest) -> None:

@@ -163,6 +163,12 @@ async def test_forget_leaves_nothing_naming_the_person_and_the_broadcast_goes_on
     await coordinator.send("/coordinators")
     await coordinator.press("Add")
     await coordinator.send(str(olga.tg_id))
+    await coordinator.press("Yes")
+    await olga.press("Label", (await olga.send("/settings")).last)
+    await olga.send("Olga, Free Voices")
+    before = (await coordinator.send("/audit")).text
+    assert before.splitlines()[1].endswith(
+        "· coordinator #1 · made coordinator · Olga, Free Voices")
     await olga.send("/invite")
     await olga.send("/announce")
     await olga.send("Vigil on Friday")
@@ -187,7 +193,9 @@ async def test_forget_leaves_nothing_naming_the_person_and_the_broadcast_goes_on
     lines = audit.splitlines()
     assert lines[1].endswith(f"· {forgotten} · created broadcast · broadcast:{broadcast.id}")
     assert lines[2].endswith(f"· {forgotten} · created invite · org:1")
-    assert lines[3].endswith(f"· {COORDINATOR_ID} · made coordinator · {forgotten}")
+    assert lines[3].endswith(f"· coordinator #1 · made coordinator · {forgotten}")
+    # /forget took her label with her.
+    assert "Olga" not in audit
     # A message to her that was in flight at that moment goes with the daily clean-up.
     await bot.application.job_queue.get_jobs_by_name("retention")[0].run(bot.application)
     assert await _tables_naming(bot, olga.tg_id) == []
@@ -236,6 +244,7 @@ async def test_mydata_lists_a_coordinators_records(bot: BotUnderTest) -> None:
     await coordinator.send("/coordinators")
     await coordinator.press("Add")
     await coordinator.send(str(anna.tg_id))
+    await coordinator.press("Yes")
     pending = await seed_organisation(bot, "Memorial Circle", status="pending")
     await repos.organisations.add_approval(pending, COORDINATOR_ID, now)
     await repos.events.create_campaign({"title": "Memory Day", "description": "",
@@ -319,10 +328,12 @@ async def test_a_coordinator_request_is_in_mydata_and_gone_after_forget(
         for person in (candidate, other):
             await first.press("Add", (await first.send("/coordinators")).last)
             await first.send(str(person.tg_id))
+            await first.press("Yes")
+        requester = await bot.services.members.name(EN, COORDINATOR_ID)
         request = await bot.server.wait_for(lambda: next((
             r for r in second.received() if r.text == EN(
-                "coordinators.approval_request", requester=COORDINATOR_ID,
-                tg_id=other.tg_id)), None))
+                "coordinators.approval_request", requester=requester,
+                person=EN("coordinators.account", tg_id=other.tg_id))), None))
         await second.press("Reject", request)
         data = json.loads((await candidate.send("/mydata")).last.document)
         assert [(r["status"], r["about_you"], r["asked_by_you"]) for r in

@@ -9,6 +9,8 @@ import pytest
 
 from bot.infra.config import load_settings
 from bot.sandbox.chat import TerminalChat, run_sandbox
+from bot.sandbox.errors import ApiError
+from bot.sandbox.keyboards import validate_reply_markup
 from bot.sandbox.server import BotApiServer
 from tests.harness import BotUnderTest
 
@@ -133,7 +135,42 @@ async def test_a_restarted_sandbox_answers_on_the_same_database(tmp_path: Path) 
     again = await sandbox(database, "/start", "/settings", "/quit")
     assert GREETING in again
     assert "Country: Georgia" in again
-    assert "(type 1-6 or #1-#6 to press" in again
+    assert "(type 1-7 or #1-#7 to press" in again
 
     third = await sandbox(database, "/help", "/quit")
     assert "What I can do for you" in third
+
+
+async def test_a_user_picker_button_lists_the_personas_to_choose_from(typist: Typist) -> None:
+    bot, chat = typist.bot, typist.chat
+    await typist.type("/as anna")
+    await typist.type("/start")
+    await typist.type("/as you")
+    assert await bot.services.coordinators.grant(None, chat.people["you"])
+    assert "-- no 'choose a person' button to press" in await typist.type("/pick")
+    await typist.type("/coordinators")
+    asked = await typist.type("#3")
+    assert "-- pressed [3] Add" in asked
+    assert "  [Choose a person] (type /pick to choose a person)" in asked
+    listed = await typist.type("/pick")
+    assert "-- pressed [Choose a person]; choose a person (type the number):" in listed
+    assert f"   [1] you ({chat.people['you']})" in listed
+    assert f"   [2] anna ({chat.people['anna']})" in listed
+    chosen = await typist.type("2")
+    assert "-- chose anna" in chosen
+    assert "Make the Telegram account" in chosen
+    assert "-- pressed [1] Yes" in await typist.type("1")
+    assert chat.people["anna"] in await bot.services.repos.users.coordinator_ids()
+    # The picker is gone once it has served.
+    assert chat.people["you"] not in bot.server.reply_keyboards
+
+
+def test_the_sandbox_refuses_a_user_picker_telegram_would_refuse() -> None:
+    picker = {"text": "Choose", "request_users": {"request_id": 1, "user_is_bot": False}}
+    assert validate_reply_markup({"keyboard": [[picker]]})
+    for request in ({"request_id": "1"}, {"request_id": 2**31},
+                    {"request_id": 1, "max_quantity": 11}, {"request_id": 1, "user_is_bot": "no"}):
+        with pytest.raises(ApiError):
+            validate_reply_markup({"keyboard": [[{"text": "Choose", "request_users": request}]]})
+    with pytest.raises(ApiError):
+        validate_reply_markup({"keyboard": [[{**picker, "request_contact": True}]]})

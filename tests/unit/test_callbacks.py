@@ -45,6 +45,7 @@ EXAMPLES = {
     callbacks.CoordinatorsPage(1): "coord:p:1",
     callbacks.CoordinatorAdd(): "coord:add",
     callbacks.CoordinatorRemove(1234567890123): "coord:rm:1234567890123",
+    callbacks.CoordinatorRemoveConfirm(1234567890123): "coord:rmy:1234567890123",
     callbacks.CoordinatorApprove(7): "coord:ap:7",
     callbacks.CoordinatorReject(8): "coord:rj:8",
     callbacks.PostHide("need", 9): "hide:need:9",
