@@ -133,10 +133,11 @@ _KINDS = ("need", "event")
 
 
 class DialogueAnswer(CallbackData, prefix="d"):
-    """A button of a dialogue question: a choice, Skip, Back, a page turn, Publish, Cancel."""
+    """A button of a dialogue question: a choice, a day (ISO date), Skip, Back, a page turn,
+    Publish, Cancel."""
 
     step: str = word(r"[a-z_]{1,20}")
-    value: str = word(r"[~a-z0-9_]{1,30}")
+    value: str = word(r"[~a-z0-9_-]{1,30}")
 
 
 # General and settings

@@ -81,6 +81,9 @@ class Step:
     # A catalog key: the label of a user-picker button that answers this step with the chosen
     # person's id (as if typed, through `parse`); such a step has no inline buttons.
     pick_user: str | None = None
+    # The step's buttons answer as if their value were typed: it goes through `parse` (the
+    # date buttons of a date question are checked like a typed date).
+    as_typed: bool = False
     when: Callable[[dict[str, Any]], bool] = lambda answers: True
     question_values: Callable[[Session, dict[str, Any]], dict[str, object]] = (
         lambda session, answers: {}
@@ -183,13 +186,19 @@ class Dialogues:
         if step.parse is None:
             return self._retry(session, step, state.answers, "dialogue.use_buttons")
         answer = Formatted(html or text, text) if step.formatted else text
+        return await self._parsed(session, flow, step, state.answers, answer)
+
+    async def _parsed(
+        self, session: Session, flow: Flow, step: Step, answers: dict[str, Any], answer: str
+    ) -> Reply:
+        assert step.parse is not None
         try:
-            value = step.parse(answer, session, state.answers)
+            value = step.parse(answer, session, answers)
             if inspect.isawaitable(value):
                 value = await value
         except Invalid as invalid:
-            return self._retry(session, step, state.answers, invalid.key, **invalid.values)
-        return await self._advance(session, flow, step, state.answers, value)
+            return self._retry(session, step, answers, invalid.key, **invalid.values)
+        return await self._advance(session, flow, step, answers, value)
 
     async def answer_pick(self, session: Session, request_id: int, tg_id: int) -> Reply:
         """A person chosen with the current step's user picker; NotAvailable if the step has
@@ -224,6 +233,8 @@ class Dialogues:
         choices = {option.value for option in step.choices(session, state.answers)}
         if value not in choices:
             raise NotAvailable
+        if step.as_typed:
+            return await self._parsed(session, flow, step, state.answers, value)
         return await self._advance(session, flow, step, state.answers, value)
 
     def ask(self, session: Session, step: Step, answers: dict[str, Any], page: int = 0) -> Reply:

@@ -30,13 +30,6 @@ parse_title = line_of(TITLE)
 parse_description = text_of(DESCRIPTION)
 
 
-def parse_last_day(text: str, session: Session, answers: dict[str, Any]) -> str:
-    day = parse_date(text)
-    if day.isoformat() < answers["starts_on"]:
-        raise Invalid("invalid.last_day_before_first", first=answers["starts_on"])
-    return day.isoformat()
-
-
 def last_day_example(session: Session, answers: dict[str, Any]) -> dict[str, object]:
     """The day after the chosen first day, as the example of a last day."""
     return _day_example(date.fromisoformat(answers["starts_on"]) + timedelta(days=1))
@@ -69,15 +62,24 @@ class Campaigns:
                    Step("description", "campaign.ask.description", parse=parse_description,
                         question_values=DESCRIPTION.length_values),
                    Step("starts_on", "campaign.ask.starts_on", parse=self._parse_first_day,
-                        question_values=self._first_day_example),
-                   Step("ends_on", "campaign.ask.ends_on", parse=parse_last_day,
-                        question_values=last_day_example)),
+                        question_values=self._first_day_example,
+                        options=members.day_options, as_typed=True),
+                   Step("ends_on", "campaign.ask.ends_on", parse=self._parse_last_day,
+                        question_values=last_day_example,
+                        options=members.day_options, as_typed=True)),
             preview=self._preview, finish=self._publish))
 
     def _parse_first_day(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        day = parse_date(text)
-        if day < self._members.today(session.user):
+        today = self._members.today(session.user)
+        day = parse_date(text, today)
+        if day < today:
             raise Invalid("invalid.date_past")
+        return day.isoformat()
+
+    def _parse_last_day(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        day = parse_date(text, self._members.today(session.user))
+        if day.isoformat() < answers["starts_on"]:
+            raise Invalid("invalid.last_day_before_first", first=answers["starts_on"])
         return day.isoformat()
 
     def _first_day_example(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:

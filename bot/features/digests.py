@@ -119,7 +119,8 @@ class Digests:
             Flow(name="election_add", steps=(
                 Step("name", "elections.ask.name", parse=parse_election_name,
                      question_values=ELECTION_NAME.length_values),
-                Step("date", "elections.ask.date", parse=self._parse_date),
+                Step("date", "elections.ask.date", parse=self._parse_date,
+                     options=self._members.day_options, as_typed=True),
                 Step("country", "elections.ask.country", parse=parse_country_answer),
             ), preview=self._election_preview, publish_label="button.add",
                 finish=self._add_election),
@@ -444,8 +445,8 @@ class Digests:
         return await self._dialogues.start(session, "election_add")
 
     def _parse_date(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        day = parse_date(text)
         today = self._members.today(session.user)
+        day = parse_date(text, today)
         if day < today:
             raise Invalid("invalid.election_past")
         if day.year > today.year + ELECTION_YEARS_AHEAD:

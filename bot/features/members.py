@@ -15,14 +15,14 @@ from telegram.error import TelegramError
 
 from bot.conversation.answers import Limit, line_of
 from bot.conversation.callbacks import AlertsMenu, LanguageChoice, SettingOpen
-from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
 from bot.conversation.menu import command_list, set_chat_commands
 from bot.conversation.places import country_name, parse_country, parse_timezone
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import has_invisible
-from bot.conversation.timeparse import parse_time
+from bot.conversation.timeparse import day_options, parse_time
 from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock
 from bot.infra.config import LANGUAGES
@@ -245,6 +245,10 @@ class Members:
     def today(self, user: User) -> date:
         """The calendar date where the member is."""
         return self._clock.now().astimezone(ZoneInfo(self.timezone(user))).date()
+
+    def day_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
+        """The buttons of a date question: the coming days where the member is."""
+        return day_options(self.today(session.user), session.texts)
 
     async def open_setting(self, session: Session, name: str) -> Reply:
         if name == "language":

@@ -108,7 +108,8 @@ class Needs:
                          when=lambda answers: answers.get("country") != ONLINE,
                          question_values=CITY.length_values),
             "deadline": Step("deadline", "need.ask.deadline", parse=self._parse_deadline,
-                             optional=True),
+                             optional=True, options=self._members.day_options,
+                             as_typed=True),
         }
         dialogues.register(
             Flow(name="neednew", steps=tuple(steps[name] for name in EDITABLE_ORDER),
@@ -126,8 +127,9 @@ class Needs:
     # --- posting ---------------------------------------------------------------------------
 
     def _parse_deadline(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        day = parse_date(text)
-        if day < self._members.today(session.user):
+        today = self._members.today(session.user)
+        day = parse_date(text, today)
+        if day < today:
             raise Invalid("invalid.deadline_past")
         return day.isoformat()
 
