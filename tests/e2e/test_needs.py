@@ -66,6 +66,37 @@ async def test_post_a_need_in_russian_online_without_optional_fields(bot: BotUnd
     assert published.text.startswith("Опубликовано: Переводчики для суда")
 
 
+async def test_a_deadline_typed_as_people_say_it_or_chosen_from_the_coming_days(
+    bot: BotUnderTest,
+) -> None:
+    """Today is Monday 2026-11-30: "завтра" and the Friday button both show the full date in
+    the preview, so a wrong guess would be seen before Publish."""
+    boris = await organiser(bot, "Мемориал", language="ru")
+    preview, _ = await _post(boris, title="Переводчики для суда", deadline="завтра",
+                             language="ru")
+    assert "Срок: 2026-12-01" in preview.text
+
+    olga = await organiser(bot)
+    await olga.send("/neednew")
+    for answer in ("Lawyer for a prisoner", "Defence in an appeal hearing.", SECRET):
+        await olga.send(answer)
+    await olga.press(EN("category.legal"))
+    await olga.press(EN("urgency.urgent"))
+    await olga.send("Germany")
+    asked = (await olga.send("Berlin")).last
+    assert button_labels(asked) == [
+        "Today, Monday, 30 November", "Tomorrow, Tuesday, 1 December", "Wednesday, 2 December",
+        "Thursday, 3 December", "Friday, 4 December", "Saturday, 5 December",
+        "Sunday, 6 December", EN("button.skip")]
+    refused = await olga.send("yesterday")
+    assert refused.text.startswith("Please type a date: 2026-12-24")
+    preview = await olga.press("Friday, 4 December", asked)
+    assert "Deadline: 2026-12-04" in preview.text
+    await olga.press(EN("button.publish"))
+    deadlines = await bot.services.database.fetch_all("SELECT deadline FROM needs ORDER BY id")
+    assert [row[0] for row in deadlines] == ["2026-12-01", "2026-12-04"]
+
+
 def _all():
     from storage.needs import NeedFilter
 
