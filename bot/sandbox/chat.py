@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -227,6 +229,7 @@ async def run_sandbox(
     server = BotApiServer(first_update_id=await _last_update_id(database_path) + 1)
     await server.start()
     chat = TerminalChat(server, database_path.parent / "sandbox-files", stdout)
+    log_path = database_path.with_name("sandbox.log")
     settings = settings.model_copy(update={
         "telegram_bot_token": SecretStr(server.token),
         "telegram_api_base_url": server.base_url,
@@ -236,12 +239,34 @@ async def run_sandbox(
     })
     application = build_application(settings)
     try:
-        async with polling(application):
-            await _converse(chat, server, application.update_processor,
-                            stdin if stdin is not None else sys.stdin)
+        with _logging_to(log_path):
+            chat.say(f"Logs: {log_path}")
+            async with polling(application):
+                await _converse(chat, server, application.update_processor,
+                                stdin if stdin is not None else sys.stdin)
     finally:
         await server.stop()
     return 0
+
+
+@contextlib.contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """Write the log to ``path`` instead of the console, where its lines would be printed
+    between the chat's. Handlers that do not print to the console (a test's) stay."""
+    root = logging.getLogger()
+    console = [handler for handler in root.handlers if type(handler) is logging.StreamHandler]
+    file = logging.FileHandler(path, encoding="utf-8")
+    file.setFormatter(console[0].formatter if console else None)
+    for handler in console:
+        root.removeHandler(handler)
+    root.addHandler(file)
+    try:
+        yield
+    finally:
+        root.removeHandler(file)
+        file.close()
+        for handler in console:
+            root.addHandler(handler)
 
 
 async def _last_update_id(database_path: Path) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +177,26 @@ def test_the_sandbox_refuses_a_user_picker_telegram_would_refuse() -> None:
             validate_reply_markup({"keyboard": [[{"text": "Choose", "request_users": request}]]})
     with pytest.raises(ApiError):
         validate_reply_markup({"keyboard": [[{**picker, "request_contact": True}]]})
+
+
+async def test_the_log_goes_to_a_file_beside_the_database_not_between_the_chat_lines(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "data" / "sandbox.db"
+    variables = ("PATH", "HOME", "PYTHONPATH")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--fresh", "--database", str(database),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**{name: os.environ[name] for name in variables if name in os.environ},
+             "NO_PROXY": "127.0.0.1"},
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(b"/start\n/quit\n"), 120)
+    assert process.returncode == 0, stderr.decode()
+    log = tmp_path / "data" / "sandbox.log"
+    printed = stdout.decode() + stderr.decode()
+    assert f"Logs: {log}" in printed
+    assert GREETING in printed
+    assert "started as @coalition_sandbox_bot" in log.read_text(encoding="utf-8")
+    assert " INFO " not in printed
+    assert "started as" not in printed
