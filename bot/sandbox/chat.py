@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import sys
@@ -42,25 +43,46 @@ _FORCED_PRESS = re.compile(r"#([0-9]{1,9})")
 class TerminalChat:
     """People typing to the bot through the sandbox server, one line at a time."""
 
-    def __init__(self, server: BotApiServer, files: Path, out: TextIO | None = None) -> None:
+    def __init__(self, server: BotApiServer, files: Path, out: TextIO | None = None,
+                 personas: Path | None = None) -> None:
         self.server = server
         self.files = files
         self.out = out if out is not None else sys.stdout
+        # Where the personas are remembered, so that a restarted sandbox on the same database
+        # has the same people with the same ids.
+        self.personas = personas
         self.people: dict[str, int] = {}
+        self.languages: dict[str, str] = {}
         self.current = YOU
         self._printed = 0
         self._answers_printed = 0
         # The request_id of the user picker /pick opened: the next number chooses a person.
         self._picking: int | None = None
+        if personas is not None and personas.exists():
+            for name, persona in json.loads(personas.read_text(encoding="utf-8")).items():
+                self._register(name, persona["id"], persona["language"])
         self.add_person(YOU, "en")
 
     def add_person(self, name: str, language: str) -> int:
         if name not in self.people:
-            self.people[name] = FIRST_USER_ID + len(self.people)
-        self.server.add_user(
-            self.people[name], first_name=name.capitalize(), username=name, language_code=language
-        )
+            self._register(name, FIRST_USER_ID + len(self.people), language)
+            self._remember()
         return self.people[name]
+
+    def _register(self, name: str, tg_id: int, language: str) -> None:
+        self.people[name] = tg_id
+        self.languages[name] = language
+        self.server.add_user(tg_id, first_name=name.capitalize(), username=name,
+                             language_code=language)
+
+    def _remember(self) -> None:
+        if self.personas is None:
+            return
+        self.personas.parent.mkdir(parents=True, exist_ok=True)
+        self.personas.write_text(json.dumps(
+            {name: {"id": tg_id, "language": self.languages[name]}
+             for name, tg_id in self.people.items()}, ensure_ascii=False, indent=1,
+        ), encoding="utf-8")
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -223,12 +245,14 @@ async def run_sandbox(
 ) -> int:
     """Run the sandbox until /quit or the end of its input (standard input by default)."""
     database_path = Path(database)
+    personas = database_path.with_name(f"{database_path.stem}-personas.json")
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             database_path.with_name(database_path.name + suffix).unlink(missing_ok=True)
+        personas.unlink(missing_ok=True)
     server = BotApiServer(first_update_id=await _last_update_id(database_path) + 1)
     await server.start()
-    chat = TerminalChat(server, database_path.parent / "sandbox-files", stdout)
+    chat = TerminalChat(server, database_path.parent / "sandbox-files", stdout, personas)
     log_path = database_path.with_name("sandbox.log")
     settings = settings.model_copy(update={
         "telegram_bot_token": SecretStr(server.token),
@@ -296,10 +320,13 @@ async def _converse(
     try:
         while True:
             line = await lines.get()
+            queued = server.last_update_id
             if line is None or not chat.handle(line):
                 break
-            # Piped input waits for each answer, as a person reading the replies would.
-            await processor.wait_processed(server.last_update_id)
+            # Piped input waits for each answer, as a person reading the replies would; a line
+            # that sent the bot nothing (/who, /as) has no answer to wait for.
+            if server.last_update_id > queued:
+                await processor.wait_processed(server.last_update_id)
             chat.print_new()
     finally:
         printer.cancel()

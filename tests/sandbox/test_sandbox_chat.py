@@ -200,3 +200,21 @@ async def test_the_log_goes_to_a_file_beside_the_database_not_between_the_chat_l
     assert "started as @coalition_sandbox_bot" in log.read_text(encoding="utf-8")
     assert " INFO " not in printed
     assert "started as" not in printed
+
+
+async def test_personas_are_remembered_with_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "sandbox.db"
+    first = await sandbox(database, "/as boris ru", "/as alice", "/settings", "2", "Georgia",
+                          "/who", "/quit", fresh=True)
+    assert "Country: Georgia" in first
+    assert "you (1001), boris (1002), alice (1003)" in first
+
+    again = await sandbox(database, "/who", "/as alice", "/settings", "/quit")
+    assert "you (1001), boris (1002), alice (1003)" in again
+    # The same alice: the bot knows her country.
+    assert "[bot → alice]" in again
+    assert "Country: Georgia" in again
+
+    fresh = await sandbox(database, "/who", "/quit", fresh=True)
+    assert "you (1001)\n" in fresh
+    assert "alice" not in fresh
