@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from bot.app.application import build_application, polling
 from bot.infra.config import Settings
+from bot.sandbox.formatting import typed_markup
 from bot.sandbox.keyboards import user_requests
 from bot.sandbox.records import SentRecord
 from bot.sandbox.server import BotApiServer
@@ -27,8 +28,9 @@ from storage.updates import UpdateRepository
 YOU = "you"
 FIRST_USER_ID = 1001
 HELP = (
-    "Type as the current user. /as NAME [en|ru] switches to (or creates) a user; /who lists\n"
-    "them; /quit leaves. You start as 'you', a coordinator.\n"
+    "Type as the current user; *bold*, _italic_ and [text](https://…) are formatted.\n"
+    "/as NAME [en|ru] switches to (or creates) a user; /who lists them; /quit leaves.\n"
+    "You start as 'you', a coordinator.\n"
     "Buttons: a number N presses button [N] if the bot's latest message to you has one;\n"
     "otherwise N is sent as text. #N always presses button [N] of the newest message with\n"
     "buttons. A leading ' sends the rest as text: '3 sends 3, '/quit sends /quit.\n"
@@ -121,7 +123,7 @@ class TerminalChat:
         if not text:
             self.say("-- nothing to send")
             return
-        self.server.user_sends(self.people[self.current], text)
+        self.server.user_sends(self.people[self.current], *typed_markup(text))
 
     def keyboard(self, latest_only: bool = False) -> tuple[int, list[dict[str, Any]]] | None:
         """The id and buttons of the bot's newest message with buttons in the current chat;

@@ -13,6 +13,7 @@ import pytest
 from bot.infra.config import load_settings
 from bot.sandbox.chat import TerminalChat, run_sandbox
 from bot.sandbox.errors import ApiError
+from bot.sandbox.formatting import typed_markup
 from bot.sandbox.keyboards import validate_reply_markup
 from bot.sandbox.server import BotApiServer
 from tests.harness import BotUnderTest
@@ -218,3 +219,55 @@ async def test_personas_are_remembered_with_the_database(tmp_path: Path) -> None
     fresh = await sandbox(database, "/who", "/quit", fresh=True)
     assert "you (1001)\n" in fresh
     assert "alice" not in fresh
+
+
+async def test_typed_formatting_reaches_the_bot_as_entities_and_announce_keeps_it(
+    typist: Typist,
+) -> None:
+    bot, chat = typist.bot, typist.chat
+    await typist.type("/as alice")
+    await typist.type("/start")
+    await typist.type("/as you")
+    assert await bot.services.coordinators.grant(None, chat.people["you"])
+    await typist.type("/announce")
+    await typist.type("*Vigil* on _Friday_, see [details](https://example.org/v)")
+    [typed] = [message for (chat_id, _), message in bot.server.user_messages.items()
+               if chat_id == chat.people["you"] and message["text"].startswith("Vigil")]
+    entities = [
+        {"type": "bold", "offset": 0, "length": 5},
+        {"type": "italic", "offset": 9, "length": 6},
+        {"type": "text_link", "url": "https://example.org/v", "offset": 21, "length": 7},
+    ]
+    assert typed["text"] == "Vigil on Friday, see details"
+    assert typed["entities"] == entities
+    assert "-- pressed [1] Everyone" in await typist.type("1")
+    assert "-- pressed [1] Skip" in await typist.type("1")
+    assert "-- pressed [1] Send" in await typist.type("1")
+    bot.clock.advance(seconds=61)
+    bot.services.delivery.wake()
+    [broadcast] = await bot.services.repos.announcements.recent(1)
+    await bot.services.delivery.finished(broadcast.id)
+    [received] = [record for record in bot.server.outbox if record.chat_id == chat.people[
+        "alice"] and record.text == "Vigil on Friday, see details"]
+    assert received.entities == entities
+    assert "[bot → alice]\n  Vigil on Friday, see details" in await typist.type("/who")
+
+
+@pytest.mark.parametrize(
+    ("typed", "text", "entities"),
+    [
+        ("snake_case_name, 2*3*4, a * b", "snake_case_name, 2*3*4, a * b", []),
+        ("see https://example.org/a_b_c", "see https://example.org/a_b_c", []),
+        ("*bold _both_*", "bold both",
+         [{"type": "bold", "offset": 0, "length": 9},
+          {"type": "italic", "offset": 5, "length": 4}]),
+        ("_🙂 hi_ *x*", "🙂 hi x",
+         [{"type": "italic", "offset": 0, "length": 5},
+          {"type": "bold", "offset": 6, "length": 1}]),
+        ("[no scheme](example.org)", "[no scheme](example.org)", []),
+    ],
+)
+def test_typed_markers_become_entities_only_where_a_client_would(
+    typed: str, text: str, entities: list[dict[str, object]],
+) -> None:
+    assert typed_markup(typed) == (text, entities)
