@@ -200,7 +200,7 @@ class TerminalChat:
         body = record.text or record.caption or ""
         if record.document is not None:
             self.files.mkdir(parents=True, exist_ok=True)
-            path = self.files / (record.filename or f"file-{record.seq}")
+            path = _unused(self.files / (record.filename or f"file-{record.seq}"))
             path.write_bytes(record.document)
             body = f"{body}\n📎 saved {path}".strip()
         lines = [head, *("  " + line for line in body.splitlines())]
@@ -216,6 +216,16 @@ class TerminalChat:
         for text, _request in user_requests(record.reply_markup):
             lines.append(f"  [{text}] (type /pick to choose a person)")
         return "\n".join(lines)
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or the first of name-2.ext, name-3.ext… not taken: a file saved earlier
+    (the same event's calendar before an edit) is never overwritten."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def _buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]]:

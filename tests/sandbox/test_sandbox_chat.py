@@ -271,3 +271,18 @@ def test_typed_markers_become_entities_only_where_a_client_would(
     typed: str, text: str, entities: list[dict[str, object]],
 ) -> None:
     assert typed_markup(typed) == (text, entities)
+
+
+async def test_a_file_saved_earlier_is_never_overwritten(typist: Typist, tmp_path: Path) -> None:
+    saved = []
+    for version in (b"first", b"second", b"third"):
+        await typist.bot.application.bot.send_document(
+            typist.chat.people["you"], document=version, filename="event-1.ics")
+        saved.append(await typist.type("/who"))
+    files = tmp_path / "files"
+    assert f"📎 saved {files / 'event-1.ics'}" in saved[0]
+    assert f"📎 saved {files / 'event-1-2.ics'}" in saved[1]
+    assert f"📎 saved {files / 'event-1-3.ics'}" in saved[2]
+    assert [(files / name).read_bytes() for name in ("event-1.ics", "event-1-2.ics",
+                                                      "event-1-3.ics")] == [b"first", b"second",
+                                                                            b"third"]
