@@ -34,12 +34,15 @@ HELP = (
     "Buttons: a number N presses button [N] if the bot's latest message to you has one;\n"
     "otherwise N is sent as text. #N always presses button [N] of the newest message with\n"
     "buttons. A leading ' sends the rest as text: '3 sends 3, '/quit sends /quit.\n"
-    "A 'choose a person' keyboard button: /pick lists the people to choose from, then N picks."
+    "A 'choose a person' keyboard button: /pick lists the people to choose from, then N picks.\n"
+    "A pasted https://t.me/<bot>?start=<payload> link sends /start <payload>, as Telegram does."
 )
 TEXT_MARK = "'"
 # Up to nine digits: a longer run of digits is text (an id, a phone number), never a button.
 _NUMBER = re.compile(r"[0-9]{1,9}")
 _FORCED_PRESS = re.compile(r"#([0-9]{1,9})")
+# A pasted deep link: Telegram opens the bot's chat and sends "/start <payload>" for the person.
+_DEEP_LINK = re.compile(r"(?:https?://)?t\.me/([A-Za-z0-9_]{4,32})\?start=([A-Za-z0-9_-]{1,64})")
 
 
 class TerminalChat:
@@ -111,6 +114,8 @@ class TerminalChat:
             self.add_person(name.lower(), language[0] if language else "en")
             self.current = name.lower()
             self.say(f"-- you are now {self.current}")
+        elif link := _DEEP_LINK.fullmatch(line):
+            self.open_link(*link.groups())
         elif forced_press:
             self.press(int(forced_press.group(1)))
         elif _NUMBER.fullmatch(line) and self.presses_a_button(int(line)):
@@ -118,6 +123,13 @@ class TerminalChat:
         else:
             self.send(line)
         return True
+
+    def open_link(self, bot_username: str, payload: str) -> None:
+        if bot_username.lower() != self.server.bot_user["username"].lower():
+            self.say(f"-- that link opens @{bot_username}, not this bot")
+            return
+        self.say(f"-- opened the link: /start {payload}")
+        self.send(f"/start {payload}")
 
     def send(self, text: str) -> None:
         if not text:

@@ -286,3 +286,13 @@ async def test_a_file_saved_earlier_is_never_overwritten(typist: Typist, tmp_pat
     assert [(files / name).read_bytes() for name in ("event-1.ics", "event-1-2.ics",
                                                       "event-1-3.ics")] == [b"first", b"second",
                                                                             b"third"]
+
+
+async def test_a_pasted_deep_link_starts_the_bot_with_its_payload(typist: Typist) -> None:
+    opened = await typist.type("https://t.me/coalition_sandbox_bot?start=abc_123-X")
+    assert "-- opened the link: /start abc_123-X" in opened
+    assert typist.texts_sent() == ["/start abc_123-X"]
+    assert "[bot → you]" in opened
+    assert "-- that link opens @other_bot, not this bot" in await typist.type(
+        "t.me/other_bot?start=abc")
+    assert typist.texts_sent() == ["/start abc_123-X"]
