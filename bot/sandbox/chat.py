@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import re
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,6 +17,7 @@ from pydantic import SecretStr
 
 from bot.app.application import build_application, polling
 from bot.infra.config import Settings
+from bot.sandbox.formatting import typed_markup
 from bot.sandbox.keyboards import user_requests
 from bot.sandbox.records import SentRecord
 from bot.sandbox.server import BotApiServer
@@ -24,41 +28,66 @@ from storage.updates import UpdateRepository
 YOU = "you"
 FIRST_USER_ID = 1001
 HELP = (
-    "Type as the current user. /as NAME [en|ru] switches to (or creates) a user; /who lists\n"
-    "them; /quit leaves. You start as 'you', a coordinator.\n"
+    "Type as the current user; *bold*, _italic_ and [text](https://…) are formatted.\n"
+    "/as NAME [en|ru] switches to (or creates) a user; /who lists them; /quit leaves.\n"
+    "You start as 'you', a coordinator.\n"
     "Buttons: a number N presses button [N] if the bot's latest message to you has one;\n"
     "otherwise N is sent as text. #N always presses button [N] of the newest message with\n"
     "buttons. A leading ' sends the rest as text: '3 sends 3, '/quit sends /quit.\n"
-    "A 'choose a person' keyboard button: /pick lists the people to choose from, then N picks."
+    "A 'choose a person' keyboard button: /pick lists the people to choose from, then N picks.\n"
+    "A pasted https://t.me/<bot>?start=<payload> link sends /start <payload>, as Telegram does."
 )
 TEXT_MARK = "'"
 # Up to nine digits: a longer run of digits is text (an id, a phone number), never a button.
 _NUMBER = re.compile(r"[0-9]{1,9}")
 _FORCED_PRESS = re.compile(r"#([0-9]{1,9})")
+# A pasted deep link: Telegram opens the bot's chat and sends "/start <payload>" for the person.
+_DEEP_LINK = re.compile(r"(?:https?://)?t\.me/([A-Za-z0-9_]{4,32})\?start=([A-Za-z0-9_-]{1,64})")
 
 
 class TerminalChat:
     """People typing to the bot through the sandbox server, one line at a time."""
 
-    def __init__(self, server: BotApiServer, files: Path, out: TextIO | None = None) -> None:
+    def __init__(self, server: BotApiServer, files: Path, out: TextIO | None = None,
+                 personas: Path | None = None) -> None:
         self.server = server
         self.files = files
         self.out = out if out is not None else sys.stdout
+        # Where the personas are remembered, so that a restarted sandbox on the same database
+        # has the same people with the same ids.
+        self.personas = personas
         self.people: dict[str, int] = {}
+        self.languages: dict[str, str] = {}
         self.current = YOU
         self._printed = 0
         self._answers_printed = 0
         # The request_id of the user picker /pick opened: the next number chooses a person.
         self._picking: int | None = None
+        if personas is not None and personas.exists():
+            for name, persona in json.loads(personas.read_text(encoding="utf-8")).items():
+                self._register(name, persona["id"], persona["language"])
         self.add_person(YOU, "en")
 
     def add_person(self, name: str, language: str) -> int:
         if name not in self.people:
-            self.people[name] = FIRST_USER_ID + len(self.people)
-        self.server.add_user(
-            self.people[name], first_name=name.capitalize(), username=name, language_code=language
-        )
+            self._register(name, FIRST_USER_ID + len(self.people), language)
+            self._remember()
         return self.people[name]
+
+    def _register(self, name: str, tg_id: int, language: str) -> None:
+        self.people[name] = tg_id
+        self.languages[name] = language
+        self.server.add_user(tg_id, first_name=name.capitalize(), username=name,
+                             language_code=language)
+
+    def _remember(self) -> None:
+        if self.personas is None:
+            return
+        self.personas.parent.mkdir(parents=True, exist_ok=True)
+        self.personas.write_text(json.dumps(
+            {name: {"id": tg_id, "language": self.languages[name]}
+             for name, tg_id in self.people.items()}, ensure_ascii=False, indent=1,
+        ), encoding="utf-8")
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -85,6 +114,8 @@ class TerminalChat:
             self.add_person(name.lower(), language[0] if language else "en")
             self.current = name.lower()
             self.say(f"-- you are now {self.current}")
+        elif link := _DEEP_LINK.fullmatch(line):
+            self.open_link(*link.groups())
         elif forced_press:
             self.press(int(forced_press.group(1)))
         elif _NUMBER.fullmatch(line) and self.presses_a_button(int(line)):
@@ -93,11 +124,18 @@ class TerminalChat:
             self.send(line)
         return True
 
+    def open_link(self, bot_username: str, payload: str) -> None:
+        if bot_username.lower() != self.server.bot_user["username"].lower():
+            self.say(f"-- that link opens @{bot_username}, not this bot")
+            return
+        self.say(f"-- opened the link: /start {payload}")
+        self.send(f"/start {payload}")
+
     def send(self, text: str) -> None:
         if not text:
             self.say("-- nothing to send")
             return
-        self.server.user_sends(self.people[self.current], text)
+        self.server.user_sends(self.people[self.current], *typed_markup(text))
 
     def keyboard(self, latest_only: bool = False) -> tuple[int, list[dict[str, Any]]] | None:
         """The id and buttons of the bot's newest message with buttons in the current chat;
@@ -174,7 +212,7 @@ class TerminalChat:
         body = record.text or record.caption or ""
         if record.document is not None:
             self.files.mkdir(parents=True, exist_ok=True)
-            path = self.files / (record.filename or f"file-{record.seq}")
+            path = _unused(self.files / (record.filename or f"file-{record.seq}"))
             path.write_bytes(record.document)
             body = f"{body}\n📎 saved {path}".strip()
         lines = [head, *("  " + line for line in body.splitlines())]
@@ -190,6 +228,16 @@ class TerminalChat:
         for text, _request in user_requests(record.reply_markup):
             lines.append(f"  [{text}] (type /pick to choose a person)")
         return "\n".join(lines)
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or the first of name-2.ext, name-3.ext… not taken: a file saved earlier
+    (the same event's calendar before an edit) is never overwritten."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def _buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -221,12 +269,15 @@ async def run_sandbox(
 ) -> int:
     """Run the sandbox until /quit or the end of its input (standard input by default)."""
     database_path = Path(database)
+    personas = database_path.with_name(f"{database_path.stem}-personas.json")
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             database_path.with_name(database_path.name + suffix).unlink(missing_ok=True)
+        personas.unlink(missing_ok=True)
     server = BotApiServer(first_update_id=await _last_update_id(database_path) + 1)
     await server.start()
-    chat = TerminalChat(server, database_path.parent / "sandbox-files", stdout)
+    chat = TerminalChat(server, database_path.parent / "sandbox-files", stdout, personas)
+    log_path = database_path.with_name("sandbox.log")
     settings = settings.model_copy(update={
         "telegram_bot_token": SecretStr(server.token),
         "telegram_api_base_url": server.base_url,
@@ -236,12 +287,34 @@ async def run_sandbox(
     })
     application = build_application(settings)
     try:
-        async with polling(application):
-            await _converse(chat, server, application.update_processor,
-                            stdin if stdin is not None else sys.stdin)
+        with _logging_to(log_path):
+            chat.say(f"Logs: {log_path}")
+            async with polling(application):
+                await _converse(chat, server, application.update_processor,
+                                stdin if stdin is not None else sys.stdin)
     finally:
         await server.stop()
     return 0
+
+
+@contextlib.contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """Write the log to ``path`` instead of the console, where its lines would be printed
+    between the chat's. Handlers that do not print to the console (a test's) stay."""
+    root = logging.getLogger()
+    console = [handler for handler in root.handlers if type(handler) is logging.StreamHandler]
+    file = logging.FileHandler(path, encoding="utf-8")
+    file.setFormatter(console[0].formatter if console else None)
+    for handler in console:
+        root.removeHandler(handler)
+    root.addHandler(file)
+    try:
+        yield
+    finally:
+        root.removeHandler(file)
+        file.close()
+        for handler in console:
+            root.addHandler(handler)
 
 
 async def _last_update_id(database_path: Path) -> int:
@@ -271,10 +344,13 @@ async def _converse(
     try:
         while True:
             line = await lines.get()
+            queued = server.last_update_id
             if line is None or not chat.handle(line):
                 break
-            # Piped input waits for each answer, as a person reading the replies would.
-            await processor.wait_processed(server.last_update_id)
+            # Piped input waits for each answer, as a person reading the replies would; a line
+            # that sent the bot nothing (/who, /as) has no answer to wait for.
+            if server.last_update_id > queued:
+                await processor.wait_processed(server.last_update_id)
             chat.print_new()
     finally:
         printer.cancel()

@@ -69,17 +69,20 @@ class UserSide:
         self.users[user_id] = user
         return user
 
-    def user_sends(self, user_id: int, text: str) -> dict[str, Any]:
-        """The user writes ``text`` to the bot; returns the user's message."""
+    def user_sends(self, user_id: int, text: str,
+                   entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The user writes ``text`` to the bot, formatted with ``entities``; returns the user's
+        message."""
         if not text.strip():
             raise ValueError("a Telegram client cannot send an empty message")
         message = self._new_message(user_id, self._user(user_id))
         message["text"] = text
+        found = list(entities or [])
         command = _BOT_COMMAND.match(text)
         if command:
-            message["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
-            ]
+            found.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group())})
+        if found:
+            message["entities"] = sorted(found, key=lambda e: (e["offset"], -e["length"]))
         self.user_messages[(user_id, message["message_id"])] = message
         self.enqueue_update({"message": copy.deepcopy(message)})
         return message

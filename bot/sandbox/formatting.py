@@ -222,6 +222,43 @@ def format_text(
     return _strip(plain, parsed)
 
 
+# --- What a person types ----------------------------------------------------------------------
+
+# A marker opens before a non-space and closes after one, never inside a word (snake_case,
+# 2*3*4 stay text); a link needs an http(s) address.
+_TYPED = re.compile(
+    r"\[(?P<label>[^\]\n]+)\]\((?P<url>https?://[^\s()]+)\)"
+    r"|(?<![\w*])\*(?P<bold>\S(?:.*?\S)?)\*(?![\w*])"
+    r"|(?<!\w)_(?P<italic>\S(?:.*?\S)?)_(?!\w)"
+)
+
+
+def typed_markup(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """The text and entities a Telegram client sends for ``*bold*``, ``_italic_`` and
+    ``[text](https://…)`` typed in its input field: the markers removed, offsets in UTF-16."""
+    parts: list[str] = []
+    entities: list[dict[str, Any]] = []
+    length = position = 0
+    for match in _TYPED.finditer(text):
+        before = text[position : match.start()]
+        parts.append(before)
+        length += utf16_len(before)
+        if match.group("label") is not None:
+            inner, entity = match.group("label"), {"type": "text_link", "url": match.group("url")}
+        elif match.group("bold") is not None:
+            inner, entity = match.group("bold"), {"type": "bold"}
+        else:
+            inner, entity = match.group("italic"), {"type": "italic"}
+        plain, nested = typed_markup(inner)
+        entities.append({**entity, "offset": length, "length": utf16_len(plain)})
+        entities.extend({**e, "offset": e["offset"] + length} for e in nested)
+        parts.append(plain)
+        length += utf16_len(plain)
+        position = match.end()
+    parts.append(text[position:])
+    return "".join(parts), entities
+
+
 # --- Length limits ---------------------------------------------------------------------------
 
 # Measured against Telegram (2026): a text of 4,096 astral emoji (8,192 UTF-16 units) was

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from bot.infra.config import load_settings
 from bot.sandbox.chat import TerminalChat, run_sandbox
 from bot.sandbox.errors import ApiError
+from bot.sandbox.formatting import typed_markup
 from bot.sandbox.keyboards import validate_reply_markup
 from bot.sandbox.server import BotApiServer
 from tests.harness import BotUnderTest
@@ -174,3 +178,121 @@ def test_the_sandbox_refuses_a_user_picker_telegram_would_refuse() -> None:
             validate_reply_markup({"keyboard": [[{"text": "Choose", "request_users": request}]]})
     with pytest.raises(ApiError):
         validate_reply_markup({"keyboard": [[{**picker, "request_contact": True}]]})
+
+
+async def test_the_log_goes_to_a_file_beside_the_database_not_between_the_chat_lines(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "data" / "sandbox.db"
+    variables = ("PATH", "HOME", "PYTHONPATH")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--fresh", "--database", str(database),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**{name: os.environ[name] for name in variables if name in os.environ},
+             "NO_PROXY": "127.0.0.1"},
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(b"/start\n/quit\n"), 120)
+    assert process.returncode == 0, stderr.decode()
+    log = tmp_path / "data" / "sandbox.log"
+    printed = stdout.decode() + stderr.decode()
+    assert f"Logs: {log}" in printed
+    assert GREETING in printed
+    assert "started as @coalition_sandbox_bot" in log.read_text(encoding="utf-8")
+    assert " INFO " not in printed
+    assert "started as" not in printed
+
+
+async def test_personas_are_remembered_with_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "sandbox.db"
+    first = await sandbox(database, "/as boris ru", "/as alice", "/settings", "2", "Georgia",
+                          "/who", "/quit", fresh=True)
+    assert "Country: Georgia" in first
+    assert "you (1001), boris (1002), alice (1003)" in first
+
+    again = await sandbox(database, "/who", "/as alice", "/settings", "/quit")
+    assert "you (1001), boris (1002), alice (1003)" in again
+    # The same alice: the bot knows her country.
+    assert "[bot → alice]" in again
+    assert "Country: Georgia" in again
+
+    fresh = await sandbox(database, "/who", "/quit", fresh=True)
+    assert "you (1001)\n" in fresh
+    assert "alice" not in fresh
+
+
+async def test_typed_formatting_reaches_the_bot_as_entities_and_announce_keeps_it(
+    typist: Typist,
+) -> None:
+    bot, chat = typist.bot, typist.chat
+    await typist.type("/as alice")
+    await typist.type("/start")
+    await typist.type("/as you")
+    assert await bot.services.coordinators.grant(None, chat.people["you"])
+    await typist.type("/announce")
+    await typist.type("*Vigil* on _Friday_, see [details](https://example.org/v)")
+    [typed] = [message for (chat_id, _), message in bot.server.user_messages.items()
+               if chat_id == chat.people["you"] and message["text"].startswith("Vigil")]
+    entities = [
+        {"type": "bold", "offset": 0, "length": 5},
+        {"type": "italic", "offset": 9, "length": 6},
+        {"type": "text_link", "url": "https://example.org/v", "offset": 21, "length": 7},
+    ]
+    assert typed["text"] == "Vigil on Friday, see details"
+    assert typed["entities"] == entities
+    assert "-- pressed [1] Everyone" in await typist.type("1")
+    assert "-- pressed [1] Skip" in await typist.type("1")
+    assert "-- pressed [1] Send" in await typist.type("1")
+    bot.clock.advance(seconds=61)
+    bot.services.delivery.wake()
+    [broadcast] = await bot.services.repos.announcements.recent(1)
+    await bot.services.delivery.finished(broadcast.id)
+    [received] = [record for record in bot.server.outbox if record.chat_id == chat.people[
+        "alice"] and record.text == "Vigil on Friday, see details"]
+    assert received.entities == entities
+    assert "[bot → alice]\n  Vigil on Friday, see details" in await typist.type("/who")
+
+
+@pytest.mark.parametrize(
+    ("typed", "text", "entities"),
+    [
+        ("snake_case_name, 2*3*4, a * b", "snake_case_name, 2*3*4, a * b", []),
+        ("see https://example.org/a_b_c", "see https://example.org/a_b_c", []),
+        ("*bold _both_*", "bold both",
+         [{"type": "bold", "offset": 0, "length": 9},
+          {"type": "italic", "offset": 5, "length": 4}]),
+        ("_🙂 hi_ *x*", "🙂 hi x",
+         [{"type": "italic", "offset": 0, "length": 5},
+          {"type": "bold", "offset": 6, "length": 1}]),
+        ("[no scheme](example.org)", "[no scheme](example.org)", []),
+    ],
+)
+def test_typed_markers_become_entities_only_where_a_client_would(
+    typed: str, text: str, entities: list[dict[str, object]],
+) -> None:
+    assert typed_markup(typed) == (text, entities)
+
+
+async def test_a_file_saved_earlier_is_never_overwritten(typist: Typist, tmp_path: Path) -> None:
+    saved = []
+    for version in (b"first", b"second", b"third"):
+        await typist.bot.application.bot.send_document(
+            typist.chat.people["you"], document=version, filename="event-1.ics")
+        saved.append(await typist.type("/who"))
+    files = tmp_path / "files"
+    assert f"📎 saved {files / 'event-1.ics'}" in saved[0]
+    assert f"📎 saved {files / 'event-1-2.ics'}" in saved[1]
+    assert f"📎 saved {files / 'event-1-3.ics'}" in saved[2]
+    assert [(files / name).read_bytes() for name in ("event-1.ics", "event-1-2.ics",
+                                                      "event-1-3.ics")] == [b"first", b"second",
+                                                                            b"third"]
+
+
+async def test_a_pasted_deep_link_starts_the_bot_with_its_payload(typist: Typist) -> None:
+    opened = await typist.type("https://t.me/coalition_sandbox_bot?start=abc_123-X")
+    assert "-- opened the link: /start abc_123-X" in opened
+    assert typist.texts_sent() == ["/start abc_123-X"]
+    assert "[bot → you]" in opened
+    assert "-- that link opens @other_bot, not this bot" in await typist.type(
+        "t.me/other_bot?start=abc")
+    assert typist.texts_sent() == ["/start abc_123-X"]
