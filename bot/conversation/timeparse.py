@@ -127,6 +127,15 @@ def day_options(today: date, texts: Texts) -> list[Option]:
     return options
 
 
+def parse_coming_date(text: str, today: date, refusal: str = "invalid.date_past") -> date:
+    """A date as `parse_date` reads it, today or later; an earlier one is refused with
+    `refusal` (a deadline and a campaign's first day say it each in their own words)."""
+    day = parse_date(text, today)
+    if day < today:
+        raise Invalid(refusal)
+    return day
+
+
 def parse_time(text: str) -> time:
     match = _TIME.match(ascii_digits(text.strip()))
     if match is None:

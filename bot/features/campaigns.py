@@ -16,7 +16,7 @@ from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import fit_field
-from bot.conversation.timeparse import parse_date
+from bot.conversation.timeparse import parse_coming_date, parse_date
 from bot.features.members import Members
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html
@@ -70,11 +70,7 @@ class Campaigns:
             preview=self._preview, finish=self._publish))
 
     def _parse_first_day(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        today = self._members.today(session.user)
-        day = parse_date(text, today)
-        if day < today:
-            raise Invalid("invalid.date_past")
-        return day.isoformat()
+        return parse_coming_date(text, self._members.today(session.user)).isoformat()
 
     def _parse_last_day(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         day = parse_date(text, self._members.today(session.user))

@@ -29,7 +29,7 @@ from bot.conversation.places import country_name, parse_country
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.conversation.timeparse import parse_date
+from bot.conversation.timeparse import parse_coming_date
 from bot.features.members import CITY, Members, parse_city
 from bot.features.notices import Notices
 from bot.features.posts import moderation_row, with_hidden_note
@@ -127,11 +127,8 @@ class Needs:
     # --- posting ---------------------------------------------------------------------------
 
     def _parse_deadline(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        today = self._members.today(session.user)
-        day = parse_date(text, today)
-        if day < today:
-            raise Invalid("invalid.deadline_past")
-        return day.isoformat()
+        return parse_coming_date(text, self._members.today(session.user),
+                                 "invalid.deadline_past").isoformat()
 
     async def begin(self, session: Session) -> Reply:
         if session.org_id is None:  # a coordinator who organises no approved organisation

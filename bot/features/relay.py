@@ -176,15 +176,20 @@ class Relays:
 
     # --- writing -----------------------------------------------------------------------------
 
+    async def _open(self, session: Session, answers: dict[str, Any]) -> Thread | Reply:
+        """The conversation the answers point to, or the answer why it cannot be used now."""
+        try:
+            return await self._thread(session, answers)
+        except Refused:
+            return Reply(session.texts("not_available"))
+        except Closed:
+            return Reply(session.texts("relay.closed"))
+
     async def write(self, session: Session, answers: dict[str, Any]) -> Reply:
         """Write / Reply pressed: ask for the text (one step; /cancel leaves)."""
-        t = session.texts
-        try:
-            thread = await self._thread(session, answers)
-        except Refused:
-            return Reply(t("not_available"))
-        except Closed:
-            return Reply(t("relay.closed"))
+        thread = await self._open(session, answers)
+        if isinstance(thread, Reply):
+            return thread
         if (limited := await self._limited(session)) is not None:
             return limited
         return await self._dialogues.start(session, "relay", {
@@ -202,12 +207,9 @@ class Relays:
         queued to the other side in the dialogue's transaction."""
         t = session.texts
         session = await self._members.reload(session)
-        try:
-            thread = await self._thread(session, answers)
-        except Refused:
-            return Reply(t("not_available"))
-        except Closed:
-            return Reply(t("relay.closed"))
+        thread = await self._open(session, answers)
+        if isinstance(thread, Reply):
+            return thread
         text = answers["text"]
         await self._notices.send(thread.recipients, lambda tx: Reply(
             thread.message(tx, text),
