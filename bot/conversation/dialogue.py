@@ -4,6 +4,9 @@ A `Flow` is a list of `Step`s. Each step asks one question (with the allowed ran
 accepts a typed answer through its `parse` function or a button from its `options`, and keeps
 the step with a clear reason when the answer is bad. State lives in the `dialogues` table, so a
 restart resumes the dialogue where it was.
+
+Edit: a preview offers the flow's asked steps that have a `label`; the chosen one is asked
+again, then whatever depends on it (see `Dialogues._pending`), then the preview comes back.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ PUBLISH = "~pub"
 CANCEL = "~cancel"
 BACK = "~back"
 PAGE = "~p"  # followed by a page number: turns the page of a step's options
+EDIT = "~edit"
+FIELD = "~f"  # followed by a step's name: the field to answer again
 PREVIEW = "preview"
+# The answers' key holding, during an edit, the steps still to be asked again.
+EDITING = "~editing"
 # The request id of a step's user picker: one picker is open at a time, the current step's.
 PICK_REQUEST = 1
 
@@ -85,6 +92,15 @@ class Step:
     # date buttons of a date question are checked like a typed date).
     as_typed: bool = False
     when: Callable[[dict[str, Any]], bool] = lambda answers: True
+    # A catalog key naming the field on the preview's Edit menu; a step without one is not
+    # offered there.
+    label: str | None = None
+    # Steps asked again whenever an edit changes this one's answer (a city's time zone).
+    then: tuple[str, ...] = ()
+    # Whether the kept answer still holds after another answer changed: raises Invalid (the
+    # end must stay after the start). A step of choices is also asked again when its answer is
+    # no longer among them.
+    check: Callable[[Session, dict[str, Any]], None] | None = None
     question_values: Callable[[Session, dict[str, Any]], dict[str, object]] = (
         lambda session, answers: {}
     )
@@ -105,6 +121,10 @@ class Flow:
 
     def step(self, name: str) -> Step | None:
         return next((step for step in self.steps if step.name == name), None)
+
+    def editable(self, answers: dict[str, Any]) -> list[Step]:
+        """The steps the person may answer again: labelled, and asked (their `when` holds)."""
+        return [step for step in self.steps if step.label is not None and step.when(answers)]
 
     def next_step(self, after: str | None, answers: dict[str, Any]) -> Step | None:
         names = [step.name for step in self.steps]
@@ -145,6 +165,16 @@ class Dialogues:
         assert step is not None, f"flow {flow_name} has no step to ask"
         await self._save(session, flow, step.name, answers)
         return self.ask(session, step, answers)
+
+    async def start_edit(
+        self, session: Session, flow_name: str, answers: dict[str, Any], field: str
+    ) -> Reply:
+        """Answer one step of a flow again (what was published), then the steps depending on
+        it, then finish."""
+        flow = self._flows[flow_name]
+        step = flow.step(field)
+        assert step is not None, f"flow {flow_name} has no step {field}"
+        return await self._edit(session, flow, step, answers)
 
     async def current(self, tg_id: int) -> Dialogue | None:
         return await self._repo.get(tg_id)
@@ -272,7 +302,13 @@ class Dialogues:
     async def _advance(
         self, session: Session, flow: Flow, step: Step, answers: dict[str, Any], value: object
     ) -> Reply:
-        answers = {**answers, step.name: value}
+        if EDITING in answers:
+            queue = [name for name in answers[EDITING] if name != step.name]
+            if step.name not in answers or answers[step.name] != value:
+                queue += [name for name in step.then if name not in queue]
+            answers = {**answers, step.name: value, EDITING: queue}
+        else:
+            answers = {**answers, step.name: value}
         reply = await self._next(session, flow, step, answers)
         if step.pick_user is not None:
             reply.closing = session.texts("dialogue.picked")
@@ -281,10 +317,15 @@ class Dialogues:
     async def _next(
         self, session: Session, flow: Flow, step: Step, answers: dict[str, Any]
     ) -> Reply:
+        if EDITING in answers:
+            return await self._pending(session, flow, answers)
         following = flow.next_step(step.name, answers)
         if following is not None:
             await self._save(session, flow, following.name, answers)
             return self.ask(session, following, answers)
+        return await self._done(session, flow, answers)
+
+    async def _done(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
         if flow.preview is None:
             return await self._finish(session, flow, answers)
         await self._save(session, flow, PREVIEW, answers)
@@ -293,11 +334,61 @@ class Dialogues:
     async def _preview(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
         assert flow.preview is not None
         texts = session.texts
-        return Reply(
-            await flow.preview(session, answers),
-            [[Button(texts(flow.publish_label), DialogueAnswer(PREVIEW, PUBLISH)),
-              Button(texts(flow.cancel_label), DialogueAnswer(PREVIEW, CANCEL))]],
-        )
+        buttons = [Button(texts(flow.publish_label), DialogueAnswer(PREVIEW, PUBLISH)),
+                   Button(texts(flow.cancel_label), DialogueAnswer(PREVIEW, CANCEL))]
+        if flow.editable(answers):
+            buttons.insert(1, Button(texts("button.edit"), DialogueAnswer(PREVIEW, EDIT)))
+        return Reply(await flow.preview(session, answers), [buttons])
+
+    def _edit_menu(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
+        texts = session.texts
+        fields = [Button(texts(step.label), DialogueAnswer(PREVIEW, f"{FIELD}{step.name}"))
+                  for step in flow.editable(answers) if step.label is not None]
+        rows = [fields[start:start + 2] for start in range(0, len(fields), 2)]
+        rows.append([Button(texts("button.back"), DialogueAnswer(PREVIEW, BACK))])
+        return Reply(texts("dialogue.edit.ask"), rows)
+
+    async def _edit(
+        self, session: Session, flow: Flow, step: Step, answers: dict[str, Any]
+    ) -> Reply:
+        answers = {**answers, EDITING: [step.name]}
+        await self._save(session, flow, step.name, answers)
+        return self.ask(session, step, answers)
+
+    async def _pending(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
+        """The next question an edit calls for, in the flow's order: the step chosen and those
+        its change queued (`then`), a step whose `when` now holds and was never answered, a
+        kept answer that no longer holds (with the reason). A step whose `when` no longer
+        holds loses its answer. With none left, the preview again (or the end of the flow)."""
+        answers = dict(answers)
+        for step in flow.steps:
+            if not step.when(answers):
+                answers.pop(step.name, None)
+                continue
+            if step.name in answers[EDITING] or step.name not in answers:
+                await self._save(session, flow, step.name, answers)
+                return self.ask(session, step, answers)
+            if (broken := self._broken(session, step, answers)) is not None:
+                await self._save(session, flow, step.name, answers)
+                return self._retry(session, step, answers, broken.key, **broken.values)
+        del answers[EDITING]
+        return await self._done(session, flow, answers)
+
+    @staticmethod
+    def _broken(session: Session, step: Step, answers: dict[str, Any]) -> Invalid | None:
+        """Why a kept answer no longer holds, or None."""
+        value = answers[step.name]
+        if value is None:
+            return None
+        if step.parse is None and value not in {
+                option.value for option in step.choices(session, answers)}:
+            return Invalid("dialogue.choice_gone")
+        try:
+            if step.check is not None:
+                step.check(session, answers)
+        except Invalid as invalid:
+            return invalid
+        return None
 
     async def _decide(
         self, session: Session, flow: Flow, answers: dict[str, Any], value: str
@@ -305,9 +396,16 @@ class Dialogues:
         if value == CANCEL:
             await self.cancel(session.user.tg_id)
             return Reply(session.texts("dialogue.cancelled"))
-        if value != PUBLISH:
+        if value == PUBLISH:
+            return await self._finish(session, flow, answers)
+        if value == BACK:
+            return await self._preview(session, flow, answers)
+        if value == EDIT:
+            return self._edit_menu(session, flow, answers)
+        step = flow.step(value[len(FIELD):]) if value.startswith(FIELD) else None
+        if step is None or step not in flow.editable(answers):
             raise NotAvailable
-        return await self._finish(session, flow, answers)
+        return await self._edit(session, flow, step, answers)
 
     async def _finish(self, session: Session, flow: Flow, answers: dict[str, Any]) -> Reply:
         """End the dialogue and act on it atomically: all of it is saved, or none."""

@@ -45,6 +45,11 @@ def nearest_first(sites: list[Event], country: str | None, city: str | None) -> 
         site.country != country, site.country, site.city != city, site.city, site.starts_at))
 
 
+def _last_day_holds(session: Session, answers: dict[str, Any]) -> None:
+    if answers["ends_on"] < answers["starts_on"]:
+        raise Invalid("invalid.last_day_before_first", first=answers["starts_on"])
+
+
 class Campaigns:
     def __init__(
         self, events_repo: EventRepository, audit_repo: AuditRepository, dialogues: Dialogues,
@@ -58,25 +63,27 @@ class Campaigns:
         dialogues.register(Flow(
             name="campaignnew",
             steps=(Step("title", "campaign.ask.title", parse=parse_title,
-                        question_values=TITLE.length_values),
+                        question_values=TITLE.length_values, label="campaign.field.title"),
                    Step("description", "campaign.ask.description", parse=parse_description,
-                        question_values=DESCRIPTION.length_values),
+                        question_values=DESCRIPTION.length_values,
+                        label="campaign.field.description"),
                    Step("starts_on", "campaign.ask.starts_on", parse=self._parse_first_day,
                         question_values=self._first_day_example,
-                        options=members.day_options, as_typed=True),
+                        options=members.day_options, as_typed=True,
+                        label="campaign.field.starts_on"),
                    Step("ends_on", "campaign.ask.ends_on", parse=self._parse_last_day,
                         question_values=last_day_example,
-                        options=members.day_options, as_typed=True)),
+                        options=members.day_options, as_typed=True,
+                        label="campaign.field.ends_on", check=_last_day_holds)),
             preview=self._preview, finish=self._publish))
 
     def _parse_first_day(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         return parse_coming_date(text, self._members.today(session.user)).isoformat()
 
     def _parse_last_day(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        day = parse_date(text, self._members.today(session.user))
-        if day.isoformat() < answers["starts_on"]:
-            raise Invalid("invalid.last_day_before_first", first=answers["starts_on"])
-        return day.isoformat()
+        day = parse_date(text, self._members.today(session.user)).isoformat()
+        _last_day_holds(session, {**answers, "ends_on": day})
+        return day
 
     def _first_day_example(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
         """A first day to show as the example: four weeks from the coordinator's today."""

@@ -118,10 +118,12 @@ class Digests:
             ), finish=self._subscribe),
             Flow(name="election_add", steps=(
                 Step("name", "elections.ask.name", parse=parse_election_name,
-                     question_values=ELECTION_NAME.length_values),
+                     question_values=ELECTION_NAME.length_values, label="elections.field.name"),
                 Step("date", "elections.ask.date", parse=self._parse_date,
-                     options=self._members.day_options, as_typed=True),
-                Step("country", "elections.ask.country", parse=parse_country_answer),
+                     options=self._members.day_options, as_typed=True,
+                     label="elections.field.date"),
+                Step("country", "elections.ask.country", parse=parse_country_answer,
+                     label="elections.field.country"),
             ), preview=self._election_preview, publish_label="button.add",
                 finish=self._add_election),
         )

@@ -4,6 +4,7 @@ calendar files, reminders and cancellation."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,11 +92,9 @@ parse_hours = number_of(HOURS, "invalid.hours")
 parse_capacity = number_of(CAPACITY, "invalid.capacity")
 
 
-def zone_of(answers: dict[str, Any]) -> str:
-    """The zone the organiser confirmed (the guess) or typed."""
-    if answers["timezone"] == GUESS:
-        return guessed_zone(answers)
-    return answers["timezone"]
+def _end_after_start(session: Session, answers: dict[str, Any]) -> None:
+    if datetime.fromisoformat(answers["end"]) <= datetime.fromisoformat(answers["start"]):
+        raise Invalid("invalid.end_before_start")
 
 
 def guessed_zone(answers: dict[str, Any]) -> str | None:
@@ -139,13 +138,18 @@ class Events:
                  question_values=DESCRIPTION.length_values),
             Step("kind", "event.ask.kind",
                  options=[Option(kind, f"kind.{kind}") for kind in KINDS]),
-            Step("country", "event.ask.country", parse=parse_country_answer),
-            Step("city", "event.ask.city", parse=parse_city, question_values=CITY.length_values),
-            Step("timezone", self._zone_question, parse=parse_timezone_answer,
-                 options=self._zone_options, question_values=self._zone_guess),
+            # Another country, another city; another city, perhaps another time zone; the
+            # start is stored as an instant, so another zone means asking its local time again.
+            Step("country", "event.ask.country", parse=parse_country_answer, then=("city",)),
+            Step("city", "event.ask.city", parse=parse_city, question_values=CITY.length_values,
+                 then=("timezone",)),
+            Step("timezone", self._zone_question, parse=self._parse_zone, as_typed=True,
+                 options=self._zone_options, question_values=self._zone_guess,
+                 then=("start",)),
             Step("start", "event.ask.start", parse=self._parse_start,
-                 question_values=lambda s, a: {"zone": zone_of(a)}),
-            Step("end", "event.ask.end", parse=self._parse_end, optional=True),
+                 question_values=lambda s, a: {"zone": a["timezone"]}),
+            Step("end", "event.ask.end", parse=self._parse_end, optional=True,
+                 check=_end_after_start),
             Step("venue", "event.ask.venue", parse=parse_venue,
                  question_values=VENUE.length_values),
             Step("disclosure", "event.ask.disclosure",
@@ -158,6 +162,7 @@ class Events:
             Step("campaign", "event.ask.campaign", options=self._campaign_options,
                  optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
         )
+        steps = tuple(replace(step, label=f"event.field.{step.name}") for step in steps)
         dialogues.register(
             Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
             *(Flow(name=f"event_edit_{step.name}", steps=(step,), finish=self._edit)
@@ -177,6 +182,12 @@ class Events:
         guess = guessed_zone(answers)
         return [Option(GUESS, label=f"✅ {guess}")] if guess else []
 
+    def _parse_zone(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        """The guess confirmed with its button is kept as the zone itself, so that a later
+        city with another zone is seen as a change."""
+        guess = guessed_zone(answers)
+        return guess if text == GUESS and guess else parse_timezone_answer(text, session, answers)
+
     def _zone_question(self, session: Session, answers: dict[str, Any]) -> str:
         guessed = guessed_zone(answers) is not None
         return "event.ask.timezone" if guessed else "event.ask.timezone_unknown"
@@ -187,10 +198,10 @@ class Events:
 
     def _parse_start(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         now = self._clock.now()
-        return parse_future_datetime(text, zone_of(answers), now).isoformat()
+        return parse_future_datetime(text, answers["timezone"], now).isoformat()
 
     def _parse_end(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        zone = zone_of(answers)
+        zone = answers["timezone"]
         start = datetime.fromisoformat(answers["start"])
         if len(text.split()) == 1:
             local_day = start.astimezone(ZoneInfo(zone)).date()
@@ -209,7 +220,7 @@ class Events:
         return {
             "title": answers["title"], "description": answers["description"],
             "kind": answers["kind"], "country": answers["country"], "city": answers["city"],
-            "timezone": zone_of(answers), "starts_at": datetime.fromisoformat(answers["start"]),
+            "timezone": answers["timezone"], "starts_at": datetime.fromisoformat(answers["start"]),
             "ends_at": datetime.fromisoformat(answers["end"]) if answers.get("end") else None,
             "venue": answers["venue"], "disclosure": answers["disclosure"],
             "disclose_hours": answers.get("hours"), "capacity": answers.get("capacity"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -103,7 +104,7 @@ class Needs:
                              options=_options("category", CATEGORIES)),
             "urgency": Step("urgency", "need.ask.urgency",
                             options=_options("urgency", URGENCIES)),
-            "country": Step("country", "need.ask.country", parse=parse_place),
+            "country": Step("country", "need.ask.country", parse=parse_place, then=("city",)),
             "city": Step("city", "need.ask.city", parse=parse_city, optional=True,
                          when=lambda answers: answers.get("country") != ONLINE,
                          question_values=CITY.length_values),
@@ -111,13 +112,14 @@ class Needs:
                              optional=True, options=self._members.day_options,
                              as_typed=True),
         }
+        steps = {name: replace(step, label=f"need.field.{name}") for name, step in steps.items()}
         dialogues.register(
             Flow(name="neednew", steps=tuple(steps[name] for name in EDITABLE_ORDER),
                  preview=self._preview, finish=self._publish),
             Flow(name="offer", steps=(
                 Step("message", "offer.ask.message", parse=parse_offer_message,
-                     question_values=OFFER.length_values),
-                Step("share", "offer.ask.share", options=[
+                     question_values=OFFER.length_values, label="offer.field.message"),
+                Step("share", "offer.ask.share", label="offer.field.share", options=[
                     Option("share", "offer.share"), Option("noshare", "offer.noshare")]),
             ), preview=self._offer_preview, publish_label="button.send", finish=self._offer),
             *(Flow(name=f"need_edit_{name}", steps=(steps[name],), finish=self._edit)

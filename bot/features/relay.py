@@ -116,9 +116,10 @@ class Relays:
                  question_values=lambda session, answers: {
                      "title": answers["subject"], "count": TEXT.maximum}),
         ), finish=self._send), Flow(name="attendees", steps=(
-            Step("group", "attendees.ask.group", options=self._groups),
+            Step("group", "attendees.ask.group", options=self._groups,
+                 label="attendees.field.group"),
             Step("text", "attendees.ask.text", parse=parse_text, formatted=True,
-                 question_values=ANNOUNCEMENT.length_values),
+                 question_values=ANNOUNCEMENT.length_values, label="attendees.field.text"),
         ), preview=self._attendees_preview, publish_label="button.send",
             finish=self._send_to_attendees))
 

@@ -90,7 +90,7 @@ async def test_announcement_to_organisers_reaches_each_once_formatting_kept(
     preview = await _write(coordinator, "Organisers")
     assert preview.text.startswith("Vigil on Friday, see details & come\n\n———\n"
                                    "To: Organisers, 3 recipients now")
-    assert button_labels(preview.last) == ["Send", "Cancel"]
+    assert button_labels(preview.last) == ["Send", "Edit", "Cancel"]
     status = await coordinator.press("Send")
     assert status.text.startswith("Broadcast #")
     await _finished(bot)

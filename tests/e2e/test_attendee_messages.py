@@ -34,7 +34,7 @@ async def _message(bot: BotUnderTest, olga: Person, group: str, text: str) -> se
                                           "Going + Maybe (3)"]
     await olga.press(group, choose.last)
     preview = await olga.send(text)
-    assert button_labels(preview.last) == ["Send", "Cancel"]
+    assert button_labels(preview.last) == ["Send", "Edit", "Cancel"]
     count = 2 if group.startswith("Going (") else 3
     assert preview.text.splitlines()[-1].endswith(f"{count} recipients now"), preview.text
     status = await olga.press("Send", preview.last)

@@ -111,7 +111,7 @@ async def _election(bot: BotUnderTest, name: str, day: date, country: str = "RU"
     await coordinator.send(name)
     await coordinator.send(day.isoformat())
     preview = await coordinator.send(country)
-    assert button_labels(preview.last) == ["Add", "Cancel"]
+    assert button_labels(preview.last) == ["Add", "Edit", "Cancel"]
     added = await coordinator.press("Add")
     assert added.text.startswith("Added: ")
     return await bot.services.database.fetch_value(

@@ -49,7 +49,8 @@ async def _register(organiser: Person, *, title: str = "Returning the Names — 
     elif "campaign" in capacity_reply.text:
         capacity_reply = await organiser.press(t("button.skip"))
     preview = capacity_reply
-    assert button_labels(preview.last) == [t("button.publish"), t("button.cancel")], preview.text
+    assert button_labels(preview.last) == [
+        t("button.publish"), t("button.edit"), t("button.cancel")], preview.text
     return preview, await organiser.press(t("button.publish"))
 
 

@@ -36,7 +36,8 @@ async def _post(organiser: Person, *, title: str = "Lawyer for a prisoner",
         preview = await organiser.send(deadline)
     else:
         preview = await organiser.press(t("button.skip"))
-    assert button_labels(preview.last) == [t("button.publish"), t("button.cancel")]
+    assert button_labels(preview.last) == [
+        t("button.publish"), t("button.edit"), t("button.cancel")]
     return preview, await organiser.press(t("button.publish"))
 
 
@@ -262,7 +263,7 @@ async def test_offer_accept_reveals_private_details_to_that_helper_only(
         "I am a lawyer <admitted> in Berlin", "",
         f"The organisers will see your username @p{helper.tg_id} so that they can write to "
         "you; nobody else will."]
-    assert button_labels(preview.last) == ["Send", "Cancel"]
+    assert button_labels(preview.last) == ["Send", "Edit", "Cancel"]
     assert not [r for r in olga.received() if "An offer of help" in (r.text or "")]
     sent = await helper.press("Send")
     assert sent.text == EN("offer.sent", title="Lawyer for a prisoner")

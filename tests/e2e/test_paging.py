@@ -86,7 +86,7 @@ async def test_the_campaign_question_of_eventnew_is_paged(bot: BotUnderTest) -> 
     assert button_labels(turned) == [*CAMPAIGNS[10:], "Previous", "Skip"]
     preview = await olga.press("Campaign 12", turned)
     assert "Campaign 12" in preview.text
-    assert button_labels(preview.last) == ["Publish", "Cancel"]
+    assert button_labels(preview.last) == ["Publish", "Edit", "Cancel"]
 
 
 async def test_the_campaign_filter_of_events_is_paged(bot: BotUnderTest) -> None:

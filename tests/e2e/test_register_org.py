@@ -40,7 +40,7 @@ async def test_register_then_approve_makes_an_organiser(bot: BotUnderTest) -> No
     preview = await _register(olga)
     assert preview.text.splitlines()[:3] == [
         "Please check the application:", "", "Free Voices"]
-    assert button_labels(preview.last) == ["Publish", "Cancel"]
+    assert button_labels(preview.last) == ["Publish", "Edit", "Cancel"]
     published = await olga.press("Publish")
     assert published.text == EN("org.applied", name="Free Voices")
     organisation = (await bot.services.repos.organisations.page(0, 5))[0]
