@@ -64,7 +64,7 @@ class Coordinators:
         dialogues.register(Flow(
             name="add_coordinator",
             steps=(Step("tg_id", "coordinators.ask.id", parse=self._parse_candidate,
-                        pick_user="coordinators.pick", label="coordinators.field.id"),),
+                        pick_user="coordinators.pick"),),
             preview=self._confirm_adding,
             publish_label="button.yes",
             cancel_label="button.no",
