@@ -163,10 +163,13 @@ class Events:
                  optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
         )
         steps = tuple(replace(step, label=f"event.field.{step.name}") for step in steps)
+        # A published event is edited with the same steps and labels as its preview (the
+        # fields SPEC allows to change once people may have answered).
+        self._edit_flow = Flow(name="event_edit", finish=self._edit, steps=tuple(
+            step for step in steps if step.name in EDIT_FIELDS))
         dialogues.register(
             Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
-            *(Flow(name=f"event_edit_{step.name}", steps=(step,), finish=self._edit)
-              for step in steps if step.name in EDIT_FIELDS))
+            self._edit_flow)
 
     # --- registering -----------------------------------------------------------------------
 
@@ -601,25 +604,29 @@ class Events:
         if event is None or event.status != "scheduled":
             return Reply(t("not_available"))
         return Reply(t("event.edit.ask", title=event.title), [
-            [Button(t(f"event.field.{name}"), EventEditField(event.id, name))]
-            for name in EDIT_FIELDS])
+            [Button(t(step.label), EventEditField(event.id, step.name))]
+            for step in self._edit_flow.editable(_answers(event)) if step.label is not None])
 
     async def begin_edit(self, session: Session, event_id: int, field: str) -> Reply:
         event = await self._own_event(session, event_id)
         if event is None or event.status != "scheduled" or field not in EDIT_FIELDS:
             return Reply(session.texts("not_available"))
-        return await self._dialogues.start(session, f"event_edit_{field}", {
-            "event": event_id, "timezone": event.timezone})
+        fields = _answers(event)
+        return await self._dialogues.start_edit(session, self._edit_flow.name, {
+            "event": event_id, "timezone": event.timezone, "was": fields, **fields}, field)
 
     async def _edit(self, session: Session, answers: dict[str, Any]) -> Reply:
-        """Save one changed field; a new time or place is told to those going."""
+        """Save the changed field; a new time or place is told to those going."""
         t = session.texts
         session = await self._members.reload(session)
         event = await self._own_event(session, answers["event"])
         if event is None or event.status != "scheduled":
             return Reply(t("not_available"))
         now = self._clock.now()
-        field = next(name for name in EDIT_FIELDS if name in answers)
+        field = next((name for name in EDIT_FIELDS if answers[name] != answers["was"][name]),
+                     None)
+        if field is None:
+            return await self.own_card(session, event.id)
         if field == "start":
             starts_at = datetime.fromisoformat(answers["start"])
             ends_at = event.ends_at + (starts_at - event.starts_at) if event.ends_at else None
@@ -648,6 +655,13 @@ class Events:
         if venue_visible(event, "going", now, organiser=False):
             return t("event.venue_changed", title=event.title, venue=event.venue)
         return t("event.venue_changed_later", title=event.title, hours=event.disclose_hours)
+
+
+def _answers(event: Event) -> dict[str, Any]:
+    """The fields of a published event that may change, as a dialogue's answers."""
+    return {"title": event.title, "description": event.description,
+            "start": event.starts_at.isoformat(), "venue": event.venue,
+            "capacity": event.capacity}
 
 
 def _status(t: Texts, event: Event) -> str:

@@ -75,6 +75,14 @@ def _options(kind: str, values: tuple[str, ...]) -> list[Option]:
     return [Option(value, f"{kind}.{value}") for value in values]
 
 
+def _answers(need: Need) -> dict[str, Any]:
+    """A need's editable fields as a dialogue's answers."""
+    fields = need.model_dump(include=set(EDITABLE_ORDER), mode="json")
+    if need.country == ONLINE:
+        del fields["city"]  # never asked: its step's `when` does not hold
+    return fields
+
+
 def place(t: Texts, country: str, city: str | None) -> str:
     name = t("need.online") if country == ONLINE else country_name(country, t.language)
     return f"{name}, {city}" if city else name
@@ -112,18 +120,18 @@ class Needs:
                              optional=True, options=self._members.day_options,
                              as_typed=True),
         }
-        steps = {name: replace(step, label=f"need.field.{name}") for name, step in steps.items()}
+        steps = tuple(replace(steps[name], label=f"need.field.{name}") for name in EDITABLE_ORDER)
+        # A published need is edited with the same steps, labels and dependants as its preview.
+        self._edit_flow = Flow(name="need_edit", steps=steps, finish=self._edit)
         dialogues.register(
-            Flow(name="neednew", steps=tuple(steps[name] for name in EDITABLE_ORDER),
-                 preview=self._preview, finish=self._publish),
+            Flow(name="neednew", steps=steps, preview=self._preview, finish=self._publish),
             Flow(name="offer", steps=(
                 Step("message", "offer.ask.message", parse=parse_offer_message,
                      question_values=OFFER.length_values, label="offer.field.message"),
                 Step("share", "offer.ask.share", label="offer.field.share", options=[
                     Option("share", "offer.share"), Option("noshare", "offer.noshare")]),
             ), preview=self._offer_preview, publish_label="button.send", finish=self._offer),
-            *(Flow(name=f"need_edit_{name}", steps=(steps[name],), finish=self._edit)
-              for name in EDITABLE_ORDER),
+            self._edit_flow,
         )
 
     # --- posting ---------------------------------------------------------------------------
@@ -383,23 +391,30 @@ class Needs:
         if need is None or need.status != "open":
             return Reply(t("not_available"))
         return Reply(t("need.edit.ask", title=need.title), [
-            [Button(t(f"need.field.{name}"), NeedEditField(need.id, name))]
-            for name in EDITABLE_ORDER])
+            [Button(t(step.label), NeedEditField(need.id, step.name))]
+            for step in self._edit_flow.editable(_answers(need)) if step.label is not None])
 
     async def begin_edit(self, session: Session, need_id: int, field: str) -> Reply:
         need = await self._own_need(session, need_id)
-        if need is None or need.status != "open" or field not in EDITABLE_ORDER:
+        if need is None or need.status != "open" or field not in {
+                step.name for step in self._edit_flow.editable(_answers(need))}:
             return Reply(session.texts("not_available"))
-        return await self._dialogues.start(session, f"need_edit_{field}", {"need": need_id})
+        fields = _answers(need)
+        return await self._dialogues.start_edit(
+            session, self._edit_flow.name, {"need": need_id, "was": fields, **fields}, field)
 
     async def _edit(self, session: Session, answers: dict[str, Any]) -> Reply:
+        """Save what the edit changed (the field chosen, and a city its country asked for or
+        dropped), not the rest: another organiser may have changed it meanwhile."""
         t = session.texts
         session = await self._members.reload(session)
         need = await self._own_need(session, answers["need"])
         if need is None or need.status != "open":
             return Reply(t("not_available"))
-        [field] = [name for name in EDITABLE_ORDER if name in answers]
-        await self._repo.update(need.id, self._clock.now(), **{field: answers[field]})
+        changed = {name: answers.get(name) for name in EDITABLE_ORDER
+                   if answers.get(name) != answers["was"].get(name)}
+        if changed:
+            await self._repo.update(need.id, self._clock.now(), **changed)
         return await self.own_card(session, need.id)
 
     async def offers(self, session: Session, need_id: int) -> list[Reply]:

@@ -272,3 +272,28 @@ async def test_russian_edit_menu(bot: BotUnderTest) -> None:
     assert button_labels(menu.last) == [
         "Заголовок", "Описание", "Закрытые подробности", "Категорию", "Срочность", "Страну",
         "Город", "Срок", "Назад"]
+
+
+async def test_a_published_need_is_edited_with_the_same_fields_and_dependants(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    _, preview = await _need_preview(olga)
+    preview_fields = button_labels((await olga.press("Edit")).last)[:-1]
+    await olga.press("Back")
+    await olga.press("Publish")
+    await olga.send("/myneeds")
+    card = await olga.press("1")
+    menu = await olga.press("Edit", card.last)
+    assert button_labels(menu.last) == preview_fields
+    await olga.press("Country")
+    edited = await olga.send("online")
+    assert "Online" in edited.text and "Berlin" not in edited.text
+    assert await _one(bot, "SELECT country, city FROM needs") == ("online", None)
+    menu = await olga.press("Edit", card.last)
+    assert "City" not in button_labels(menu.last)
+    await olga.press("Country")
+    assert (await olga.send("France")).text.startswith("In which city?")
+    await olga.send("Paris")
+    assert await _one(bot, "SELECT title, country, city FROM needs") == (
+        "Lawyer for a prisoner", "FR", "Paris")
