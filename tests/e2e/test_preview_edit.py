@@ -278,7 +278,7 @@ async def test_a_published_need_is_edited_with_the_same_fields_and_dependants(
     bot: BotUnderTest,
 ) -> None:
     olga = await organiser(bot)
-    _, preview = await _need_preview(olga)
+    await _need_preview(olga)
     preview_fields = button_labels((await olga.press("Edit")).last)[:-1]
     await olga.press("Back")
     await olga.press("Publish")
