@@ -575,7 +575,7 @@ BAD_ELECTION = [
     ("date", "2026-02-31", EN("invalid.date_impossible")),
     ("date", "next year", EN("invalid.date")),
     ("date", "2026-11-29", EN("invalid.election_past")),
-    ("date", "01.01.2040", EN("invalid.election_far", years=10)),
+    ("date", "01.01.2040", EN.plural("invalid.election_far", 10)),
     ("country", "Mordor", EN("invalid.country")),
 ]
 
