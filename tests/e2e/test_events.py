@@ -321,7 +321,8 @@ async def test_reminders_24h_and_1h_once_even_across_a_missed_run(bot: BotUnderT
     await dues.run(bot.application)
     first = await bot.server.wait_for(
         lambda: [r for r in going.received() if "⏰" in (r.text or "")])
-    assert first[0].text.startswith("⏰ Событие «Returning the Names — Berlin» начнётся через 24 часа")
+    assert first[0].text.startswith(
+        "⏰ Событие «Returning the Names — Berlin» начнётся через 24 часа")
     bot.clock.set(datetime.fromisoformat("2026-12-05T08:59:00+00:00"))
     await dues.run(bot.application)
     both = await bot.server.wait_for(lambda: len([
