@@ -38,6 +38,11 @@ class Election:
     name: ElectionName
     date: date
     country: str
+    name_ru: ElectionName | None = None
+
+    def name_in(self, language: str) -> str:
+        """The name in the reader's language when it was given, else the English one."""
+        return self.name_ru if language == "ru" and self.name_ru else self.name
 
 
 @dataclass(frozen=True)
@@ -231,23 +236,24 @@ class DigestRepository:
     # --- elections -------------------------------------------------------------------------
 
     async def add_election(self, name: str, day: date, country: str, created_by: int | None,
-                           now: datetime) -> int:
+                           now: datetime, name_ru: str | None = None) -> int:
         cursor = await self._db.execute(
-            "INSERT INTO elections (name, date, country, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?)", (name, day.isoformat(), country, created_by, stored(now)))
+            "INSERT INTO elections (name, name_ru, date, country, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (name, name_ru, day.isoformat(), country, created_by, stored(now)))
         return cursor.lastrowid
 
     async def remove_election(self, election_id: int) -> Election | None:
         async with self._db.transaction():
             rows = await self._db.fetch_all(
-                "DELETE FROM elections WHERE id = ? RETURNING id, name, date, country",
+                "DELETE FROM elections WHERE id = ? RETURNING id, name, date, country, name_ru",
                 (election_id,))
         return _election(rows[0]) if rows else None
 
     async def elections(self, from_day: date | None = None) -> list[Election]:
         """Elections on or after a day (all if None), soonest first."""
         rows = await self._db.fetch_all(
-            "SELECT id, name, date, country FROM elections WHERE ? IS NULL OR date >= ? "
+            "SELECT id, name, date, country, name_ru FROM elections WHERE ? IS NULL OR date >= ? "
             "ORDER BY date, id", (from_day and from_day.isoformat(),) * 2)
         return [_election(row) for row in rows]
 
@@ -321,4 +327,4 @@ def _place(alias: str, country: str | None) -> tuple[str, tuple]:
 
 
 def _election(row) -> Election:
-    return Election(row[0], row[1], date.fromisoformat(row[2]), row[3])
+    return Election(row[0], row[1], date.fromisoformat(row[2]), row[3], row[4])

@@ -88,7 +88,7 @@ class PersonalDataRepository:
             "ORDER BY id", (tg_id,),
         )
         elections = await db.fetch_all(
-            "SELECT name, date, country, created_at FROM elections WHERE created_by = ? "
+            "SELECT name, name_ru, date, country, created_at FROM elections WHERE created_by = ? "
             "ORDER BY id", (tg_id,),
         )
         coordinator_requests = await db.fetch_all(

@@ -119,6 +119,9 @@ class Digests:
             Flow(name="election_add", steps=(
                 Step("name", "elections.ask.name", parse=parse_election_name,
                      question_values=ELECTION_NAME.length_values, label="elections.field.name"),
+                Step("name_ru", "elections.ask.name_ru", parse=parse_election_name,
+                     question_values=ELECTION_NAME.length_values, optional=True,
+                     label="elections.field.name_ru"),
                 Step("date", "elections.ask.date", parse=self._parse_date,
                      options=self._members.day_options, as_typed=True,
                      label="elections.field.date"),
@@ -291,7 +294,8 @@ class Digests:
         countdown = None
         if d is not None:
             election = next(e for e in upcoming if (e.date - today).days == d)
-            values = {"election": election.name, "date": self._date(t, election.date)}
+            values = {"election": election.name_in(t.language),
+                      "date": self._date(t, election.date)}
             countdown = t("digest.election_day", **values) if d == 0 else t.plural(
                 "digest.countdown", d, **values)
         blocks = [block for block in blocks if block.lines]
@@ -412,7 +416,7 @@ class Digests:
         today = self._members.today(session.user)
         upcoming = await self._repo.elections(today)
         page, shown = page_of(upcoming, page)
-        lines = Html("\n".join(t("elections.line", number=number, name=election.name,
+        lines = Html("\n".join(t("elections.line", number=number, name=election.name_in(t.language),
                             date=self._date(t, election.date),
                             country=country_name(election.country, t.language))
                           for number, election in enumerate(shown, page * PAGE_SIZE + 1)))
@@ -435,7 +439,7 @@ class Digests:
         today = self._members.today(session.user)
         upcoming = await self._repo.elections(today)
         page, shown = page_of(upcoming, page)
-        rows = [[Button(f"{election.name}, {self._date(t, election.date)}",
+        rows = [[Button(f"{election.name_in(t.language)}, {self._date(t, election.date)}",
                         ElectionRemove(election.id))] for election in shown]
         if turned := turning(t, page, len(upcoming), ElectionsRemoval,
                              previous="button.previous"):
@@ -452,12 +456,14 @@ class Digests:
         if day < today:
             raise Invalid("invalid.election_past")
         if day.year > today.year + ELECTION_YEARS_AHEAD:
-            raise Invalid("invalid.election_far", years=ELECTION_YEARS_AHEAD)
+            raise Invalid("invalid.election_far", count=ELECTION_YEARS_AHEAD)
         return day.isoformat()
 
     async def _election_preview(self, session: Session, answers: dict[str, Any]) -> str:
         t = session.texts
-        return t("elections.preview", name=answers["name"],
+        names = Html("\n".join(html.escape(name, quote=False)
+                                for name in (answers["name"], answers.get("name_ru")) if name))
+        return t("elections.preview", name=names,
                  date=self._date(t, date.fromisoformat(answers["date"])),
                  country=country_name(answers["country"], t.language))
 
@@ -467,13 +473,15 @@ class Digests:
             return Reply(t("not_available"))
         now = self._clock.now()
         day = date.fromisoformat(answers["date"])
-        election_id = await self._repo.add_election(answers["name"], day, answers["country"],
-                                                    session.user.tg_id, now)
+        name, name_ru = answers["name"], answers.get("name_ru")
+        election_id = await self._repo.add_election(name, day, answers["country"],
+                                                    session.user.tg_id, now, name_ru)
         await self._audit_repo.record(session.user.tg_id, "election.add",
                                       f"election:{election_id}", now)
         await self._calendar_changed()
+        added = Election(election_id, name, day, answers["country"], name_ru)
         return await self.elections_overview(session, t(
-            "elections.added", name=answers["name"], date=self._date(t, day)))
+            "elections.added", name=added.name_in(t.language), date=self._date(t, day)))
 
     async def remove_election(self, session: Session, election_id: int) -> Reply:
         t = session.texts
@@ -486,7 +494,8 @@ class Digests:
                                           f"election:{election_id}", now)
             await self._calendar_changed()
         return await self.elections_overview(session, t(
-            "elections.removed", name=removed.name, date=self._date(t, removed.date)))
+            "elections.removed", name=removed.name_in(t.language),
+            date=self._date(t, removed.date)))
 
     async def _calendar_changed(self) -> None:
         """Auto subscribers' next digests are computed again (by the next tick, in batches)."""

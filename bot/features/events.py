@@ -236,8 +236,10 @@ class Events:
         card = self._details(t, fields, session.membership.org_name,
                              viewer_zone=fields["timezone"], venue=fields["venue"],
                              campaign=self._campaign_title(answers))
-        shown_to = t(f"event.preview.venue_{fields['disclosure']}",
-                     hours=fields["disclose_hours"] or 0)
+        disclosure = fields["disclosure"]
+        key = f"event.preview.venue_{disclosure}"
+        shown_to = (t.plural(key, fields["disclose_hours"]) if disclosure == "going_before"
+                    else t(key))
         return t("event.preview", card=card, venue_shown_to=shown_to)
 
     def _campaign_title(self, answers: dict[str, Any]) -> str | None:
@@ -272,7 +274,7 @@ class Events:
         elif fields["disclosure"] == "going":
             lines.append(t("event.venue_going"))
         else:
-            lines.append(t("event.venue_going_before", hours=fields["disclose_hours"]))
+            lines.append(t.plural("event.venue_going_before", fields["disclose_hours"]))
         if fields.get("capacity"):
             lines.append(t("event.capacity", capacity=fields["capacity"]))
         return Html("\n".join(lines))
@@ -345,7 +347,7 @@ class Events:
         if campaign != _NONE and (chosen := await self._repo.campaign(int(campaign))):
             parts.append(chosen.title)
         if days != _NONE:
-            parts.append(t("event.filter.days", days=days))
+            parts.append(t.plural("event.filter.days", int(days)))
         return ", ".join(parts) if parts else t("event.no_filters")
 
     async def filter_menu(self, session: Session, state: str, facet: str | None,
@@ -358,7 +360,7 @@ class Events:
                      Button(t("event.filter.campaign"), EventsFilter("c", state))],
                     [Button(t("event.filter.near"),
                             EventsPage(0, f"{country}:m:{campaign}:{days}"))],
-                    [Button(t("event.filter.days", days=n),
+                    [Button(t.plural("event.filter.days", n),
                             EventsPage(0, f"{country}:{mine}:{campaign}:{n}"))
                      for n in PERIODS], back]
             return Reply(t("event.filter.ask"), rows)
@@ -654,7 +656,7 @@ class Events:
             return t("event.moved", title=event.title, when=when)
         if venue_visible(event, "going", now, organiser=False):
             return t("event.venue_changed", title=event.title, venue=event.venue)
-        return t("event.venue_changed_later", title=event.title, hours=event.disclose_hours)
+        return t.plural("event.venue_changed_later", event.disclose_hours, title=event.title)
 
 
 def _answers(event: Event) -> dict[str, Any]:

@@ -179,19 +179,19 @@ class Members:
 
     async def settings_menu(self, session: Session, notice: str | None = None) -> Reply:
         user, t = session.user, session.texts
-        not_set = t("settings.not_set")
         body = t(
             "settings.menu",
             language=LANGUAGE_NAMES[t.language],
-            country=country_name(user.country, t.language) if user.country else not_set,
-            city=user.city or not_set,
+            country=country_name(user.country, t.language) if user.country
+            else t("settings.not_set.country"),
+            city=user.city or t("settings.not_set.city"),
             timezone=self.timezone(user),
             digest_time=digest_time(user).strftime("%H:%M"),
         )
         for line in self._settings_lines:
             body += await line(session)
         if session.may(Role.ORGANISER):
-            body += t("settings.label", label=user.label or not_set)
+            body += t("settings.label", label=user.label or t("settings.not_set.label"))
         buttons = [
             [Button(t("settings.button.language"), SettingOpen("language")),
              Button(t("settings.button.country"), SettingOpen("country"))],

@@ -297,8 +297,8 @@ class Organisations:
                                            now + INVITE_VALIDITY)
             await self._audit.record(session.user.tg_id, "invite.create", f"org:{org_id}", now)
         link = f"https://t.me/{self._link.bot.username}?start={token}"
-        return Reply(t("invite.link", name=organisation.name, link=link,
-                       hours=int(INVITE_VALIDITY.total_seconds() // 3600)))
+        return Reply(t.plural("invite.link", int(INVITE_VALIDITY.total_seconds() // 3600),
+                              name=organisation.name, link=link))
 
     async def redeem_invite(self, session: Session, payload: str) -> Reply | None:
         """`/start inv_…`: None when the payload is not an invite at all."""

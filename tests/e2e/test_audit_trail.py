@@ -99,6 +99,7 @@ async def _add_election(bot: BotUnderTest, coordinator: Person) -> int:
     await coordinator.send("/elections")
     await coordinator.press("Add")
     await coordinator.send("Snap election")
+    await coordinator.send("Досрочные выборы")
     await coordinator.send("2026-12-10")
     await coordinator.send("RU")
     await coordinator.press("Add")

@@ -104,11 +104,13 @@ async def _event(bot: BotUnderTest, org: tuple[int, Person], title: str, starts:
          now, now))
 
 
-async def _election(bot: BotUnderTest, name: str, day: date, country: str = "RU") -> int:
+async def _election(bot: BotUnderTest, name: str, day: date, country: str = "RU",
+                    name_ru: str | None = None) -> int:
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     await coordinator.send("/elections")
     await coordinator.press("Add")
     await coordinator.send(name)
+    await (coordinator.send(name_ru) if name_ru else coordinator.press("Skip"))
     await coordinator.send(day.isoformat())
     preview = await coordinator.send(country)
     assert button_labels(preview.last) == ["Add", "Edit", "Cancel"]
@@ -552,6 +554,36 @@ async def test_russian_digest_has_correct_plurals(bot: BotUnderTest) -> None:
         assert f" {count} {word} " in RU.plural("digest.countdown", count, election="x", date="y")
 
 
+async def test_an_election_is_named_in_each_readers_language(bot: BotUnderTest) -> None:
+    boris, alice = bot.person("ru"), bot.person("en")
+    for person in (boris, alice):
+        await _subscribe(person, "Daily")
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.send("/elections")
+    await coordinator.press("Add")
+    await coordinator.send("State Duma election")
+    asked = await coordinator.send("Выборы в Госдуму")
+    assert asked.text == _plain(EN("elections.ask.date"))
+    await coordinator.send("2026-12-06")
+    preview = await coordinator.send("RU")
+    assert "State Duma election\nВыборы в Госдуму\n" in preview.text
+    await coordinator.press("Add")
+    await _election(bot, "Constitutional referendum", date(2026, 12, 20), country="AM")
+    bot.clock.set(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    assert (await boris.send("/digest")).texts[0].startswith(
+        "🗳 5 дней до выборов: Выборы в Госдуму, 6 декабря 2026")
+    assert (await alice.send("/digest")).texts[0].startswith(
+        "🗳 5 days to State Duma election, 6 December 2026")
+    bot.clock.set(datetime(2026, 12, 15, 7, 0, tzinfo=UTC))
+    assert (await boris.send("/digest")).texts[0].startswith(
+        "🗳 5 дней до выборов: Constitutional referendum, 20 декабря 2026")
+    assert (await alice.send("/digest")).texts[0].startswith(
+        "🗳 5 days to Constitutional referendum, 20 December 2026")
+    stored = await bot.services.database.fetch_all("SELECT name, name_ru FROM elections")
+    assert [tuple(row) for row in stored] == [
+        ("State Duma election", "Выборы в Госдуму"), ("Constitutional referendum", None)]
+
+
 async def test_digest_when_nothing_is_there(bot: BotUnderTest) -> None:
     alice = bot.person("en")
     reply = await alice.send("/digest")
@@ -575,7 +607,7 @@ BAD_ELECTION = [
     ("date", "2026-02-31", EN("invalid.date_impossible")),
     ("date", "next year", EN("invalid.date")),
     ("date", "2026-11-29", EN("invalid.election_past")),
-    ("date", "01.01.2040", EN("invalid.election_far", years=10)),
+    ("date", "01.01.2040", EN.plural("invalid.election_far", 10)),
     ("country", "Mordor", EN("invalid.country")),
 ]
 
@@ -587,10 +619,10 @@ async def test_bad_election_answers_keep_the_step_and_save_nothing(
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     await coordinator.send("/elections")
     await coordinator.press("Add")
-    for name, value in (("name", "Duma election"), ("date", "2027-09-19")):
+    for name, value in (("name", "Duma election"), ("name_ru", None), ("date", "2027-09-19")):
         if name == step:
             break
-        await coordinator.send(value)
+        await (coordinator.send(value) if value else coordinator.press("Skip"))
     reply = await coordinator.send(answer)
     assert reply.text.startswith(_plain(reason)), reply.text
     assert (await bot.services.dialogues.current(COORDINATOR_ID)).step == step

@@ -84,7 +84,7 @@ async def test_register_in_russian_with_a_typed_zone(bot: BotUnderTest) -> None:
         boris, title="Возвращение имён — Батуми", country="Грузия", city="Батуми",
         zone="Тбилиси", start="05.12.2026 10:00", end=None, language="ru")
     assert "Когда: 2026-12-05 10:00 (Asia/Tbilisi)" in preview.text
-    assert published.text.startswith("Опубликовано: Возвращение имён — Батуми")
+    assert published.text.startswith("Событие «Возвращение имён — Батуми» опубликовано")
 
 
 async def test_a_zone_not_told_by_the_city_is_asked_for_plainly(bot: BotUnderTest) -> None:
@@ -322,7 +322,8 @@ async def test_reminders_24h_and_1h_once_even_across_a_missed_run(bot: BotUnderT
     await dues.run(bot.application)
     first = await bot.server.wait_for(
         lambda: [r for r in going.received() if "⏰" in (r.text or "")])
-    assert first[0].text.startswith("⏰ «Returning the Names — Berlin» начнётся через 24 часа")
+    assert first[0].text.startswith(
+        "⏰ Событие «Returning the Names — Berlin» начнётся через 24 часа")
     bot.clock.set(datetime.fromisoformat("2026-12-05T08:59:00+00:00"))
     await dues.run(bot.application)
     both = await bot.server.wait_for(lambda: len([

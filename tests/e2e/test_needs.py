@@ -60,11 +60,11 @@ async def test_post_a_need_in_russian_online_without_optional_fields(bot: BotUnd
     preview, published = await _post(boris, title="Переводчики для суда", private=None,
                                       category="Translation", urgency="Normal",
                                       country="онлайн", city=None, language="ru")
-    assert "Место: Онлайн" in preview.text and "Срок: нет" in preview.text
+    assert "Место: Онлайн" in preview.text and "Срок: не указан" in preview.text
     asked = [r.text for r in boris.received()]
     assert not [text for text in asked if text.startswith(RU.plural("need.ask.city", 80)[:20])]
     assert "🔒" not in preview.text
-    assert published.text.startswith("Опубликовано: Переводчики для суда")
+    assert published.text.startswith("Нужда «Переводчики для суда» опубликована")
 
 
 async def test_a_deadline_typed_as_people_say_it_or_chosen_from_the_coming_days(

@@ -250,7 +250,8 @@ async def test_mydata_lists_a_coordinators_records(bot: BotUnderTest) -> None:
     await repos.events.create_campaign({"title": "Memory Day", "description": "",
                                         "starts_on": "2026-12-01", "ends_on": "2026-12-02"},
                                        COORDINATOR_ID, now)
-    await repos.digests.add_election("Elections", date(2027, 3, 1), "DE", COORDINATOR_ID, now)
+    await repos.digests.add_election("Elections", date(2027, 3, 1), "DE", COORDINATOR_ID, now,
+                                    "Выборы")
     await coordinator.send("/announce")
     await coordinator.send("Vigil on Friday")
     await coordinator.press("Organisers")
@@ -263,7 +264,8 @@ async def test_mydata_lists_a_coordinators_records(bot: BotUnderTest) -> None:
     assert [(a["text"], a["status"]) for a in mine["announcements_written"]] == [
         ("Vigil on Friday", "done")]
     assert [c["title"] for c in mine["campaigns_created"]] == ["Memory Day"]
-    assert [e["name"] for e in mine["elections_added"]] == ["Elections"]
+    assert [(e["name"], e["name_ru"]) for e in mine["elections_added"]] == [
+        ("Elections", "Выборы")]
     assert [(a["what"], a["name"]) for a in mine["approvals_given"]] == [
         ("organisation", "Memorial Circle")]
     assert [(e["action"], e["target"], e["by_you"]) for e in mine["audit_log_entries"]] == [

@@ -67,8 +67,9 @@ async def test_register_in_russian_with_optional_steps_skipped(bot: BotUnderTest
     preview = await _register(boris, "Мемориальный круг", skip_optional=True)
     assert preview.text.splitlines() == [
         "Пожалуйста, проверьте заявку:", "", "Мемориальный круг", "Страна: Германия",
-        "Город: —", "Сайт: —", "О себе: —"]
-    assert (await boris.press("Опубликовать")).text.startswith("Спасибо! Мемориальный круг")
+        "Город: —", "Сайт: —", "Описание: —"]
+    assert (await boris.press("Опубликовать")).text.startswith(
+        "Спасибо! Организация «Мемориальный круг» зарегистрирована и ждёт проверки")
     again = await boris.send("/register_org")
     assert again.text == RU("org.already_pending", organisation="Мемориальный круг")
 
@@ -106,7 +107,8 @@ async def test_two_coordinators_must_approve(server, make_settings, clock) -> No
         assert (await bot.services.repos.users.member(olga.tg_id)).membership is None
         russian = await bot.server.wait_for(lambda: next((
             r for r in bot.received(901) if r.text and "ждёт одобрения" in r.text), None))
-        assert (await second.press("Одобрить", russian)).text.startswith("Free Voices одобрена")
+        approved = await second.press("Одобрить", russian)
+        assert approved.text.startswith("Организация «Free Voices» одобрена")
         membership = (await bot.services.repos.users.member(olga.tg_id)).membership
         assert membership.org_status == "approved"
 

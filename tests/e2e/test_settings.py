@@ -31,6 +31,12 @@ async def test_settings_menu_shows_current_values(bot: BotUnderTest) -> None:
         "Language", "Country", "City", "Time zone", "Digest time", "Alerts"]
 
 
+async def test_settings_in_russian_agree_with_each_field(bot: BotUnderTest) -> None:
+    reply = await bot.person("ru").send("/settings")
+    assert reply.text.splitlines()[1:4] == [
+        "Язык: Русский", "Страна: не указана", "Город: не указан"]
+
+
 async def test_each_setting_in_english(bot: BotUnderTest) -> None:
     alice = bot.person("en")
     await _open(alice, "Country")
