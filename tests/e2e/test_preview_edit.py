@@ -202,6 +202,7 @@ async def test_election_edit_date_then_add(bot: BotUnderTest) -> None:
     await coordinator.send("/elections")
     await coordinator.press("Add")
     await coordinator.send("Referendum")
+    await coordinator.press("Skip")
     await coordinator.send("2026-12-10")
     await coordinator.send("RU")
     asked = await _field(coordinator, "Date")
