@@ -11,7 +11,7 @@ from bot.conversation.answers import Limit, line_of, text_of
 from bot.conversation.callbacks import CampaignCard, CampaignSitesPage, CampaignsPage, EventCard
 from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
-from bot.conversation.places import country_name
+from bot.conversation.places import country_name, place
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
@@ -126,8 +126,9 @@ class Campaigns:
         lines = []
         for country, in_country in groupby(shown, key=lambda numbered: numbered[1].country):
             lines.append(t("campaign.country", country=country_name(country, t.language)))
-            lines.extend(t("campaign.site", number=number, city=site.city, title=site.title,
-                           organisation=site.org_name,
+            lines.extend(t("campaign.site", number=number, title=site.title,
+                           place=place(t.language, city=site.city, first=(site.org_name,),
+                                       beside=(site.title,)),
                            when=f"{site.starts_at.astimezone(zone):%Y-%m-%d %H:%M}")
                          for number, site in in_country)
         if lines:

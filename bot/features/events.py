@@ -43,7 +43,7 @@ from bot.conversation.listing import (
     render_page,
     turning,
 )
-from bot.conversation.places import country_name, guess_timezone
+from bot.conversation.places import country_name, guess_timezone, place
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
@@ -249,7 +249,7 @@ class Events:
                 t, fields["starts_at"], fields.get("ends_at"), viewer_zone))
         lines = [t("event.details", title=fields["title"], organisation=org_name,
                    kind=t(f"kind.{fields['kind']}"), when=Html(when),
-                   place=f"{fields['city']}, {country_name(fields['country'], t.language)}",
+                   place=place(t.language, city=fields["city"], country=fields["country"]),
                    description=fields["description"])]
         if campaign:
             lines.append(t("event.campaign_line", campaign=campaign))
@@ -289,7 +289,8 @@ class Events:
         zone = ZoneInfo(self._members.timezone(session.user))
         this_year = now.astimezone(zone).year
         entries = [Entry(event.id, Html(t(
-            "event.line", title=event.title, city=event.city, country=event.country,
+            "event.line", title=event.title, place=place(
+                t.language, city=event.city, country=event.country, beside=(event.title,)),
             when=_list_time(event.starts_at.astimezone(zone), this_year))))
             for event in events]
         buttons = [[Button(t("button.filter"), EventsFilter(None, state))]]
@@ -475,8 +476,8 @@ class Events:
         item.add("dtstart", event.starts_at.astimezone(zone))
         if event.ends_at:
             item.add("dtend", event.ends_at.astimezone(zone))
-        place = f"{event.city}, {country_name(event.country, session.texts.language)}"
-        item.add("location", f"{event.venue}, {place}" if visible else place)
+        item.add("location", place(session.texts.language, city=event.city, country=event.country,
+                                   first=(event.venue if visible else None,)))
         calendar.add_component(item)
         calendar.add_missing_timezones()
         return calendar.to_ical(), f"event-{event.id}.ics"

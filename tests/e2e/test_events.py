@@ -108,8 +108,8 @@ async def test_the_list_shows_the_year_only_of_events_in_another_year(
     await _register(olga, title="Spring reading", start="2027-03-21 18:00", end=None)
     lines = (await bot.person("en").send("/events")).text.splitlines()
     assert [line for line in lines if "reading" in line] == [
-        "1. 20.12 18:00 Winter reading — Berlin (DE)",
-        "2. 21.03.2027 18:00 Spring reading — Berlin (DE)"]
+        "1. 20.12 18:00 Winter reading — Berlin, Germany",
+        "2. 21.03.2027 18:00 Spring reading — Berlin, Germany"]
 
 
 async def test_filters_are_named_in_the_title_and_near_me_follows_the_settings(
@@ -308,6 +308,23 @@ async def test_calendar_file_parses_back(bot: BotUnderTest) -> None:
     assert calendar.walk("VTIMEZONE")
 
 
+async def test_a_city_already_named_by_the_title_or_venue_is_not_repeated(
+    bot: BotUnderTest,
+) -> None:
+    boris = await organiser(bot, "Мемориал", language="ru")
+    await _register(boris, title="Берлин", country="Германия", city="Берлин",
+                    start="05.12.2026 10:00", end=None, venue="Берлин, Александерплатц 1",
+                    language="ru")
+    member = bot.person("ru")
+    listing = await member.send("/events")
+    assert "1. 05.12 10:00 Берлин — Германия" in listing.text.splitlines()
+    card = await member.press("1", listing.last)
+    assert "Где: Берлин, Германия" in card.text.splitlines()
+    document = (await member.press("В календарь", card.last)).last
+    [item] = icalendar.Calendar.from_ical(document.document).walk("VEVENT")
+    assert str(item["LOCATION"]) == "Берлин, Александерплатц 1, Германия"
+
+
 async def test_reminders_24h_and_1h_once_even_across_a_missed_run(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     await _register(olga)
@@ -416,10 +433,10 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     lines = card.text.splitlines()
     start = lines.index("Lithuania")
     assert lines[start:start + 7] == [
-        "Lithuania", "1. Vilnius: Names — Vilnius — Memorial LT, 2026-12-05 09:00",
-        "2. Kaunas: Names — Kaunas — Memorial LT 2, 2026-12-05 09:00", "Germany",
-        "3. Berlin: Names — Berlin — Free Voices, 2026-12-05 10:00", "Georgia",
-        "4. Tbilisi: Names — Tbilisi — Memorial GE, 2026-12-05 07:00"]
+        "Lithuania", "1. Names — Vilnius — Memorial LT, 2026-12-05 09:00",
+        "2. Names — Kaunas — Memorial LT 2, 2026-12-05 09:00", "Germany",
+        "3. Names — Berlin — Free Voices, 2026-12-05 10:00", "Georgia",
+        "4. Names — Tbilisi — Memorial GE, 2026-12-05 07:00"]
     site = await member.press("1", card.last)
     assert site.text.startswith("Names — Vilnius")
     going = await member.press("Going", site.last)
@@ -446,8 +463,8 @@ async def test_a_campaign_with_thirty_long_sites_is_paged(bot: BotUnderTest) -> 
     listing = await member.send("/campaigns")
     card = (await member.press("1", listing.last)).last
     lines = card.text.splitlines()
-    assert lines[3:5] == ["Germany", f"1. 00 {'é' * 77}: 00 {'🕯' * 117} — Мемориал {'🕯' * 71}, "
-                          "2026-12-05 10:00"]
+    assert lines[3:5] == ["Germany", f"1. 00 {'🕯' * 117} — Мемориал {'🕯' * 71}, "
+                          f"00 {'é' * 77}, 2026-12-05 10:00"]
     assert [line[:6] for line in lines[5:9]] == ["2. 03 ", "3. 06 ", "4. 09 ", "5. 12 "]
     assert lines[-1] == "Page 1 of 6"
     assert button_labels(card) == ["1", "2", "3", "4", "5", "Next"]
