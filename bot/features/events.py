@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
+from babel.dates import format_date
 
 from bot.conversation.answers import (
     Limit,
@@ -259,7 +260,10 @@ class Events:
             lines.append(t("event.venue_going"))
         else:
             lines.append(t("event.venue_going_before", hours=fields["disclose_hours"]))
-        if fields.get("capacity"):
+        if fields.get("capacity") and fields.get("going", 0) >= fields["capacity"]:
+            lines.append(t.plural("event.capacity_full", fields.get("waiting", 0),
+                               capacity=fields["capacity"]))
+        elif fields.get("capacity"):
             lines.append(t("event.capacity", capacity=fields["capacity"]))
         return Html("\n".join(lines))
 
@@ -417,10 +421,15 @@ class Events:
         if answer == "waiting":
             position = await self._repo.waiting_position(event_id, tg_id)
             return Reply(t("rsvp.waiting", title=event.title, position=position))
-        key = f"rsvp.done.{answer}"
         if answer == "going" and venue_visible(event, "going", now, organiser=False):
             return Reply(t("rsvp.going_venue", title=event.title, venue=event.venue))
-        return Reply(t(key, title=event.title))
+        if answer == "going" and event.disclosure == "going_before":
+            reveal = event_dues(event)["reveal"].astimezone(
+                ZoneInfo(self._members.timezone(session.user)))
+            return Reply(t.plural(
+                "rsvp.going_venue_later", event.disclose_hours or 0, title=event.title,
+                day=format_date(reveal, "EEE d MMM", locale=t.language), time=f"{reveal:%H:%M}"))
+        return Reply(t(f"rsvp.done.{answer}", title=event.title))
 
     async def _answer(self, event: Event, tg_id: int, answer: Answer, now: datetime) -> Answer:
         """Store an answer (Going beyond capacity waits); a place given up goes to the first

@@ -250,6 +250,31 @@ async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest
     assert not any(f"p{person.tg_id}" in shown_to_organiser for person in (a, b, c, d))
 
 
+async def test_a_full_card_counts_the_waiting_list_and_going_says_when_the_address_comes(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await _register(olga, start="2026-12-20 18:00", end=None,
+                    disclosure="Going only, hours before", hours="2", capacity="1")
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    first, second, third = bot.person("en"), bot.person("en"), bot.person("ru")
+    card = await _open_card(first, event_id)
+    assert "Places: 1" in card.text.splitlines()
+    assert (await first.press("Going", card.last)).text == (
+        "You are going to “Returning the Names — Berlin”. I will remind you 24 hours and 1 hour "
+        "before. The address will reach you on Sun 20 Dec at 16:00, 2 hours before the start.")
+    card = await _open_card(second, event_id)
+    assert "Places: 1, full — 0 on the waiting list" in card.text.splitlines()
+    await second.press("Going", card.last)
+    card = await _open_card(third, event_id)
+    assert "Мест: 1, все заняты — в списке ожидания 1 человек" in card.text.splitlines()
+    await third.press("Иду", card.last)
+    card = await _open_card(third, event_id)
+    assert "Мест: 1, все заняты — в списке ожидания 2 человека" in card.text.splitlines()
+    assert "Places: 1, full — 2 on the waiting list" in (
+        await _open_card(first, event_id)).text.splitlines()
+
+
 @pytest.mark.parametrize("disclosure", ["Going only", "Going only, hours before"])
 async def test_hidden_venue_never_reaches_a_member_not_going(
     bot: BotUnderTest, disclosure: str
