@@ -22,8 +22,6 @@ from bot.conversation.answers import (
 from bot.conversation.callbacks import (
     EventCalendar,
     EventCancelAsk,
-    EventCancelConfirm,
-    EventCancelKeep,
     EventCard,
     EventEdit,
     EventEditField,
@@ -62,7 +60,7 @@ from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
 from storage.database import Database
 from storage.events import EventFilter, EventRepository
-from storage.models import DISCLOSURES, KINDS, Answer, Event
+from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +75,8 @@ DESCRIPTION = Limit.of(Event, "description")
 VENUE = Limit.of(Event, "venue")
 HOURS = Limit.of(Event, "disclose_hours")
 CAPACITY = Limit.of(Event, "capacity")
+CANCEL_REASON = Limit.of_type(CancelReason)
+CANCEL, KEEP = "cancel", "keep"
 
 
 def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -90,6 +90,7 @@ parse_title = line_of(TITLE)
 parse_description = text_of(DESCRIPTION)
 parse_hours = number_of(HOURS, "invalid.hours")
 parse_capacity = number_of(CAPACITY, "invalid.capacity")
+parse_cancel_reason = text_of(CANCEL_REASON)
 
 
 def zone_of(answers: dict[str, Any]) -> str:
@@ -159,8 +160,15 @@ class Events:
             Step("campaign", "event.ask.campaign", options=self._campaign_options,
                  optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
         )
+        cancelling = (
+            Step("reason", "event.cancel.ask_reason", parse=parse_cancel_reason, optional=True,
+                 question_values=CANCEL_REASON.length_values),
+            Step("confirm", self._cancel_question, question_values=self._cancel_values,
+                 options=[Option(CANCEL, "button.cancel_event"), Option(KEEP, "button.back")]),
+        )
         dialogues.register(
             Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
+            Flow(name="event_cancel", steps=cancelling, finish=self._cancel_or_keep),
             *(Flow(name=f"event_edit_{step.name}", steps=(step,), finish=self._edit)
               for step in steps if step.name in EDIT_FIELDS))
 
@@ -561,36 +569,40 @@ class Events:
             rows.append([Button(t("button.message_attendees"), MessageAttendees(event.id))])
         return Reply(text, rows)
 
-    async def confirm_cancel(self, session: Session, event_id: int) -> Reply:
-        """Ask before cancelling: it cannot be undone and everyone who answered is told."""
-        t = session.texts
+    async def ask_cancel(self, session: Session, event_id: int) -> Reply:
+        """Cancel event: an optional reason, then a last question before it is done (it cannot
+        be undone and everyone who answered is told)."""
         event = await self._own_event(session, event_id)
         if event is None or event.status != "scheduled":
-            return Reply(t("not_available"))
-        return Reply(t.plural("event.cancel.confirm", event.going + event.maybe,
-                              title=event.title),
-                     [[Button(t("button.cancel_event"), EventCancelConfirm(event.id)),
-                       Button(t("button.back"), EventCancelKeep(event.id))]])
+            return Reply(session.texts("not_available"))
+        return await self._dialogues.start(session, "event_cancel", {
+            "event": event.id, "title": event.title, "answered": event.going + event.maybe})
 
-    async def keep(self, session: Session, event_id: int) -> Reply:
-        """The organiser changed their mind: nothing happens."""
+    def _cancel_question(self, session: Session, answers: dict[str, Any]) -> str:
+        return "event.cancel.confirm_reason" if answers.get("reason") else "event.cancel.confirm"
+
+    def _cancel_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        return {"count": answers["answered"], "title": answers["title"],
+                "reason": answers.get("reason") or ""}
+
+    async def _cancel_or_keep(self, session: Session, answers: dict[str, Any]) -> Reply:
         t = session.texts
-        event = await self._own_event(session, event_id)
+        session = await self._members.reload(session)
+        event = await self._own_event(session, answers["event"])
         if event is None:
             return Reply(t("not_available"))
-        return Reply(t("event.cancel.kept", title=event.title))
+        if answers["confirm"] == KEEP:
+            return Reply(t("event.cancel.kept", title=event.title))
+        return await self._cancel(t, event, answers.get("reason"))
 
-    async def cancel(self, session: Session, event_id: int) -> Reply:
-        """Cancel the event and tell everyone who answered Going or Maybe."""
-        t = session.texts
-        event = await self._own_event(session, event_id)
-        if event is None:
-            return Reply(t("not_available"))
+    async def _cancel(self, t: Texts, event: Event, reason: str | None) -> Reply:
+        """Cancel the event and tell everyone who answered Going or Maybe (why, if told)."""
         async with self._database.transaction():
-            if not await self._repo.cancel(event_id, self._clock.now()):
+            if not await self._repo.cancel(event.id, self._clock.now()):
                 return Reply(t("not_available"))
             await self._send_to_rsvps(event, "answered", lambda tx: tx(
-                "event.cancelled_notice", title=event.title, organisation=event.org_name,
+                "event.cancelled_notice_reason" if reason else "event.cancelled_notice",
+                title=event.title, organisation=event.org_name, reason=reason or "",
                 when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))))
         return Reply(t("event.cancelled", title=event.title))
 

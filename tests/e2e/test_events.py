@@ -386,18 +386,29 @@ async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> Non
     await olga.send("/myevents")
     own = await olga.press("1")
     assert button_labels(own.last) == ["Edit", "Cancel event", "Message attendees"]
-    asked = await olga.press("Cancel event", own.last)
+    why = await olga.press("Cancel event", own.last)
+    assert why.text.startswith("Why is it cancelled? Everyone who answered Going or Maybe")
+    assert button_labels(why.last) == ["Skip"]
+    asked = await olga.press("Skip", why.last)
     assert asked.text == ("Cancel “Returning the Names — Berlin”? This cannot be undone; "
                           "2 people who answered Going or Maybe will be told.")
     assert button_labels(asked.last) == ["Cancel event", "Back"]
     kept = await olga.press("Back", asked.last)
     assert kept.text == "Nothing changed: “Returning the Names — Berlin” stays on."
     assert (await _open_card(going, event_id)).text != EN("not_available")
+    await olga.press("Cancel event", own.last)
+    asked = await olga.send("The hall <flooded> & is closed.")
+    assert asked.text == (
+        "Cancel “Returning the Names — Berlin”? This cannot be undone; 2 people who answered "
+        "Going or Maybe will be told, with the reason:\nThe hall <flooded> & is closed.")
     cancelled = await olga.press("Cancel event", asked.last)
     assert cancelled.text.startswith("“Returning the Names — Berlin” is cancelled")
     for person in (going, maybe):
-        await bot.server.wait_for(lambda person=person: any(
-            "❌" in (r.text or "") for r in person.received()))
+        [notice] = await bot.server.wait_for(lambda person=person: [
+            r for r in person.received() if "❌" in (r.text or "")])
+        assert notice.text.endswith(
+            "is cancelled. The organisers say why:\nThe hall <flooded> & is closed.")
+        assert "The hall &lt;flooded&gt; &amp; is closed." in notice.html
     await bot.services.delivery.drain()
     assert not any("❌" in (r.text or "") for r in no.received())
     assert (await _open_card(going, event_id)).text == EN("not_available")
