@@ -105,6 +105,13 @@ def guessed_zone(answers: dict[str, Any]) -> str | None:
     return guess_timezone(answers.get("city"), answers.get("country"))
 
 
+def fitting_campaigns(answers: dict[str, Any]) -> list[tuple[int, str]]:
+    """The campaigns (id, title) whose days hold the event's start date in its own zone."""
+    day = datetime.fromisoformat(answers["start"]).astimezone(ZoneInfo(zone_of(answers)))
+    return [(campaign_id, title) for campaign_id, title, first, last in answers["_campaigns"]
+            if first <= day.date().isoformat() <= last]
+
+
 def venue_visible(event: Event, answer: Answer | None, now: datetime, *, organiser: bool) -> bool:
     """Whether a person may see the venue now: the whole of the disclosure rule, in one place."""
     if organiser or event.disclosure == "public":
@@ -158,7 +165,7 @@ class Events:
             Step("capacity", "event.ask.capacity", parse=parse_capacity, optional=True,
                  question_values=CAPACITY.range_values),
             Step("campaign", "event.ask.campaign", options=self._campaign_options,
-                 optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
+                 optional=True, when=lambda answers: bool(fitting_campaigns(answers))),
         )
         cancelling = (
             Step("reason", "event.cancel.ask_reason", parse=parse_cancel_reason, optional=True,
@@ -177,9 +184,13 @@ class Events:
     async def begin(self, session: Session) -> Reply:
         if session.org_id is None:  # a coordinator who organises no approved organisation
             return Reply(session.texts("organiser.no_organisation"))
-        today = self._clock.now().date()
-        open_campaigns = [[campaign.id, campaign.title] for campaign in
-                          await self._repo.campaigns(today, open_only=True)]
+        # The event's own zone is not known yet: keep every campaign not over somewhere on
+        # Earth (UTC−12 is the latest date line), and offer those holding the event's local
+        # start date at the campaign step.
+        earliest = (self._clock.now() - timedelta(hours=12)).date()
+        open_campaigns = [[campaign.id, campaign.title, campaign.starts_on.isoformat(),
+                           campaign.ends_on.isoformat()]
+                          for campaign in await self._repo.campaigns(earliest, open_only=True)]
         return await self._dialogues.start(session, "eventnew", {"_campaigns": open_campaigns})
 
     def _zone_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
@@ -212,7 +223,7 @@ class Events:
 
     def _campaign_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
         return [Option(str(campaign_id), label=title)
-                for campaign_id, title in answers.get("_campaigns", [])]
+                for campaign_id, title in fitting_campaigns(answers)]
 
     def _fields(self, answers: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -237,7 +248,7 @@ class Events:
 
     def _campaign_title(self, answers: dict[str, Any]) -> str | None:
         chosen = answers.get("campaign")
-        return next((title for campaign_id, title in answers.get("_campaigns", [])
+        return next((title for campaign_id, title in fitting_campaigns(answers)
                      if str(campaign_id) == chosen), None)
 
     def _when(self, t: Texts, start: datetime, end: datetime | None, zone: str) -> str:
@@ -366,7 +377,8 @@ class Events:
                             EventsPage(0, f"{code}:{mine}:{campaign}:{days}"))]
                     for code in await self._repo.upcoming_countries(now, COUNTRY_BUTTONS)]
         else:
-            campaigns = await self._repo.campaigns(now.date(), open_only=True)
+            campaigns = await self._repo.campaigns(self._members.today(session.user),
+                                                   open_only=True)
             page, shown = page_of(campaigns, page, CHOICES_PER_PAGE)
             rows = [[Button(item.title, EventsPage(0, f"{country}:{mine}:{item.id}:{days}"))]
                     for item in shown]

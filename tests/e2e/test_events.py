@@ -479,6 +479,43 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     assert going.text.startswith("You are going to “Names — Vilnius”")
 
 
+async def test_eventnew_offers_only_campaigns_holding_the_events_local_date(
+    bot: BotUnderTest,
+) -> None:
+    # 05:00 UTC on 1 December is still 30 November in Los Angeles.
+    bot.clock.set(datetime(2026, 12, 1, 5, 0, tzinfo=UTC))
+    for title, first, last in (("November vigil", "2026-11-28", "2026-11-30"),
+                               ("Names week", "2026-12-01", "2026-12-06"),
+                               ("One day", "2026-12-20", "2026-12-20")):
+        await bot.services.repos.events.create_campaign(
+            {"title": title, "description": "d", "starts_on": first, "ends_on": last},
+            COORDINATOR_ID, bot.clock.now())
+    olga = await organiser(bot)
+
+    async def campaigns_offered(start: str, **place: str) -> list[str]:
+        await olga.send("/eventnew")
+        for answer in ("Reading", "We read.", "Commemoration", place.get("country", "Germany"),
+                       place.get("city", "Berlin"), place.get("zone", "Europe/Berlin"), start):
+            asked = await (olga.press(answer) if answer == "Commemoration"
+                           else olga.send(answer))
+        for answer in ("Skip", VENUE, "Public", "Skip"):
+            asked = await (olga.send(answer) if answer == VENUE else olga.press(answer))
+        labels = button_labels(asked.last)
+        if "Publish" in labels:  # the preview: no campaign was asked
+            await olga.press("Cancel", asked.last)
+            return []
+        await olga.press("Skip", asked.last)
+        await olga.press("Cancel")
+        return labels
+
+    assert await campaigns_offered("2026-12-05 18:00") == ["Names week", "Skip"]
+    assert await campaigns_offered("2026-12-20 10:00") == ["One day", "Skip"]
+    assert await campaigns_offered("2027-01-10 10:00") == []
+    assert await campaigns_offered("2026-11-30 23:00", country="United States",
+                                   city="Los Angeles", zone="America/Los_Angeles") == [
+        "November vigil", "Skip"]
+
+
 async def test_a_campaign_with_thirty_long_sites_is_paged(bot: BotUnderTest) -> None:
     """A real Returning the Names has dozens of sites: at the longest titles, cities and names
     one message cannot hold them; the card pages them like every list, edited in place."""
