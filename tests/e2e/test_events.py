@@ -445,7 +445,8 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     first = await coordinator.send("Reading the names of the victims of political terror.")
     assert first.text == "Its first day, today or later, for example 2026-12-28 or 28.12.2026."
     last = await coordinator.send("2026-12-05")
-    assert last.text == "Its last day, the first day or later, for example 2026-12-06."
+    assert last.text == ("Its last day, the first day or later, for example 2026-12-06; for a "
+                         "one-day campaign press “The same day”.")
     assert (await coordinator.send("2026-12-01")).text.startswith(
         "The last day cannot come before the first day, 2026-12-05: type 2026-12-05 or a later")
     await coordinator.send("06.12.2026")
@@ -477,6 +478,24 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     assert site.text.startswith("Names — Vilnius")
     going = await member.press("Going", site.last)
     assert going.text.startswith("You are going to “Names — Vilnius”")
+
+
+async def test_a_one_day_campaign_is_asked_and_shown_as_one_date(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.send("/campaignnew")
+    await coordinator.send("Returning the Names")
+    await coordinator.send("Reading the names of the victims of political terror.")
+    last = await coordinator.send("2026-12-02")
+    assert button_labels(last.last) == [
+        "The same day", "Thursday, 3 December", "Friday, 4 December", "Saturday, 5 December",
+        "Sunday, 6 December"]
+    preview = await coordinator.press("The same day", last.last)
+    assert "<b>Returning the Names</b> (2026-12-02)" in preview.last.html
+    await coordinator.press("Publish")
+    listing = await coordinator.send("/campaigns")
+    assert "1. Returning the Names (2026-12-02)" in listing.text.splitlines()
+    card = await coordinator.press("1", listing.last)
+    assert card.text.splitlines()[0] == "Returning the Names (2026-12-02)"
 
 
 async def test_eventnew_offers_only_campaigns_holding_the_events_local_date(
