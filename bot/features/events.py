@@ -385,6 +385,9 @@ class Events:
             if turned := turning(t, page, len(campaigns), lambda number: (
                     EventsFilter("c", state, number)), CHOICES_PER_PAGE, "button.previous"):
                 rows.append(turned)
+        if not rows:
+            return Reply(t("event.filter.no_countries" if facet == "k"
+                           else "event.filter.no_campaigns"), [back])
         return Reply(t("event.filter.choose"), [*rows, back])
 
     async def card(self, session: Session, event_id: int) -> Reply:

@@ -100,6 +100,24 @@ async def test_a_zone_not_told_by_the_city_is_asked_for_plainly(bot: BotUnderTes
         "When does it start, in America/Chicago time?")
 
 
+async def test_filters_with_nothing_to_choose_say_so(bot: BotUnderTest) -> None:
+    member = bot.person("en")
+    listing = await member.send("/events")
+    menu = await member.press("Filter", listing.last)
+    country = await member.press("Country", menu.last)
+    assert country.text == "No upcoming event has a country to filter by yet."
+    assert button_labels(country.last) == ["Back"]
+    menu = await member.press("Back", country.last)
+    menu = await member.press("Filter", menu.last)
+    campaign = await member.press("Campaign", menu.last)
+    assert campaign.text == "No campaign is running or coming yet to filter by."
+    needs = await member.send("/needs")
+    menu = await member.press("Filter", needs.last)
+    country = await member.press("Country", menu.last)
+    assert country.text == "No open need has a country to filter by yet."
+    assert button_labels(country.last) == ["Back"]
+
+
 async def test_the_list_shows_the_year_only_of_events_in_another_year(
     bot: BotUnderTest,
 ) -> None:
