@@ -59,14 +59,10 @@ ROUTES = (
     # One of the organisation's events with Edit and Cancel event.
     button(callbacks.OwnEvent, lambda s, session, press: s.events.own_card(session, press.event_id),
            role=Role.ORGANISER),
-    # Cancel event asks first; confirmed, Going and Maybe are told; or the event is kept.
-    button(callbacks.EventCancelAsk, lambda s, session, press: s.events.confirm_cancel(
+    # Cancel event asks for a reason (or Skip), then once more; confirmed, Going and Maybe
+    # are told.
+    button(callbacks.EventCancelAsk, lambda s, session, press: s.events.ask_cancel(
         session, press.event_id), role=Role.ORGANISER),
-    button(callbacks.EventCancelConfirm, lambda s, session, press: s.events.cancel(
-        session, press.event_id), role=Role.ORGANISER),
-    button(callbacks.EventCancelKeep,
-           lambda s, session, press: s.events.keep(session, press.event_id),
-           role=Role.ORGANISER),
     # What to change, then that question again with the same checks.
     button(callbacks.EventEdit,
            lambda s, session, press: s.events.edit_menu(session, press.event_id),

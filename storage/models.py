@@ -212,6 +212,10 @@ DISCLOSURES: tuple[Disclosure, ...] = get_args(Disclosure)
 Answer = Literal["going", "maybe", "not_going", "waiting"]
 
 
+# Why an event is cancelled: told to those who answered, not kept on the event.
+CancelReason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class Event(Post):
     """An event of a member organisation; its venue is shown only as `disclosure` allows."""
 

@@ -372,14 +372,6 @@ class EventCancelAsk(CallbackData, prefix="me:cx"):
     event_id: int = number()
 
 
-class EventCancelConfirm(CallbackData, prefix="me:cy"):
-    event_id: int = number()
-
-
-class EventCancelKeep(CallbackData, prefix="me:ck"):
-    event_id: int = number()
-
-
 class MessageAttendees(CallbackData, prefix="me:ma"):
     event_id: int = number()
 

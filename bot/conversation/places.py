@@ -87,3 +87,24 @@ def _country_zone(country: str) -> str | None:
     clocks = {tuple(probe.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset() for probe in probes)
               for zone in zones}
     return zones[0] if len(clocks) == 1 else None
+
+
+def names_city(text: str, city: str) -> bool:
+    """Whether a text is the city's name or begins or ends with it as a whole word
+    ("Berlin", "Berlin, Alexanderplatz", "Names — Berlin"; not "Berliner Platz")."""
+    text, city = _fold(text), _fold(city)
+    if not city or text == city:
+        return bool(city)
+    return ((text.startswith(city) and not text[len(city)].isalnum())
+            or (text.endswith(city) and not text[-len(city) - 1].isalnum()))
+
+
+def place(language: str, *, city: str | None, country: str | None = None,
+          first: tuple[str | None, ...] = (), beside: tuple[str | None, ...] = ()) -> str:
+    """Where something is, each name said once: the names that come first (a venue, an
+    organisation), the city, the country. Every card, list, digest and calendar file composes
+    a place here, so none says "Berlin, Berlin": the city is left out when one of those names,
+    or a text shown beside the place (a title), already names it."""
+    named = any(names_city(text, city) for text in (*first, *beside) if text) if city else True
+    parts = [*first, None if named else city, country_name(country, language) if country else None]
+    return ", ".join(part for part in parts if part)

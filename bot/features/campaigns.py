@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation.answers import Limit, line_of, text_of
 from bot.conversation.callbacks import CampaignCard, CampaignSitesPage, CampaignsPage, EventCard
-from bot.conversation.dialogue import Dialogues, Flow, Invalid, Step
+from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
-from bot.conversation.places import country_name
+from bot.conversation.places import country_name, place
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
@@ -37,6 +37,11 @@ def last_day_example(session: Session, answers: dict[str, Any]) -> dict[str, obj
 
 def _day_example(day: date) -> dict[str, object]:
     return {"example": day.isoformat(), "example_dotted": day.strftime("%d.%m.%Y")}
+
+
+def days(first: date, last: date) -> str:
+    """A campaign's days: one date for a one-day campaign, else the first and the last."""
+    return first.isoformat() if first == last else f"{first.isoformat()} – {last.isoformat()}"
 
 
 def nearest_first(sites: list[Event], country: str | None, city: str | None) -> list[Event]:
@@ -73,7 +78,7 @@ class Campaigns:
                         label="campaign.field.starts_on"),
                    Step("ends_on", "campaign.ask.ends_on", parse=self._parse_last_day,
                         question_values=last_day_example,
-                        options=members.day_options, as_typed=True,
+                        options=self._last_day_options, as_typed=True,
                         label="campaign.field.ends_on", check=_last_day_holds)),
             preview=self._preview, finish=self._publish))
 
@@ -85,6 +90,13 @@ class Campaigns:
         _last_day_holds(session, {**answers, "ends_on": day})
         return day
 
+    def _last_day_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
+        """The same day (a one-day campaign), then the coming days after the first day."""
+        first = answers["starts_on"]
+        return [Option(first, "button.same_day"), *(
+            option for option in self._members.day_options(session, answers)
+            if option.value > first)]
+
     def _first_day_example(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
         """A first day to show as the example: four weeks from the coordinator's today."""
         return _day_example(self._members.today(session.user) + timedelta(weeks=4))
@@ -94,8 +106,9 @@ class Campaigns:
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
         return session.texts("campaign.preview", title=answers["title"],
-                             description=answers["description"], starts_on=answers["starts_on"],
-                             ends_on=answers["ends_on"])
+                             description=answers["description"], days=days(
+                                 date.fromisoformat(answers["starts_on"]),
+                                 date.fromisoformat(answers["ends_on"])))
 
     async def _publish(self, session: Session, answers: dict[str, Any]) -> Reply:
         t = session.texts
@@ -113,8 +126,8 @@ class Campaigns:
         page = clamp_page(page, len(campaigns))
         shown = campaigns[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         entries = [Entry(campaign.id, Html(t(
-            "campaign.line", title=campaign.title, starts_on=campaign.starts_on.isoformat(),
-            ends_on=campaign.ends_on.isoformat()))) for campaign in shown]
+            "campaign.line", title=campaign.title,
+            days=days(campaign.starts_on, campaign.ends_on)))) for campaign in shown]
         return render_page(t, title=t("campaign.list.title"), empty=t("campaign.list.empty"),
                            opens=CampaignCard, turn=CampaignsPage, entries=entries, page=page,
                            total=len(campaigns))
@@ -133,8 +146,9 @@ class Campaigns:
         lines = []
         for country, in_country in groupby(shown, key=lambda numbered: numbered[1].country):
             lines.append(t("campaign.country", country=country_name(country, t.language)))
-            lines.extend(t("campaign.site", number=number, city=site.city, title=site.title,
-                           organisation=site.org_name,
+            lines.extend(t("campaign.site", number=number, title=site.title,
+                           place=place(t.language, city=site.city, first=(site.org_name,),
+                                       beside=(site.title,)),
                            when=f"{site.starts_at.astimezone(zone):%Y-%m-%d %H:%M}")
                          for number, site in in_country)
         if lines:
@@ -142,8 +156,7 @@ class Campaigns:
         body = Html("\n".join(lines) if lines else t("campaign.no_sites"))
         text = fit_field(lambda description: t(
             "campaign.card", title=campaign.title, description=description,
-            starts_on=campaign.starts_on.isoformat(), ends_on=campaign.ends_on.isoformat(),
-            sites=body), campaign.description)
+            days=days(campaign.starts_on, campaign.ends_on), sites=body), campaign.description)
         rows = [[Button(str(number), EventCard(site.id)) for number, site in shown]]
         rows.append(turning(t, page, len(sites),
                             lambda number: CampaignSitesPage(campaign_id, number)))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
+from bot.conversation import places
 from bot.conversation.answers import Limit, line_of
 from bot.conversation.callbacks import ElectionAdd, ElectionRemove, ElectionsList, ElectionsRemoval
 from bot.conversation.dialogue import Dialogues, Flow, Invalid, NotAvailable, Option, Step
@@ -317,7 +318,8 @@ class Digests:
         when = format_datetime(line.starts_at.astimezone(tz), "EEE d MMM, HH:mm",
                                locale=t.language)
         return t("digest.event_line", when=when, title=line.title,
-                 organisation=line.organisation, city=line.city or "")
+                 place=places.place(t.language, city=line.city, first=(line.organisation,),
+                                    beside=(line.title,)))
 
     # --- the schedule ----------------------------------------------------------------------
 

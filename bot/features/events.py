@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
+from babel.dates import format_date
 
 from bot.conversation.answers import (
     Limit,
@@ -22,8 +23,6 @@ from bot.conversation.answers import (
 from bot.conversation.callbacks import (
     EventCalendar,
     EventCancelAsk,
-    EventCancelConfirm,
-    EventCancelKeep,
     EventCard,
     EventEdit,
     EventEditField,
@@ -44,7 +43,7 @@ from bot.conversation.listing import (
     render_page,
     turning,
 )
-from bot.conversation.places import country_name, guess_timezone
+from bot.conversation.places import country_name, guess_timezone, place
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
@@ -62,7 +61,7 @@ from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
 from storage.database import Database
 from storage.events import EventFilter, EventRepository
-from storage.models import DISCLOSURES, KINDS, Answer, Event
+from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +76,8 @@ DESCRIPTION = Limit.of(Event, "description")
 VENUE = Limit.of(Event, "venue")
 HOURS = Limit.of(Event, "disclose_hours")
 CAPACITY = Limit.of(Event, "capacity")
+CANCEL_REASON = Limit.of_type(CancelReason)
+CANCEL, KEEP = "cancel", "keep"
 
 
 def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -90,6 +91,7 @@ parse_title = line_of(TITLE)
 parse_description = text_of(DESCRIPTION)
 parse_hours = number_of(HOURS, "invalid.hours")
 parse_capacity = number_of(CAPACITY, "invalid.capacity")
+parse_cancel_reason = text_of(CANCEL_REASON)
 
 
 def _end_after_start(session: Session, answers: dict[str, Any]) -> None:
@@ -100,6 +102,13 @@ def _end_after_start(session: Session, answers: dict[str, Any]) -> None:
 def guessed_zone(answers: dict[str, Any]) -> str | None:
     """The zone guessed from the city and country answered so far."""
     return guess_timezone(answers.get("city"), answers.get("country"))
+
+
+def fitting_campaigns(answers: dict[str, Any]) -> list[tuple[int, str]]:
+    """The campaigns (id, title) whose days hold the event's start date in its own zone."""
+    day = datetime.fromisoformat(answers["start"]).astimezone(ZoneInfo(answers["timezone"]))
+    return [(campaign_id, title) for campaign_id, title, first, last in answers["_campaigns"]
+            if first <= day.date().isoformat() <= last]
 
 
 def venue_visible(event: Event, answer: Answer | None, now: datetime, *, organiser: bool) -> bool:
@@ -160,7 +169,13 @@ class Events:
             Step("capacity", "event.ask.capacity", parse=parse_capacity, optional=True,
                  question_values=CAPACITY.range_values),
             Step("campaign", "event.ask.campaign", options=self._campaign_options,
-                 optional=True, when=lambda answers: bool(answers.get("_campaigns"))),
+                 optional=True, when=lambda answers: bool(fitting_campaigns(answers))),
+        )
+        cancelling = (
+            Step("reason", "event.cancel.ask_reason", parse=parse_cancel_reason, optional=True,
+                 question_values=CANCEL_REASON.length_values),
+            Step("confirm", self._cancel_question, question_values=self._cancel_values,
+                 options=[Option(CANCEL, "button.cancel_event"), Option(KEEP, "button.back")]),
         )
         steps = tuple(replace(step, label=f"event.field.{step.name}") for step in steps)
         # A published event is edited with the same steps and labels as its preview (the
@@ -169,16 +184,21 @@ class Events:
             step for step in steps if step.name in EDIT_FIELDS))
         dialogues.register(
             Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
-            self._edit_flow)
+            self._edit_flow,
+            Flow(name="event_cancel", steps=cancelling, finish=self._cancel_or_keep))
 
     # --- registering -----------------------------------------------------------------------
 
     async def begin(self, session: Session) -> Reply:
         if session.org_id is None:  # a coordinator who organises no approved organisation
             return Reply(session.texts("organiser.no_organisation"))
-        today = self._clock.now().date()
-        open_campaigns = [[campaign.id, campaign.title] for campaign in
-                          await self._repo.campaigns(today, open_only=True)]
+        # The event's own zone is not known yet: keep every campaign not over somewhere on
+        # Earth (UTC−12 is the latest date line), and offer those holding the event's local
+        # start date at the campaign step.
+        earliest = (self._clock.now() - timedelta(hours=12)).date()
+        open_campaigns = [[campaign.id, campaign.title, campaign.starts_on.isoformat(),
+                           campaign.ends_on.isoformat()]
+                          for campaign in await self._repo.campaigns(earliest, open_only=True)]
         return await self._dialogues.start(session, "eventnew", {"_campaigns": open_campaigns})
 
     def _zone_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
@@ -217,7 +237,7 @@ class Events:
 
     def _campaign_options(self, session: Session, answers: dict[str, Any]) -> list[Option]:
         return [Option(str(campaign_id), label=title)
-                for campaign_id, title in answers.get("_campaigns", [])]
+                for campaign_id, title in fitting_campaigns(answers)]
 
     def _fields(self, answers: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -244,7 +264,7 @@ class Events:
 
     def _campaign_title(self, answers: dict[str, Any]) -> str | None:
         chosen = answers.get("campaign")
-        return next((title for campaign_id, title in answers.get("_campaigns", [])
+        return next((title for campaign_id, title in fitting_campaigns(answers)
                      if str(campaign_id) == chosen), None)
 
     def _when(self, t: Texts, start: datetime, end: datetime | None, zone: str) -> str:
@@ -265,7 +285,7 @@ class Events:
                 t, fields["starts_at"], fields.get("ends_at"), viewer_zone))
         lines = [t("event.details", title=fields["title"], organisation=org_name,
                    kind=t(f"kind.{fields['kind']}"), when=Html(when),
-                   place=f"{fields['city']}, {country_name(fields['country'], t.language)}",
+                   place=place(t.language, city=fields["city"], country=fields["country"]),
                    description=fields["description"])]
         if campaign:
             lines.append(t("event.campaign_line", campaign=campaign))
@@ -275,7 +295,10 @@ class Events:
             lines.append(t("event.venue_going"))
         else:
             lines.append(t.plural("event.venue_going_before", fields["disclose_hours"]))
-        if fields.get("capacity"):
+        if fields.get("capacity") and fields.get("going", 0) >= fields["capacity"]:
+            lines.append(t.plural("event.capacity_full", fields.get("waiting", 0),
+                               capacity=fields["capacity"]))
+        elif fields.get("capacity"):
             lines.append(t("event.capacity", capacity=fields["capacity"]))
         return Html("\n".join(lines))
 
@@ -305,7 +328,8 @@ class Events:
         zone = ZoneInfo(self._members.timezone(session.user))
         this_year = now.astimezone(zone).year
         entries = [Entry(event.id, Html(t(
-            "event.line", title=event.title, city=event.city, country=event.country,
+            "event.line", title=event.title, place=place(
+                t.language, city=event.city, country=event.country, beside=(event.title,)),
             when=_list_time(event.starts_at.astimezone(zone), this_year))))
             for event in events]
         buttons = [[Button(t("button.filter"), EventsFilter(None, state))]]
@@ -369,13 +393,17 @@ class Events:
                             EventsPage(0, f"{code}:{mine}:{campaign}:{days}"))]
                     for code in await self._repo.upcoming_countries(now, COUNTRY_BUTTONS)]
         else:
-            campaigns = await self._repo.campaigns(now.date(), open_only=True)
+            campaigns = await self._repo.campaigns(self._members.today(session.user),
+                                                   open_only=True)
             page, shown = page_of(campaigns, page, CHOICES_PER_PAGE)
             rows = [[Button(item.title, EventsPage(0, f"{country}:{mine}:{item.id}:{days}"))]
                     for item in shown]
             if turned := turning(t, page, len(campaigns), lambda number: (
                     EventsFilter("c", state, number)), CHOICES_PER_PAGE, "button.previous"):
                 rows.append(turned)
+        if not rows:
+            return Reply(t("event.filter.no_countries" if facet == "k"
+                           else "event.filter.no_campaigns"), [back])
         return Reply(t("event.filter.choose"), [*rows, back])
 
     async def card(self, session: Session, event_id: int) -> Reply:
@@ -432,10 +460,15 @@ class Events:
         if answer == "waiting":
             position = await self._repo.waiting_position(event_id, tg_id)
             return Reply(t("rsvp.waiting", title=event.title, position=position))
-        key = f"rsvp.done.{answer}"
         if answer == "going" and venue_visible(event, "going", now, organiser=False):
             return Reply(t("rsvp.going_venue", title=event.title, venue=event.venue))
-        return Reply(t(key, title=event.title))
+        if answer == "going" and event.disclosure == "going_before":
+            reveal = event_dues(event)["reveal"].astimezone(
+                ZoneInfo(self._members.timezone(session.user)))
+            return Reply(t.plural(
+                "rsvp.going_venue_later", event.disclose_hours or 0, title=event.title,
+                day=format_date(reveal, "EEE d MMM", locale=t.language), time=f"{reveal:%H:%M}"))
+        return Reply(t(f"rsvp.done.{answer}", title=event.title))
 
     async def _answer(self, event: Event, tg_id: int, answer: Answer, now: datetime) -> Answer:
         """Store an answer (Going beyond capacity waits); a place given up goes to the first
@@ -491,8 +524,8 @@ class Events:
         item.add("dtstart", event.starts_at.astimezone(zone))
         if event.ends_at:
             item.add("dtend", event.ends_at.astimezone(zone))
-        place = f"{event.city}, {country_name(event.country, session.texts.language)}"
-        item.add("location", f"{event.venue}, {place}" if visible else place)
+        item.add("location", place(session.texts.language, city=event.city, country=event.country,
+                                   first=(event.venue if visible else None,)))
         calendar.add_component(item)
         calendar.add_missing_timezones()
         return calendar.to_ical(), f"event-{event.id}.ics"
@@ -567,36 +600,40 @@ class Events:
             rows.append([Button(t("button.message_attendees"), MessageAttendees(event.id))])
         return Reply(text, rows)
 
-    async def confirm_cancel(self, session: Session, event_id: int) -> Reply:
-        """Ask before cancelling: it cannot be undone and everyone who answered is told."""
-        t = session.texts
+    async def ask_cancel(self, session: Session, event_id: int) -> Reply:
+        """Cancel event: an optional reason, then a last question before it is done (it cannot
+        be undone and everyone who answered is told)."""
         event = await self._own_event(session, event_id)
         if event is None or event.status != "scheduled":
-            return Reply(t("not_available"))
-        return Reply(t.plural("event.cancel.confirm", event.going + event.maybe,
-                              title=event.title),
-                     [[Button(t("button.cancel_event"), EventCancelConfirm(event.id)),
-                       Button(t("button.back"), EventCancelKeep(event.id))]])
+            return Reply(session.texts("not_available"))
+        return await self._dialogues.start(session, "event_cancel", {
+            "event": event.id, "title": event.title, "answered": event.going + event.maybe})
 
-    async def keep(self, session: Session, event_id: int) -> Reply:
-        """The organiser changed their mind: nothing happens."""
+    def _cancel_question(self, session: Session, answers: dict[str, Any]) -> str:
+        return "event.cancel.confirm_reason" if answers.get("reason") else "event.cancel.confirm"
+
+    def _cancel_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        return {"count": answers["answered"], "title": answers["title"],
+                "reason": answers.get("reason") or ""}
+
+    async def _cancel_or_keep(self, session: Session, answers: dict[str, Any]) -> Reply:
         t = session.texts
-        event = await self._own_event(session, event_id)
+        session = await self._members.reload(session)
+        event = await self._own_event(session, answers["event"])
         if event is None:
             return Reply(t("not_available"))
-        return Reply(t("event.cancel.kept", title=event.title))
+        if answers["confirm"] == KEEP:
+            return Reply(t("event.cancel.kept", title=event.title))
+        return await self._cancel(t, event, answers.get("reason"))
 
-    async def cancel(self, session: Session, event_id: int) -> Reply:
-        """Cancel the event and tell everyone who answered Going or Maybe."""
-        t = session.texts
-        event = await self._own_event(session, event_id)
-        if event is None:
-            return Reply(t("not_available"))
+    async def _cancel(self, t: Texts, event: Event, reason: str | None) -> Reply:
+        """Cancel the event and tell everyone who answered Going or Maybe (why, if told)."""
         async with self._database.transaction():
-            if not await self._repo.cancel(event_id, self._clock.now()):
+            if not await self._repo.cancel(event.id, self._clock.now()):
                 return Reply(t("not_available"))
             await self._send_to_rsvps(event, "answered", lambda tx: tx(
-                "event.cancelled_notice", title=event.title, organisation=event.org_name,
+                "event.cancelled_notice_reason" if reason else "event.cancelled_notice",
+                title=event.title, organisation=event.org_name, reason=reason or "",
                 when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))))
         return Reply(t("event.cancelled", title=event.title))
 

@@ -239,7 +239,8 @@ class Needs:
         field = {"c": "category", "u": "urgency", "k": "country"}[facet]
         rows = [[Button(label, NeedsPage(0, _state(_with(where, field, value))))]
                 for value, label in values]
-        return Reply(t("need.filter.choose"), [*rows, back])
+        return Reply(t("need.filter.choose" if rows else "need.filter.no_countries"),
+                     [*rows, back])
 
     async def card(self, session: Session, need_id: int) -> Reply:
         """An open need as members see it; a coordinator also sees it hidden, with Hide or

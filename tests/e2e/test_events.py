@@ -101,6 +101,24 @@ async def test_a_zone_not_told_by_the_city_is_asked_for_plainly(bot: BotUnderTes
         "When does it start, in America/Chicago time?")
 
 
+async def test_filters_with_nothing_to_choose_say_so(bot: BotUnderTest) -> None:
+    member = bot.person("en")
+    listing = await member.send("/events")
+    menu = await member.press("Filter", listing.last)
+    country = await member.press("Country", menu.last)
+    assert country.text == "No upcoming event has a country to filter by yet."
+    assert button_labels(country.last) == ["Back"]
+    menu = await member.press("Back", country.last)
+    menu = await member.press("Filter", menu.last)
+    campaign = await member.press("Campaign", menu.last)
+    assert campaign.text == "No campaign is running or coming yet to filter by."
+    needs = await member.send("/needs")
+    menu = await member.press("Filter", needs.last)
+    country = await member.press("Country", menu.last)
+    assert country.text == "No open need has a country to filter by yet."
+    assert button_labels(country.last) == ["Back"]
+
+
 async def test_the_list_shows_the_year_only_of_events_in_another_year(
     bot: BotUnderTest,
 ) -> None:
@@ -109,8 +127,8 @@ async def test_the_list_shows_the_year_only_of_events_in_another_year(
     await _register(olga, title="Spring reading", start="2027-03-21 18:00", end=None)
     lines = (await bot.person("en").send("/events")).text.splitlines()
     assert [line for line in lines if "reading" in line] == [
-        "1. 20.12 18:00 Winter reading — Berlin (DE)",
-        "2. 21.03.2027 18:00 Spring reading — Berlin (DE)"]
+        "1. 20.12 18:00 Winter reading — Berlin, Germany",
+        "2. 21.03.2027 18:00 Spring reading — Berlin, Germany"]
 
 
 async def test_filters_are_named_in_the_title_and_near_me_follows_the_settings(
@@ -251,6 +269,31 @@ async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest
     assert not any(f"p{person.tg_id}" in shown_to_organiser for person in (a, b, c, d))
 
 
+async def test_a_full_card_counts_the_waiting_list_and_going_says_when_the_address_comes(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await _register(olga, start="2026-12-20 18:00", end=None,
+                    disclosure="Going only, hours before", hours="2", capacity="1")
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    first, second, third = bot.person("en"), bot.person("en"), bot.person("ru")
+    card = await _open_card(first, event_id)
+    assert "Places: 1" in card.text.splitlines()
+    assert (await first.press("Going", card.last)).text == (
+        "You are going to “Returning the Names — Berlin”. I will remind you 24 hours and 1 hour "
+        "before. The address will reach you on Sun 20 Dec at 16:00, 2 hours before the start.")
+    card = await _open_card(second, event_id)
+    assert "Places: 1, full — 0 on the waiting list" in card.text.splitlines()
+    await second.press("Going", card.last)
+    card = await _open_card(third, event_id)
+    assert "Мест: 1, все заняты — в списке ожидания 1 человек" in card.text.splitlines()
+    await third.press("Иду", card.last)
+    card = await _open_card(third, event_id)
+    assert "Мест: 1, все заняты — в списке ожидания 2 человека" in card.text.splitlines()
+    assert "Places: 1, full — 2 on the waiting list" in (
+        await _open_card(first, event_id)).text.splitlines()
+
+
 @pytest.mark.parametrize("disclosure", ["Going only", "Going only, hours before"])
 async def test_hidden_venue_never_reaches_a_member_not_going(
     bot: BotUnderTest, disclosure: str
@@ -309,6 +352,23 @@ async def test_calendar_file_parses_back(bot: BotUnderTest) -> None:
     assert calendar.walk("VTIMEZONE")
 
 
+async def test_a_city_already_named_by_the_title_or_venue_is_not_repeated(
+    bot: BotUnderTest,
+) -> None:
+    boris = await organiser(bot, "Мемориал", language="ru")
+    await _register(boris, title="Берлин", country="Германия", city="Берлин",
+                    start="05.12.2026 10:00", end=None, venue="Берлин, Александерплатц 1",
+                    language="ru")
+    member = bot.person("ru")
+    listing = await member.send("/events")
+    assert "1. 05.12 10:00 Берлин — Германия" in listing.text.splitlines()
+    card = await member.press("1", listing.last)
+    assert "Где: Берлин, Германия" in card.text.splitlines()
+    document = (await member.press("В календарь", card.last)).last
+    [item] = icalendar.Calendar.from_ical(document.document).walk("VEVENT")
+    assert str(item["LOCATION"]) == "Берлин, Александерплатц 1, Германия"
+
+
 async def test_reminders_24h_and_1h_once_even_across_a_missed_run(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     await _register(olga)
@@ -346,18 +406,29 @@ async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> Non
     await olga.send("/myevents")
     own = await olga.press("1")
     assert button_labels(own.last) == ["Edit", "Cancel event", "Message attendees"]
-    asked = await olga.press("Cancel event", own.last)
+    why = await olga.press("Cancel event", own.last)
+    assert why.text.startswith("Why is it cancelled? Everyone who answered Going or Maybe")
+    assert button_labels(why.last) == ["Skip"]
+    asked = await olga.press("Skip", why.last)
     assert asked.text == ("Cancel “Returning the Names — Berlin”? This cannot be undone; "
                           "2 people who answered Going or Maybe will be told.")
     assert button_labels(asked.last) == ["Cancel event", "Back"]
     kept = await olga.press("Back", asked.last)
     assert kept.text == "Nothing changed: “Returning the Names — Berlin” stays on."
     assert (await _open_card(going, event_id)).text != EN("not_available")
+    await olga.press("Cancel event", own.last)
+    asked = await olga.send("The hall <flooded> & is closed.")
+    assert asked.text == (
+        "Cancel “Returning the Names — Berlin”? This cannot be undone; 2 people who answered "
+        "Going or Maybe will be told, with the reason:\nThe hall <flooded> & is closed.")
     cancelled = await olga.press("Cancel event", asked.last)
     assert cancelled.text.startswith("“Returning the Names — Berlin” is cancelled")
     for person in (going, maybe):
-        await bot.server.wait_for(lambda person=person: any(
-            "❌" in (r.text or "") for r in person.received()))
+        [notice] = await bot.server.wait_for(lambda person=person: [
+            r for r in person.received() if "❌" in (r.text or "")])
+        assert notice.text.endswith(
+            "is cancelled. The organisers say why:\nThe hall <flooded> & is closed.")
+        assert "The hall &lt;flooded&gt; &amp; is closed." in notice.html
     await bot.services.delivery.drain()
     assert not any("❌" in (r.text or "") for r in no.received())
     assert (await _open_card(going, event_id)).text == EN("not_available")
@@ -394,7 +465,8 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     first = await coordinator.send("Reading the names of the victims of political terror.")
     assert first.text == "Its first day, today or later, for example 2026-12-28 or 28.12.2026."
     last = await coordinator.send("2026-12-05")
-    assert last.text == "Its last day, the first day or later, for example 2026-12-06."
+    assert last.text == ("Its last day, the first day or later, for example 2026-12-06; for a "
+                         "one-day campaign press “The same day”.")
     assert (await coordinator.send("2026-12-01")).text.startswith(
         "The last day cannot come before the first day, 2026-12-05: type 2026-12-05 or a later")
     await coordinator.send("06.12.2026")
@@ -418,14 +490,69 @@ async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUn
     lines = card.text.splitlines()
     start = lines.index("Lithuania")
     assert lines[start:start + 7] == [
-        "Lithuania", "1. Vilnius: Names — Vilnius — Memorial LT, 2026-12-05 09:00",
-        "2. Kaunas: Names — Kaunas — Memorial LT 2, 2026-12-05 09:00", "Germany",
-        "3. Berlin: Names — Berlin — Free Voices, 2026-12-05 10:00", "Georgia",
-        "4. Tbilisi: Names — Tbilisi — Memorial GE, 2026-12-05 07:00"]
+        "Lithuania", "1. Names — Vilnius — Memorial LT, 2026-12-05 09:00",
+        "2. Names — Kaunas — Memorial LT 2, 2026-12-05 09:00", "Germany",
+        "3. Names — Berlin — Free Voices, 2026-12-05 10:00", "Georgia",
+        "4. Names — Tbilisi — Memorial GE, 2026-12-05 07:00"]
     site = await member.press("1", card.last)
     assert site.text.startswith("Names — Vilnius")
     going = await member.press("Going", site.last)
     assert going.text.startswith("You are going to “Names — Vilnius”")
+
+
+async def test_a_one_day_campaign_is_asked_and_shown_as_one_date(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.send("/campaignnew")
+    await coordinator.send("Returning the Names")
+    await coordinator.send("Reading the names of the victims of political terror.")
+    last = await coordinator.send("2026-12-02")
+    assert button_labels(last.last) == [
+        "The same day", "Thursday, 3 December", "Friday, 4 December", "Saturday, 5 December",
+        "Sunday, 6 December"]
+    preview = await coordinator.press("The same day", last.last)
+    assert "<b>Returning the Names</b> (2026-12-02)" in preview.last.html
+    await coordinator.press("Publish")
+    listing = await coordinator.send("/campaigns")
+    assert "1. Returning the Names (2026-12-02)" in listing.text.splitlines()
+    card = await coordinator.press("1", listing.last)
+    assert card.text.splitlines()[0] == "Returning the Names (2026-12-02)"
+
+
+async def test_eventnew_offers_only_campaigns_holding_the_events_local_date(
+    bot: BotUnderTest,
+) -> None:
+    # 05:00 UTC on 1 December is still 30 November in Los Angeles.
+    bot.clock.set(datetime(2026, 12, 1, 5, 0, tzinfo=UTC))
+    for title, first, last in (("November vigil", "2026-11-28", "2026-11-30"),
+                               ("Names week", "2026-12-01", "2026-12-06"),
+                               ("One day", "2026-12-20", "2026-12-20")):
+        await bot.services.repos.events.create_campaign(
+            {"title": title, "description": "d", "starts_on": first, "ends_on": last},
+            COORDINATOR_ID, bot.clock.now())
+    olga = await organiser(bot)
+
+    async def campaigns_offered(start: str, **place: str) -> list[str]:
+        await olga.send("/eventnew")
+        for answer in ("Reading", "We read.", "Commemoration", place.get("country", "Germany"),
+                       place.get("city", "Berlin"), place.get("zone", "Europe/Berlin"), start):
+            asked = await (olga.press(answer) if answer == "Commemoration"
+                           else olga.send(answer))
+        for answer in ("Skip", VENUE, "Public", "Skip"):
+            asked = await (olga.send(answer) if answer == VENUE else olga.press(answer))
+        labels = button_labels(asked.last)
+        if "Publish" in labels:  # the preview: no campaign was asked
+            await olga.press("Cancel", asked.last)
+            return []
+        await olga.press("Skip", asked.last)
+        await olga.press("Cancel")
+        return labels
+
+    assert await campaigns_offered("2026-12-05 18:00") == ["Names week", "Skip"]
+    assert await campaigns_offered("2026-12-20 10:00") == ["One day", "Skip"]
+    assert await campaigns_offered("2027-01-10 10:00") == []
+    assert await campaigns_offered("2026-11-30 23:00", country="United States",
+                                   city="Los Angeles", zone="America/Los_Angeles") == [
+        "November vigil", "Skip"]
 
 
 async def test_a_campaign_with_thirty_long_sites_is_paged(bot: BotUnderTest) -> None:
@@ -448,8 +575,8 @@ async def test_a_campaign_with_thirty_long_sites_is_paged(bot: BotUnderTest) -> 
     listing = await member.send("/campaigns")
     card = (await member.press("1", listing.last)).last
     lines = card.text.splitlines()
-    assert lines[3:5] == ["Germany", f"1. 00 {'é' * 77}: 00 {'🕯' * 117} — Мемориал {'🕯' * 71}, "
-                          "2026-12-05 10:00"]
+    assert lines[3:5] == ["Germany", f"1. 00 {'🕯' * 117} — Мемориал {'🕯' * 71}, "
+                          f"00 {'é' * 77}, 2026-12-05 10:00"]
     assert [line[:6] for line in lines[5:9]] == ["2. 03 ", "3. 06 ", "4. 09 ", "5. 12 "]
     assert lines[-1] == "Page 1 of 6"
     assert button_labels(card) == ["1", "2", "3", "4", "5", "Next"]

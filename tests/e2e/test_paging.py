@@ -74,7 +74,7 @@ async def test_the_campaign_question_of_eventnew_is_paged(bot: BotUnderTest) -> 
     await olga.send("Germany")
     zone = await olga.send("Berlin")
     await olga.press(button_labels(zone.last)[0])
-    await olga.send("2026-12-05 10:00")
+    await olga.send("2026-12-20 10:00")  # within all twelve campaigns' days
     await olga.press("Skip")
     await olga.send("Courtyard")
     await olga.press(EN("disclosure.public"))

@@ -80,8 +80,6 @@ EXAMPLES = {
     callbacks.MyEventsPage(6): "me:p:6",
     callbacks.OwnEvent(25): "me:o:25",
     callbacks.EventCancelAsk(26): "me:cx:26",
-    callbacks.EventCancelConfirm(27): "me:cy:27",
-    callbacks.EventCancelKeep(28): "me:ck:28",
     callbacks.EventEdit(29): "me:ed:29",
     callbacks.EventEditField(30, "venue"): "me:ef:30:venue",
     callbacks.CampaignsPage(7): "cp:p:7",

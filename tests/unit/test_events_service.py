@@ -67,7 +67,8 @@ async def test_a_venue_hours_before_is_shown_to_those_going_from_then_on(
     event_id = await schedule(world, org, disclosure="going_before", disclose_hours=2)
     guest = await world.member(GUEST)
     reply = await events.rsvp(guest, event_id, "going")
-    assert reply.text == guest.texts("rsvp.done.going", title="Reading of names")
+    assert reply.text == guest.texts.plural("rsvp.going_venue_later", 2, title="Reading of names",
+                                            day="Thu 3 Dec", time="16:00")
     assert await sees_venue(events, world, ORGANISER, event_id)
 
     world.clock.set(datetime.fromisoformat("2026-12-03T14:59:00+00:00"))
