@@ -106,7 +106,7 @@ class Campaigns:
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
         return session.texts("campaign.preview", title=answers["title"],
-                             description=answers["description"], days=days(
+                             description=answers["description"], dates=days(
                                  date.fromisoformat(answers["starts_on"]),
                                  date.fromisoformat(answers["ends_on"])))
 
@@ -127,7 +127,7 @@ class Campaigns:
         shown = campaigns[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         entries = [Entry(campaign.id, Html(t(
             "campaign.line", title=campaign.title,
-            days=days(campaign.starts_on, campaign.ends_on)))) for campaign in shown]
+            dates=days(campaign.starts_on, campaign.ends_on)))) for campaign in shown]
         return render_page(t, title=t("campaign.list.title"), empty=t("campaign.list.empty"),
                            opens=CampaignCard, turn=CampaignsPage, entries=entries, page=page,
                            total=len(campaigns))
@@ -156,7 +156,7 @@ class Campaigns:
         body = Html("\n".join(lines) if lines else t("campaign.no_sites"))
         text = fit_field(lambda description: t(
             "campaign.card", title=campaign.title, description=description,
-            days=days(campaign.starts_on, campaign.ends_on), sites=body), campaign.description)
+            dates=days(campaign.starts_on, campaign.ends_on), sites=body), campaign.description)
         rows = [[Button(str(number), EventCard(site.id)) for number, site in shown]]
         rows.append(turning(t, page, len(sites),
                             lambda number: CampaignSitesPage(campaign_id, number)))
