@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.infra.delivery import window
 from bot.sandbox.server import DEFAULT_TOKEN
-from storage.database import Database
+from storage.database import SqliteDatabase
 from storage.deliveries import DeliveryRepository
 from tests.e2e.delivery_runner import MEMBERS
 
@@ -72,7 +72,7 @@ async def test_a_killed_sender_resumes_without_skipping_anyone(tmp_path: Path) -
     # Only sends in flight or accepted but not yet recorded can go out twice, and the queue
     # never has more of those than its window.
     assert duplicates <= window(RATE)
-    database = Database(database_path)
+    database = SqliteDatabase(database_path)
     await database.open()
     try:
         broadcast = (await DeliveryRepository(database).recent(limit=1))[0]
