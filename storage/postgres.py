@@ -3,7 +3,7 @@
 Repositories and migrations are written in SQLite's dialect; the few constructs PostgreSQL
 spells differently are rewritten here, in one place, once per statement text (cached):
 
-- `?` and `:name` parameters become `$1, $2, …`;
+- `?`, `?NNN` and `:name` parameters become `$1, $2, …`;
 - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`;
 - `a IS NOT b` / `a IS b` (b not NULL) become `IS [NOT] DISTINCT FROM`;
 - `CROSS JOIN t ON …` (a join order hint) becomes `JOIN t ON …`;
@@ -40,7 +40,7 @@ from storage.database import Connection, Database, Params, Result, _statements
 
 # The key of the advisory lock every write transaction holds (any constant: "coalition").
 WRITER_LOCK = 0x636F616C
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|::|\?|:(\w+)")
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|::|\?(\d*)|:(\w+)")
 _DISTINCT = (re.compile(r"\bIS NOT (?!NULL\b|DISTINCT\b)"), "IS DISTINCT FROM ")
 _NOT_DISTINCT = (re.compile(r"\bIS (?!NOT\b|NULL\b|DISTINCT\b)"), "IS NOT DISTINCT FROM ")
 _JSON_INTEGERS = (re.compile(r"SELECT value FROM json_each\((\$\d+)\)"),
@@ -63,13 +63,13 @@ def translate(sql: str) -> tuple[str, tuple[str, ...]]:
 
     def placeholder(match: re.Match) -> str:
         nonlocal count
-        token = match.group(0)
-        if token == "?":
-            count += 1
+        number, name = match.group(1), match.group(2)
+        if number is not None:  # `?` is the next parameter, `?3` the third
+            count = int(number) if number else count + 1
             return f"${count}"
-        if match.group(1) is None:
-            return token
-        names.append(match.group(1))
+        if name is None:
+            return match.group(0)
+        names.append(name)
         return f"${len(names)}"
 
     sql = _TOKEN.sub(placeholder, sql)
