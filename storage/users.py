@@ -119,9 +119,11 @@ class UserRepository:
             return {}
         placeholders = ", ".join("?" * len(ids))
         async with self._db.transaction():
+            # Only the missing ones: a conflicting insert would use up a number on PostgreSQL.
             await self._db.execute(
-                f"INSERT OR IGNORE INTO audit_people (tg_id) VALUES "
-                f"{', '.join(['(?)'] * len(ids))}", ids,
+                "INSERT INTO audit_people (tg_id) SELECT v.column1 FROM (VALUES "
+                f"{', '.join(['(CAST(? AS BIGINT))'] * len(ids))}) AS v WHERE v.column1 NOT IN "
+                "(SELECT tg_id FROM audit_people WHERE tg_id IS NOT NULL)", ids,
             )
             rows = await self._db.fetch_all(
                 "SELECT a.tg_id, a.number, u.label, "
