@@ -36,7 +36,8 @@ async def _wait_for_sends(log: Path, count: int) -> None:
 async def test_a_killed_sender_resumes_without_skipping_anyone(tmp_path: Path) -> None:
     log, database_path = tmp_path / "sent.jsonl", tmp_path / "crash.db"
     env = {
-        **{name: value for name, value in os.environ.items() if name in ("PATH", "HOME")},
+        **{name: value for name, value in os.environ.items()
+           if name in ("PATH", "HOME", "PYTHONPATH")},
         "NO_PROXY": "127.0.0.1,localhost",
         "PTB_TIMEDELTA": "1",
         "BROADCAST_RATE": str(RATE),
