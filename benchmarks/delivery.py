@@ -23,7 +23,7 @@ from pathlib import Path
 from bot.infra.clock import SystemClock
 from bot.infra.delivery import DeliveryQueue, courier_for
 from bot.sandbox.server import DEFAULT_TOKEN
-from storage.database import Database
+from storage.database import Database, SqliteDatabase
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
 
@@ -86,7 +86,7 @@ class TimedDeliveries(DeliveryRepository):
 
 async def send(database_path: str, base_url: str, rate: float) -> dict:
     """One broadcast to everyone in the database, sent to the end by a real DeliveryQueue."""
-    database = Database(database_path)
+    database = SqliteDatabase(database_path)
     await database.open()
     try:
         repository = TimedDeliveries(database)
@@ -114,7 +114,7 @@ async def send(database_path: str, base_url: str, rate: float) -> dict:
 
 
 async def prepare(database_path: Path, members: int) -> None:
-    database = Database(database_path)
+    database = SqliteDatabase(database_path)
     await database.open()
     try:
         await migrate(database)

@@ -30,7 +30,7 @@ from pydantic import SecretStr
 
 from bot.app.services import Services
 from bot.infra.config import load_settings
-from storage.database import Database
+from storage.database import SqliteDatabase
 from storage.schema import migrate
 
 SLOT = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 in Europe/Berlin
@@ -52,7 +52,7 @@ class Clock:
 
 async def prepare(path: Path, subscribers: int) -> None:
     """Members, their subscriptions (all due at SLOT), and content for the digests."""
-    database = Database(path)
+    database = SqliteDatabase(path)
     await database.open()
     rng = random.Random(7)
     created = SINCE.isoformat()

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage.database import Database
+from storage.database import Database, SqliteDatabase
 from storage.models import CATEGORIES, URGENCIES
 from storage.needs import NeedFilter, NeedRepository
 from storage.schema import migrate
@@ -71,7 +71,7 @@ async def time_page(repository: NeedRepository, where: NeedFilter, page: int) ->
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        database = Database(Path(folder) / "needs.db")
+        database = SqliteDatabase(Path(folder) / "needs.db")
         await database.open()
         try:
             await migrate(database)

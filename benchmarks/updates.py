@@ -183,10 +183,10 @@ def _p95(samples: list[float]) -> float:
 
 
 async def _seed(path: Path) -> None:
-    from storage.database import Database
+    from storage.database import SqliteDatabase
     from storage.schema import migrate
 
-    database = Database(path)
+    database = SqliteDatabase(path)
     await database.open()
     try:
         await migrate(database)

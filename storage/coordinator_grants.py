@@ -17,10 +17,11 @@ class CoordinatorGrantRepository:
         """Open a request; None if one for this candidate is already waiting."""
         cursor = await self._db.execute(
             "INSERT INTO coordinator_grants (candidate_id, requested_by, requested_at) "
-            "VALUES (?, ?, ?) ON CONFLICT (candidate_id) WHERE status = 'pending' DO NOTHING",
+            "VALUES (?, ?, ?) ON CONFLICT (candidate_id) WHERE status = 'pending' DO NOTHING "
+            "RETURNING id",
             (candidate_id, requested_by, stored(now)),
         )
-        return cursor.lastrowid if cursor.rowcount == 1 else None
+        return cursor.value
 
     async def get(self, grant_id: int) -> CoordinatorGrant | None:
         row = await self._db.fetch_one(

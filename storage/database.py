@@ -1,10 +1,15 @@
-"""One aiosqlite connection per process, with a lock-guarded write transaction helper."""
+"""The database: one interface, two backends (SQLite through aiosqlite, PostgreSQL through
+asyncpg in storage.postgres). Repositories write SQLite's dialect with `?` (or `:name`)
+parameters; the PostgreSQL backend translates each statement text once."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +17,37 @@ import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
 
+Params = Sequence[Any] | Mapping[str, Any]
 
-class Database:
-    """The bot's single connection; one transaction (or read) at a time.
+
+@dataclass(frozen=True)
+class Result:
+    """What a write tells its caller: the rows it changed, and what its RETURNING gave."""
+
+    rowcount: int
+    rows: list[Any] = field(default_factory=list)
+
+    @property
+    def value(self) -> Any:
+        """The first column of the first returned row (`RETURNING id`), or None."""
+        return self.rows[0][0] if self.rows else None
+
+
+class Connection(ABC):
+    """The connection a transaction holds; rows read as row["column"] and row[0]."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> Result: ...
+
+    @abstractmethod
+    async def executemany(self, sql: str, params: Iterable[Params]) -> Result: ...
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]: ...
+
+
+class Database(ABC):
+    """The bot's database; one write transaction at a time.
 
     `transaction()` is re-entrant within one asyncio task, so a service can wrap several
     repository calls in one atomic unit while each repository call stays usable on its own.
@@ -25,12 +58,116 @@ class Database:
     inside a transaction) so that an attached one is never left out.
     """
 
+    dialect: str
+
+    def __init__(self) -> None:
+        self._attached: dict[asyncio.Task, tuple[str, Params]] = {}
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """One write transaction, committed at the end, rolled back on any exception."""
+
+    @abstractmethod
+    async def _execute_alone(self, sql: str, params: Params) -> Result:
+        """One write outside any transaction of this task, atomic on its own."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]: ...
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def run_migration(self, connection: Connection, sqlite_sql: str,
+                            postgres_sql: str | None, version: int) -> None:
+        """Run one migration's statements and record its version, inside `connection`'s
+        transaction."""
+
+    def attach(self, sql: str, params: Params = ()) -> None:
+        """Make this write part of the current task's next write transaction, whichever it is."""
+        self._attached[asyncio.current_task()] = (sql, params)
+
+    def detach(self) -> None:
+        """Drop the current task's attached write, if no transaction took it along yet."""
+        self._attached.pop(asyncio.current_task(), None)
+
+    async def flush(self) -> None:
+        """Commit the current task's attached write on its own, if no transaction took it."""
+        if asyncio.current_task() in self._attached:
+            async with self.transaction():
+                pass
+
+    def _take_attached(self, task: asyncio.Task | None) -> tuple[str, Params] | None:
+        return self._attached.pop(task, None)
+
+    def _restore_attached(self, task: asyncio.Task | None,
+                          attached: tuple[str, Params] | None) -> None:
+        if attached is not None:
+            self._attached[task] = attached
+
+    @abstractmethod
+    def _in_transaction(self) -> bool: ...
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        """Run one write statement, inside the current transaction or as one of its own
+        (with the attached write, if there is one, which must commit with it)."""
+        if self._in_transaction() or asyncio.current_task() in self._attached:
+            async with self.transaction() as connection:
+                return await connection.execute(sql, params)
+        return await self._execute_alone(sql, params)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Any | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+
+def _params(params: Params) -> Params:
+    return params if isinstance(params, Mapping) else tuple(params)
+
+
+class _SqliteConnection(Connection):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.raw = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        if "RETURNING" in sql:
+            # One round trip to aiosqlite's thread: the rows are the count.
+            rows = list(await self.raw.execute_fetchall(sql, _params(params)))
+            return Result(len(rows), rows)
+        cursor = await self.raw.execute(sql, _params(params))
+        return Result(cursor.rowcount)
+
+    async def executemany(self, sql: str, params: Iterable[Params]) -> Result:
+        cursor = await self.raw.executemany(sql, [_params(each) for each in params])
+        return Result(cursor.rowcount)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]:
+        # One round trip to aiosqlite's thread, not three (execute, fetch, close the cursor).
+        return list(await self.raw.execute_fetchall(sql, _params(params)))
+
+
+class SqliteDatabase(Database):
+    """One aiosqlite connection per process; an asyncio.Lock makes every transaction and read
+    wait for the one in progress, and BEGIN IMMEDIATE keeps other processes out."""
+
+    dialect = "sqlite"
+
     def __init__(self, path: Path | str) -> None:
+        super().__init__()
         self.path = Path(path)
-        self._connection: aiosqlite.Connection | None = None
+        self._connection: _SqliteConnection | None = None
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task | None = None
-        self._attached: dict[asyncio.Task, tuple[str, tuple[Any, ...]]] = {}
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,15 +180,15 @@ class Database:
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         ):
             await connection.execute(pragma)
-        self._connection = connection
+        self._connection = _SqliteConnection(connection)
 
     async def close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await connection.close()
+            await connection.raw.close()
 
     @property
-    def connection(self) -> aiosqlite.Connection:
+    def connection(self) -> _SqliteConnection:
         if self._connection is None:
             raise RuntimeError("database is not open")
         return self._connection
@@ -60,7 +197,7 @@ class Database:
         return self._owner is not None and self._owner is asyncio.current_task()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
         if self._in_transaction():
             yield self.connection
@@ -68,68 +205,54 @@ class Database:
         task = asyncio.current_task()
         async with self._lock:
             connection = self.connection
-            await connection.execute("BEGIN IMMEDIATE")
+            await connection.raw.execute("BEGIN IMMEDIATE")
             self._owner = task
-            attached = self._attached.pop(task, None)
+            attached = self._take_attached(task)
             try:
                 if attached is not None:
                     await connection.execute(*attached)
                 yield connection
             except BaseException:
-                await connection.execute("ROLLBACK")
-                if attached is not None:
-                    self._attached[task] = attached
+                await connection.raw.execute("ROLLBACK")
+                self._restore_attached(task, attached)
                 raise
             else:
-                await connection.execute("COMMIT")
+                await connection.raw.execute("COMMIT")
             finally:
                 self._owner = None
 
-    def attach(self, sql: str, params: Iterable[Any] = ()) -> None:
-        """Make this write part of the current task's next write transaction, whichever it is."""
-        self._attached[asyncio.current_task()] = (sql, tuple(params))
+    async def _execute_alone(self, sql: str, params: Params) -> Result:
+        # A single statement outside a transaction commits by itself (SQLite's autocommit): it
+        # takes the write lock at once, so it needs no BEGIN IMMEDIATE, and it saves the two
+        # round trips to aiosqlite's thread that BEGIN and COMMIT would cost.
+        async with self._lock:
+            return await self.connection.execute(sql, params)
 
-    def detach(self) -> None:
-        """Drop the current task's attached write, if no transaction took it along yet."""
-        self._attached.pop(asyncio.current_task(), None)
-
-    async def flush(self) -> None:
-        """Commit the current task's attached write on its own, if no transaction took it."""
-        if asyncio.current_task() in self._attached:
-            async with self.transaction():
-                pass
-
-    @asynccontextmanager
-    async def _using(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]:
         if self._in_transaction():
-            yield self.connection
-        else:
-            async with self._lock:
-                yield self.connection
+            return await self.connection.fetch_all(sql, params)
+        async with self._lock:
+            return await self.connection.fetch_all(sql, params)
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
-        """Run one write statement, inside the current transaction or as one of its own.
+    async def schema_version(self) -> int:
+        return int(await self.fetch_value("PRAGMA user_version"))
 
-        A single statement outside a transaction commits by itself (SQLite's autocommit): it
-        takes the write lock at once, so it needs no BEGIN IMMEDIATE, and it saves the two
-        round trips to aiosqlite's thread that BEGIN and COMMIT would cost; unless a write is
-        attached, which must commit with it.
-        """
-        if asyncio.current_task() in self._attached:
-            async with self.transaction() as connection:
-                return await connection.execute(sql, tuple(params))
-        async with self._using() as connection:
-            return await connection.execute(sql, tuple(params))
+    async def run_migration(self, connection: Connection, sqlite_sql: str,
+                            postgres_sql: str | None, version: int) -> None:
+        for statement in _statements(sqlite_sql):
+            await connection.execute(statement)
+        await connection.execute(f"PRAGMA user_version = {version:d}")
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        # One round trip to aiosqlite's thread, not three (execute, fetch, close the cursor).
-        async with self._using() as connection:
-            return list(await connection.execute_fetchall(sql, tuple(params)))
-
-    async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit the open transaction)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

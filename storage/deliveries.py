@@ -12,10 +12,9 @@ from enum import StrEnum
 from itertools import islice
 from typing import Literal
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.timestamps import stored
 
 Kind = Literal["announcement", "digest", "alert", "reminder", "notice"]
@@ -131,7 +130,7 @@ def _audience_condition(audience: str, default_language: str) -> tuple[str, tupl
                     "u.tg_id NOT IN (SELECT tg_id FROM memberships WHERE org_id = ?)"), (
                         category, int(org_id))
     if name == "everyone" and not argument:
-        return "1", ()
+        return "TRUE", ()
     if name == "country" and _COUNTRY.fullmatch(argument):
         return "u.country = ?", (argument,)
     if name == "organisers" and not argument:
@@ -203,11 +202,11 @@ class DeliveryRepository:
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO broadcasts (kind, author_id, audience, text, reply_markup, status, "
-                "created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (kind, author_id, audience or DIRECT, text, reply_markup, status, created,
                  stored(not_before or now)),
             )
-            broadcast_id = cursor.lastrowid
+            broadcast_id = cursor.value
             if condition is not None:
                 cursor = await connection.execute(
                     "INSERT INTO deliveries (broadcast_id, chat_id, next_attempt_at) "
@@ -225,7 +224,7 @@ class DeliveryRepository:
 
     @staticmethod
     async def _insert_recipients(
-        connection: aiosqlite.Connection,
+        connection: Connection,
         broadcast_id: int,
         recipients: Iterable[Recipient],
         created: str,
@@ -284,25 +283,23 @@ class DeliveryRepository:
                 "AND lease_until < ? AND id NOT IN (SELECT value FROM json_each(?))",
                 (at, json.dumps(list(held))),
             )
-            async with connection.execute(
+            active = await connection.fetch_all(
                 "SELECT id, text, reply_markup FROM broadcasts WHERE status = 'sending' "
                 f"ORDER BY {_PRIORITY}, id"
-            ) as cursor:
-                active = await cursor.fetchall()
+            )
             deliveries: list[ClaimedDelivery] = []
             lease_until = stored(now + lease)
             for broadcast_id, text, markup in active:
                 wanted = limit - len(deliveries)
                 if wanted <= 0:
                     break
-                async with connection.execute(
+                rows = await connection.fetch_all(
                     "UPDATE deliveries SET status = 'sending', lease_until = ? WHERE id IN ("
                     "SELECT id FROM deliveries WHERE broadcast_id = ? AND status = 'queued' "
                     "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) "
                     "RETURNING id, chat_id, text, reply_markup, attempts",
                     (lease_until, broadcast_id, at, wanted),
-                ) as cursor:
-                    rows = await cursor.fetchall()
+                )
                 deliveries.extend(
                     ClaimedDelivery(row[0], broadcast_id, row[1], row[2] or text,
                                     row[3] or markup, row[4])
@@ -320,16 +317,15 @@ class DeliveryRepository:
             return await self._requeue(connection, stored(now), "", ())
 
     async def _requeue(
-        self, connection: aiosqlite.Connection, at: str, condition: str, params: tuple
+        self, connection: Connection, at: str, condition: str, params: tuple
     ) -> int:
-        async with connection.execute(
+        rows = await connection.fetch_all(
             "UPDATE deliveries SET lease_until = NULL, next_attempt_at = ?, status = CASE "
             "WHEN (SELECT status FROM broadcasts AS b WHERE b.id = broadcast_id) = 'cancelled' "
             f"THEN 'cancelled' ELSE 'queued' END WHERE status = 'sending' {condition} "
             "RETURNING broadcast_id, status",
             (at, *params),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         counts = Counter((broadcast_id, status) for broadcast_id, status in rows)
         for broadcast_id in {broadcast_id for broadcast_id, _ in rows}:
             await connection.execute(
@@ -355,12 +351,11 @@ class DeliveryRepository:
                 outcome)
         async with self._db.transaction() as connection:
             broadcast_ids = sorted({broadcast_id for broadcast_id, _, _ in groups})
-            async with connection.execute(
+            cancelled = {row[0] for row in await connection.fetch_all(
                 "SELECT id FROM broadcasts WHERE status = 'cancelled' AND id IN "
                 f"({', '.join('?' * len(broadcast_ids))})",
                 broadcast_ids,
-            ) as cursor:
-                cancelled = {row[0] for row in await cursor.fetchall()}
+            )}
             counters: dict[int, Counter[str]] = defaultdict(Counter)
             for (broadcast_id, result, uncertain), batch in groups.items():
                 if broadcast_id in cancelled and result in (Result.RETRY, Result.POSTPONED):
@@ -441,12 +436,11 @@ class DeliveryRepository:
         cancelled; counters of what they already received stay. Rows in flight are left to
         their sender, then to `prune`. Returns the number of rows deleted."""
         async with self._db.transaction() as connection:
-            async with connection.execute(
+            rows = await connection.fetch_all(
                 "DELETE FROM deliveries WHERE chat_id = ? AND status != 'sending' "
                 "RETURNING broadcast_id, status",
                 (chat_id,),
-            ) as cursor:
-                rows = await cursor.fetchall()
+            )
             queued = Counter(broadcast_id for broadcast_id, status in rows if status == "queued")
             for broadcast_id, count in queued.items():
                 await connection.execute(
@@ -465,21 +459,21 @@ class DeliveryRepository:
     ) -> list[Broadcast]:
         """The newest broadcasts first, optionally only those with one status."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM broadcasts WHERE ? IS NULL OR status = ? ORDER BY id DESC LIMIT ?",
+            "SELECT * FROM broadcasts WHERE CAST(? AS TEXT) IS NULL OR status = ? "
+            "ORDER BY id DESC LIMIT ?",
             (status, status, limit),
         )
         return [Broadcast.model_validate(dict(row)) for row in rows]
 
     @staticmethod
     async def _broadcasts(
-        connection: aiosqlite.Connection, sql: str, params: tuple
+        connection: Connection, sql: str, params: tuple
     ) -> list[Broadcast]:
-        async with connection.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
+        rows = await connection.fetch_all(sql, params)
         return [Broadcast.model_validate(dict(row)) for row in rows]
 
     async def _finish(
-        self, connection: aiosqlite.Connection, broadcast_ids: Iterable[int], at: str
+        self, connection: Connection, broadcast_ids: Iterable[int], at: str
     ) -> list[Broadcast]:
         finished: list[Broadcast] = []
         for broadcast_id in broadcast_ids:

@@ -231,7 +231,7 @@ class DigestRepository:
             "schedule_from = ?, last_period = ?, "
             "last_until = CASE WHEN ? THEN ? ELSE last_until END "
             "WHERE due_group = ? AND tg_id BETWEEN ? AND ?",
-            (period, period, int(covered), period, group.key, min(tg_ids), max(tg_ids)))
+            (period, period, covered, period, group.key, min(tg_ids), max(tg_ids)))
 
     # --- elections -------------------------------------------------------------------------
 
@@ -239,9 +239,9 @@ class DigestRepository:
                            now: datetime, name_ru: str | None = None) -> int:
         cursor = await self._db.execute(
             "INSERT INTO elections (name, name_ru, date, country, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (name, name_ru, day.isoformat(), country, created_by, stored(now)))
-        return cursor.lastrowid
+        return cursor.value
 
     async def remove_election(self, election_id: int) -> Election | None:
         async with self._db.transaction():
@@ -253,8 +253,9 @@ class DigestRepository:
     async def elections(self, from_day: date | None = None) -> list[Election]:
         """Elections on or after a day (all if None), soonest first."""
         rows = await self._db.fetch_all(
-            "SELECT id, name, date, country, name_ru FROM elections WHERE ? IS NULL OR date >= ? "
-            "ORDER BY date, id", (from_day and from_day.isoformat(),) * 2)
+            "SELECT id, name, date, country, name_ru FROM elections "
+            "WHERE CAST(? AS TEXT) IS NULL OR date >= ? ORDER BY date, id",
+            (from_day and from_day.isoformat(),) * 2)
         return [_election(row) for row in rows]
 
     # --- content ---------------------------------------------------------------------------
@@ -280,7 +281,7 @@ class DigestRepository:
             "ORDER BY n.urgency_rank DESC, n.created_at DESC, n.id DESC LIMIT ?",
             (*params, limit))
         counts = await self._db.fetch_one(
-            "SELECT count(*), coalesce(sum(n.created_at > ?), 0) FROM needs AS n "
+            "SELECT count(*), count(*) FILTER (WHERE n.created_at > ?) FROM needs AS n "
             f"WHERE {where}", (stored(since), *params))
         lines = [Line(id=row[0], title=row[1], organisation=row[2], country=row[3],
                       city=row[4], urgency=row[5]) for row in rows]
@@ -299,7 +300,7 @@ class DigestRepository:
             f"JOIN organisations AS o ON o.id = e.org_id WHERE {where} "
             "ORDER BY e.country IS NOT ?, e.starts_at, e.id LIMIT ?", (*params, home, limit))
         counts = await self._db.fetch_one(
-            "SELECT count(*), coalesce(sum(e.created_at > ?), 0) FROM events AS e "
+            "SELECT count(*), count(*) FILTER (WHERE e.created_at > ?) FROM events AS e "
             f"WHERE {where}", (stored(since), *params))
         lines = [Line(title=row[0], organisation=row[1], country=row[2], city=row[3],
                       starts_at=loaded(row[4])) for row in rows]

@@ -54,14 +54,14 @@ class EventRepository(PostRepository):
             "INSERT INTO events (org_id, author_id, campaign_id, title, description, kind, "
             "starts_at, ends_at, timezone, country, city, venue, disclosure, disclose_hours, "
             "capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?)",
+            "?, ?, ?) RETURNING id",
             (org_id, author_id, fields.get("campaign_id"), fields["title"], fields["description"],
              fields["kind"], stored(fields["starts_at"]),
              fields["ends_at"] and stored(fields["ends_at"]), fields["timezone"], fields["country"],
              fields["city"], fields["venue"], fields["disclosure"], fields.get("disclose_hours"),
              fields.get("capacity"), stored(now), stored(now)),
         )
-        return cursor.lastrowid
+        return cursor.value
 
     async def get(self, event_id: int) -> Event | None:
         row = await self._db.fetch_one(f"{_EVENT} WHERE e.id = ?", (event_id,))
@@ -130,7 +130,7 @@ class EventRepository(PostRepository):
         await self._db.execute(
             "INSERT INTO rsvps (event_id, tg_id, answer, answered_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (event_id, tg_id) DO UPDATE SET answer = excluded.answer, "
-            "answered_at = excluded.answered_at WHERE answer != excluded.answer",
+            "answered_at = excluded.answered_at WHERE rsvps.answer != excluded.answer",
             (event_id, tg_id, answer, stored(now)))
 
     async def attendees(self, event_id: int, answers: tuple[Answer, ...]) -> list[int]:
@@ -192,10 +192,10 @@ class EventRepository(PostRepository):
     async def create_campaign(self, fields: dict, author_id: int, now: datetime) -> int:
         cursor = await self._db.execute(
             "INSERT INTO campaigns (title, description, starts_on, ends_on, created_by, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (fields["title"], fields["description"], fields["starts_on"], fields["ends_on"],
              author_id, stored(now)))
-        return cursor.lastrowid
+        return cursor.value
 
     async def campaign(self, campaign_id: int) -> Campaign | None:
         row = await self._db.fetch_one(

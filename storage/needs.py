@@ -53,13 +53,13 @@ class NeedRepository(PostRepository):
         cursor = await self._db.execute(
             "INSERT INTO needs (org_id, author_id, title, description, private_details, "
             "category, urgency, country, city, deadline, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (org_id, author_id, fields["title"], fields["description"],
              fields.get("private_details"), fields["category"], fields["urgency"],
              fields["country"], fields.get("city"), fields.get("deadline"), stored(now),
              stored(now)),
         )
-        return cursor.lastrowid
+        return cursor.value
 
     async def get(self, need_id: int) -> Need | None:
         row = await self._db.fetch_one(f"{_NEED} WHERE n.id = ?", (need_id,))
@@ -159,9 +159,10 @@ class NeedRepository(PostRepository):
         """The new offer's id; None if this helper already offered help for this need."""
         cursor = await self._db.execute(
             "INSERT OR IGNORE INTO offers (need_id, helper_id, message, username, created_at) "
-            "VALUES (?, ?, ?, ?, ?)", (need_id, helper_id, message, username, stored(now)),
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (need_id, helper_id, message, username, stored(now)),
         )
-        return cursor.lastrowid if cursor.rowcount == 1 else None
+        return cursor.value
 
     async def has_offered(self, need_id: int, helper_id: int) -> bool:
         return await self._db.fetch_one(

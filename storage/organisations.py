@@ -38,11 +38,11 @@ class OrganisationRepository:
     ) -> int:
         cursor = await self._db.execute(
             "INSERT INTO organisations (name, name_key, description, country, city, website, "
-            "applicant_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "applicant_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (name, name_key(name), description, country, city, website, applicant_id,
              stored(now)),
         )
-        return cursor.lastrowid
+        return cursor.value
 
     async def get(self, org_id: int) -> Organisation | None:
         row = await self._db.fetch_one(

@@ -141,7 +141,8 @@ class PersonalDataRepository:
     async def is_last_coordinator(self, tg_id: int) -> bool:
         """Whether the coalition would be left without a coordinator if this person left."""
         return bool(await self._db.fetch_value(
-            "SELECT is_coordinator AND (SELECT count(*) FROM users WHERE is_coordinator = 1) = 1 "
+            "SELECT is_coordinator = 1 "
+            "AND (SELECT count(*) FROM users WHERE is_coordinator = 1) = 1 "
             "FROM users WHERE tg_id = ?", (tg_id,),
         ))
 

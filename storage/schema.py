@@ -1,9 +1,9 @@
-"""Numbered SQL migrations in storage/migrations/, tracked with PRAGMA user_version."""
+"""Numbered SQL migrations in storage/migrations/, tracked per backend (SQLite's PRAGMA
+user_version, PostgreSQL's schema_version table)."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
@@ -17,15 +17,21 @@ class Migration:
     version: int
     name: str
     sql: str
+    # The migration in PostgreSQL's words, when storage.postgres cannot translate `sql`.
+    postgres_sql: str | None = None
 
 
 def available() -> list[Migration]:
     """Every migration shipped with the package, in version order."""
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    folder = resources.files("storage.migrations")
+    for entry in folder.iterdir():
         match = _NAME.match(entry.name)
         if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+            override = folder / entry.name.replace(".sql", ".postgres.sql")
+            found.append(Migration(
+                int(match.group(1)), entry.name, entry.read_text("utf-8"),
+                override.read_text("utf-8") if override.is_file() else None))
     found.sort(key=lambda migration: migration.version)
     versions = [migration.version for migration in found]
     if versions != list(range(1, len(found) + 1)):
@@ -34,34 +40,20 @@ def available() -> list[Migration]:
 
 
 async def current_version(database: Database) -> int:
-    return int(await database.fetch_value("PRAGMA user_version"))
+    return await database.schema_version()
 
 
 async def migrate(database: Database, migrations: list[Migration] | None = None) -> list[int]:
-    """Apply the pending migrations, each in its own transaction; return the versions applied."""
+    """Apply the pending migrations, each in its own transaction; return the versions applied.
+
+    The version is read again inside each transaction, so that two processes starting at once
+    apply each migration once."""
     applied = []
-    version = await current_version(database)
     for migration in migrations if migrations is not None else available():
-        if migration.version <= version:
-            continue
         async with database.transaction() as connection:
-            for statement in _statements(migration.sql):
-                await connection.execute(statement)
-            await connection.execute(f"PRAGMA user_version = {migration.version:d}")
+            if migration.version <= await database.schema_version():
+                continue
+            await database.run_migration(connection, migration.sql, migration.postgres_sql,
+                                         migration.version)
         applied.append(migration.version)
-        version = migration.version
     return applied
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (executescript would commit the open transaction)."""
-    statements, buffer = [], ""
-    for line in sql.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements

@@ -68,9 +68,9 @@ class UserRepository:
             await self._db.execute(
                 "INSERT INTO users (tg_id, client_language, created_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (tg_id) DO UPDATE SET is_active = 1, "
-                "client_language = coalesce(excluded.client_language, client_language) "
-                "WHERE is_active = 0 OR (excluded.client_language IS NOT NULL "
-                "AND client_language IS NOT excluded.client_language)",
+                "client_language = coalesce(excluded.client_language, users.client_language) "
+                "WHERE users.is_active = 0 OR (excluded.client_language IS NOT NULL "
+                "AND users.client_language IS NOT excluded.client_language)",
                 (tg_id, client_language, stored(now)),
             )
             user = await self.get(tg_id)
@@ -119,12 +119,15 @@ class UserRepository:
             return {}
         placeholders = ", ".join("?" * len(ids))
         async with self._db.transaction():
+            # Only the missing ones: a conflicting insert would use up a number on PostgreSQL.
             await self._db.execute(
-                f"INSERT OR IGNORE INTO audit_people (tg_id) VALUES "
-                f"{', '.join(['(?)'] * len(ids))}", ids,
+                "INSERT INTO audit_people (tg_id) SELECT v.column1 FROM (VALUES "
+                f"{', '.join(['(CAST(? AS BIGINT))'] * len(ids))}) AS v WHERE v.column1 NOT IN "
+                "(SELECT tg_id FROM audit_people WHERE tg_id IS NOT NULL)", ids,
             )
             rows = await self._db.fetch_all(
-                "SELECT a.tg_id, a.number, u.label, CASE WHEN u.is_coordinator THEN 'coordinator' "
+                "SELECT a.tg_id, a.number, u.label, "
+                "CASE WHEN u.is_coordinator = 1 THEN 'coordinator' "
                 "WHEN o.status = 'approved' THEN 'organiser' ELSE 'member' END AS role "
                 "FROM audit_people AS a LEFT JOIN users AS u ON u.tg_id = a.tg_id "
                 "LEFT JOIN memberships AS m ON m.tg_id = a.tg_id LEFT JOIN organisations AS o "

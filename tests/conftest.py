@@ -16,7 +16,13 @@ os.environ["PTB_TIMEDELTA"] = "1"
 from bot.app.application import build_application, polling
 from bot.infra.config import Settings, load_settings
 from bot.sandbox.server import BotApiServer
+from storage.database import Database, SqliteDatabase
+from storage.postgres import PostgresDatabase
+from storage.schema import migrate
 from tests.harness import BotUnderTest, FakeClock
+from tests.postgres import drop_database, fresh_database, postgres_server
+
+__all__ = ["postgres_server"]  # a session fixture, imported to be found
 
 COORDINATOR_ID = 900
 
@@ -44,13 +50,45 @@ async def server() -> AsyncIterator[BotApiServer]:
     await server.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Runs a test on both backends: storage tests request it, and end-to-end modules opt in
+    with `pytestmark = pytest.mark.usefixtures("backend")`."""
+    return request.param
+
+
 @pytest.fixture
-def make_settings(server: BotApiServer, tmp_path) -> Callable[..., Settings]:
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """A fresh migrated PostgreSQL database when the test runs on that backend, else None."""
+    if "backend" not in request.fixturenames or request.getfixturevalue("backend") != "postgres":
+        yield None
+        return
+    server_url = request.getfixturevalue("postgres_server")
+    name, url = await fresh_database(server_url)
+    yield url
+    await drop_database(server_url, name)
+
+
+@pytest.fixture
+async def database(database_url: str | None, tmp_path) -> AsyncIterator[Database]:
+    """An open, migrated database of the test's backend."""
+    opened = (PostgresDatabase(database_url) if database_url
+              else SqliteDatabase(tmp_path / "storage.db"))
+    await opened.open()
+    await migrate(opened)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def make_settings(server: BotApiServer, tmp_path,
+                  database_url: str | None) -> Callable[..., Settings]:
     def make(**overrides: object) -> Settings:
         values = {
             "telegram_bot_token": SecretStr(server.token),
             "telegram_api_base_url": server.base_url,
             "database_path": tmp_path / "bot.db",
+            "database_url": database_url,
             "coordinator_ids": frozenset({COORDINATOR_ID}),
             **overrides,
         }

@@ -89,11 +89,11 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.database import Database
+    from storage.backend import open_database
     from storage.schema import current_version
 
     async def apply() -> tuple[list[int], int]:
-        database = Database(settings.database_path)
+        database = open_database(path=settings.database_path, url=settings.database_url)
         await database.open()
         try:
             return await migrate(database), await current_version(database)
@@ -101,7 +101,8 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
             await database.close()
 
     applied, version = asyncio.run(apply())
-    print(f"{settings.database_path}: schema version {version}, applied {applied or 'nothing'}")
+    where = "PostgreSQL" if settings.database_url else settings.database_path
+    print(f"{where}: schema version {version}, applied {applied or 'nothing'}")
     return 0
 
 

@@ -24,7 +24,7 @@ from bot.infra.clock import Clock, SystemClock
 from bot.infra.config import Settings
 from bot.infra.delivery import DeliveryQueue, courier_for
 from bot.infra.flood import FloodGuard
-from storage.database import Database
+from storage.backend import open_database
 from storage.repositories import Repositories
 from storage.schema import migrate
 
@@ -33,7 +33,7 @@ class Services:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.database = Database(settings.database_path)
+        self.database = open_database(path=settings.database_path, url=settings.database_url)
         self.repos = Repositories(self.database, settings.default_language)
         self.flood = FloodGuard()
         self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,

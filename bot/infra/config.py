@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_file_base_url: str | None = None
     database_path: Path = Path("./data/coalition.db")
+    # PostgreSQL instead of the SQLite file at database_path (SPEC §11).
+    database_url: str | None = Field(default=None, pattern=r"^postgres(ql)?://")
     coordinator_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: str = "en"
     default_timezone: str = "Europe/Berlin"

@@ -21,7 +21,7 @@ from bot.sandbox.formatting import typed_markup
 from bot.sandbox.keyboards import user_requests
 from bot.sandbox.records import SentRecord
 from bot.sandbox.server import BotApiServer
-from storage.database import Database
+from storage.database import SqliteDatabase
 from storage.schema import migrate
 from storage.updates import UpdateRepository
 
@@ -323,7 +323,7 @@ async def _last_update_id(database_path: Path) -> int:
     Updates must be numbered above it: the bot drops an update whose id it has seen, so a
     restarted sandbox counting from 1 again would have everything typed ignored.
     """
-    database = Database(database_path)
+    database = SqliteDatabase(database_path)
     await database.open()
     try:
         await migrate(database)

@@ -12,7 +12,7 @@ import sys
 
 from bot.infra.clock import SystemClock
 from bot.infra.delivery import DeliveryQueue, courier_for
-from storage.database import Database
+from storage.database import SqliteDatabase
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
 
@@ -21,7 +21,7 @@ MEMBERS = 2000
 
 async def run(db_path: str, base_url: str, token: str) -> None:
     rate = float(os.environ.get("BROADCAST_RATE", "400"))
-    database = Database(db_path)
+    database = SqliteDatabase(db_path)
     await database.open()
     try:
         await migrate(database)

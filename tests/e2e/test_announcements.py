@@ -13,6 +13,9 @@ from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
 
+# Also on PostgreSQL (tests/conftest.py: backend).
+pytestmark = pytest.mark.usefixtures("backend")
+
 EN = texts("en")
 ANNOUNCEMENT = "Vigil on <b>Friday</b>, see <a href=\"https://example.org/v\">details</a> & come"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.infra.delivery import window
 from bot.sandbox.server import DEFAULT_TOKEN
-from storage.database import Database
+from storage.database import SqliteDatabase
 from storage.deliveries import DeliveryRepository
 from tests.e2e.delivery_runner import MEMBERS
 
@@ -36,7 +36,8 @@ async def _wait_for_sends(log: Path, count: int) -> None:
 async def test_a_killed_sender_resumes_without_skipping_anyone(tmp_path: Path) -> None:
     log, database_path = tmp_path / "sent.jsonl", tmp_path / "crash.db"
     env = {
-        **{name: value for name, value in os.environ.items() if name in ("PATH", "HOME")},
+        **{name: value for name, value in os.environ.items()
+           if name in ("PATH", "HOME", "PYTHONPATH")},
         "NO_PROXY": "127.0.0.1,localhost",
         "PTB_TIMEDELTA": "1",
         "BROADCAST_RATE": str(RATE),
@@ -72,7 +73,7 @@ async def test_a_killed_sender_resumes_without_skipping_anyone(tmp_path: Path) -
     # Only sends in flight or accepted but not yet recorded can go out twice, and the queue
     # never has more of those than its window.
     assert duplicates <= window(RATE)
-    database = Database(database_path)
+    database = SqliteDatabase(database_path)
     await database.open()
     try:
         broadcast = (await DeliveryRepository(database).recent(limit=1))[0]

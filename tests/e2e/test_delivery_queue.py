@@ -14,7 +14,7 @@ from bot.infra.courier import Courier, Undelivered
 from bot.infra.delivery import FIRST_RETRY, DeliveryQueue, courier_for, window
 from bot.sandbox.records import SentRecord
 from bot.sandbox.server import BotApiServer
-from storage.database import Database
+from storage.database import Database, SqliteDatabase
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
 from tests.harness import FakeClock
@@ -27,7 +27,7 @@ StartQueue = Callable[..., Awaitable[DeliveryQueue]]
 
 @pytest.fixture
 async def database(tmp_path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "delivery.db")
+    database = SqliteDatabase(tmp_path / "delivery.db")
     await database.open()
     await migrate(database)
     yield database

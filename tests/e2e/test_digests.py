@@ -18,6 +18,9 @@ from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest, Person, button_labels
 
+# Also on PostgreSQL (tests/conftest.py: backend).
+pytestmark = pytest.mark.usefixtures("backend")
+
 EN, RU = texts("en"), texts("ru")
 SECRET = "Case 2-417/2026, safe flat: Lindenstr. 5"
 VENUE = "Back room of the Kiezladen, Oranienstr. 9"

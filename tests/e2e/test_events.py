@@ -13,6 +13,9 @@ from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
 
+# Also on PostgreSQL (tests/conftest.py: backend).
+pytestmark = pytest.mark.usefixtures("backend")
+
 EN, RU = texts("en"), texts("ru")
 VENUE = "Courtyard behind Lindenstr. 5"
 DISCLOSURES = {"Public": "public", "Going only": "going",

@@ -9,6 +9,9 @@ from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
 
+# Also on PostgreSQL (tests/conftest.py: backend).
+pytestmark = pytest.mark.usefixtures("backend")
+
 EN, RU = texts("en"), texts("ru")
 SECRET = "Case 2-417/2026, safe flat: Lindenstr. 5"
 

@@ -20,7 +20,8 @@ async def _start(*args: str, env: dict[str, str], stdin: bytes | None = None):
 
 def _environment(server: BotApiServer, tmp_path) -> dict[str, str]:
     return {
-        **{name: value for name, value in os.environ.items() if name in ("PATH", "HOME")},
+        **{name: value for name, value in os.environ.items()
+           if name in ("PATH", "HOME", "PYTHONPATH")},
         "NO_PROXY": "127.0.0.1,localhost",
         "TELEGRAM_BOT_TOKEN": server.token,
         "TELEGRAM_API_BASE_URL": server.base_url,

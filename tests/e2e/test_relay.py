@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.infra.i18n import texts
 from bot.sandbox.records import SentRecord
 from tests.e2e.orgs import seed_organisation
 from tests.harness import BotUnderTest, Person, button_labels
+
+# Also on PostgreSQL (tests/conftest.py: backend).
+pytestmark = pytest.mark.usefixtures("backend")
 
 EN, RU = texts("en"), texts("ru")
 TITLE = "Lawyer for a prisoner"

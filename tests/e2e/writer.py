@@ -8,11 +8,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from storage.database import Database
+from storage.database import SqliteDatabase
 
 
 async def main(path: str, seconds: float, name: str) -> int:
-    database = Database(path)
+    database = SqliteDatabase(path)
     await database.open()
     writes = 0
     try:

@@ -1,5 +1,5 @@
-"""A feature service alone: its real repositories on a temporary SQLite file, a hand-moved
-clock, no Telegram application and no sandbox server."""
+"""A feature service alone: its real repositories on a temporary database (on each backend), a
+hand-moved clock, no Telegram application and no sandbox server."""
 
 from __future__ import annotations
 
@@ -68,10 +68,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def world(tmp_path, clock: FakeClock) -> AsyncIterator[World]:
+async def world(tmp_path, clock: FakeClock, backend: str,
+                database_url: str | None) -> AsyncIterator[World]:
     # Members and notices (collaborators, not under test here) come as the application
-    # assembles them, on the same database.
-    services = Services(load_settings(database_path=tmp_path / "unit.db"), clock)
+    # assembles them, on the same database, on each backend.
+    services = Services(load_settings(database_path=tmp_path / "unit.db",
+                                      database_url=database_url), clock)
     database = services.database
     await database.open()
     await migrate(database)

@@ -20,7 +20,7 @@ from bot.infra.delivery import DeliveryQueue
 from bot.infra.i18n import texts
 from storage.announcements import AnnouncementRepository
 from storage.audit import AuditRepository
-from storage.database import Database
+from storage.database import Database, SqliteDatabase
 from storage.deliveries import Broadcast, DeliveryRepository
 from storage.schema import migrate
 from storage.users import UserRepository
@@ -76,7 +76,7 @@ class Desk:
 
 @pytest.fixture
 async def database(tmp_path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "announcements.db")
+    database = SqliteDatabase(tmp_path / "announcements.db")
     await database.open()
     await migrate(database)
     yield database

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from storage.audit import AuditRepository
-from storage.database import Database
+from storage.database import SqliteDatabase
 from storage.schema import migrate
 
 
 async def test_audit_rows_cannot_be_changed_or_deleted(tmp_path) -> None:
-    database = Database(tmp_path / "audit.db")
+    database = SqliteDatabase(tmp_path / "audit.db")
     await database.open()
     try:
         await migrate(database)

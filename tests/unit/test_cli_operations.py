@@ -17,7 +17,7 @@ import pytest
 import storage.backup
 from bot.app.cli import main
 from storage.backup import backup
-from storage.database import Database
+from storage.database import SqliteDatabase
 from storage.deliveries import DeliveryRepository, Outcome, Result
 from storage.schema import migrate
 
@@ -42,7 +42,7 @@ def database_path(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_PATH", str(path))
 
     async def create() -> None:
-        database = Database(path)
+        database = SqliteDatabase(path)
         await database.open()
         try:
             await migrate(database)
@@ -319,7 +319,7 @@ async def test_backup_mid_broadcast_restores_with_matching_counts(tmp_path, monk
     """The broadcast commits batches of outcomes all through the backup; the copy is one
     consistent moment: every counter agrees with the delivery rows it counts."""
     path, target = tmp_path / "bot.db", tmp_path / "copy.db"
-    database = Database(path)
+    database = SqliteDatabase(path)
     await database.open()
     await migrate(database)
     async with database.transaction() as connection:
@@ -359,7 +359,7 @@ async def test_backup_mid_broadcast_restores_with_matching_counts(tmp_path, monk
     assert during >= 10, f"only {during} commits during the backup"
     assert report.pages > 50
 
-    restored = Database(target)
+    restored = SqliteDatabase(target)
     await restored.open()
     try:
         assert await migrate(restored) == []

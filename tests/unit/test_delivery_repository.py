@@ -14,19 +14,12 @@ from storage.deliveries import (
     Outcome,
     Result,
 )
-from storage.schema import migrate
 from tests.harness import FakeClock
 
 LEASE = timedelta(minutes=5)
 
 
-@pytest.fixture
-async def database(tmp_path):
-    database = Database(tmp_path / "deliveries.db")
-    await database.open()
-    await migrate(database)
-    yield database
-    await database.close()
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 @pytest.fixture

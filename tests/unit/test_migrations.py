@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from storage.database import Database
+from storage.database import Database, SqliteDatabase
 from storage.needs import NeedFilter
 from storage.personal import PersonalDataRepository
 from storage.schema import Migration, available, current_version, migrate
@@ -14,7 +14,7 @@ from storage.schema import Migration, available, current_version, migrate
 
 @pytest.fixture
 async def database(tmp_path):
-    database = Database(tmp_path / "sub" / "test.db")
+    database = SqliteDatabase(tmp_path / "sub" / "test.db")
     await database.open()
     yield database
     await database.close()
@@ -143,12 +143,12 @@ async def test_every_column_naming_a_person_is_indexed(database: Database) -> No
         assert "USING" in plan[0][3], f"{table}.{column}: {plan[0][3]}"
 
     statements: list[str] = []
-    await database.connection.set_trace_callback(statements.append)
+    await database.connection.raw.set_trace_callback(statements.append)
     personal = PersonalDataRepository(database)
     await personal.export(5)
     await personal.is_last_coordinator(5)
     await personal.forget(5)
-    await database.connection.set_trace_callback(None)
+    await database.connection.raw.set_trace_callback(None)
     looked_up = [sql for sql in statements if sql.lstrip().upper().startswith(
         ("SELECT", "UPDATE", "DELETE"))]
     assert len(looked_up) > 15

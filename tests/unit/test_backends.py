@@ -1,0 +1,149 @@
+"""Both backends: migrations and their version, the upgrade of today's SQLite files, the
+guarantees the repositories rely on (append-only audit log, Telegram ids beyond 32 bits,
+re-entrant transactions that roll back whole)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage.audit import AuditRepository
+from storage.database import Database, SqliteDatabase
+from storage.postgres import PostgresDatabase, translate, translate_schema
+from storage.repositories import Repositories
+from storage.schema import available, current_version, migrate
+from tests.postgres import drop_database, fresh_database
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "schema_13.db"
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+BIG_ID = 4_000_000_001  # Telegram ids no longer fit in 32 bits
+
+
+@pytest.fixture
+async def empty(backend: str, tmp_path, request: pytest.FixtureRequest
+                ) -> AsyncIterator[Database]:
+    """An open database of the test's backend without any migration applied."""
+    if backend == "sqlite":
+        database: Database = SqliteDatabase(tmp_path / "empty.db")
+        await database.open()
+        yield database
+        await database.close()
+        return
+    server = request.getfixturevalue("postgres_server")
+    name, url = await fresh_database(server, migrated=False)
+    database = PostgresDatabase(url)
+    await database.open()
+    yield database
+    await database.close()
+    await drop_database(server, name)
+
+
+async def test_each_migration_applies_on_top_of_the_previous_version(empty: Database) -> None:
+    migrations = available()
+    assert await current_version(empty) == 0
+    for index, migration in enumerate(migrations):
+        assert await migrate(empty, migrations[: index + 1]) == [migration.version]
+        assert await current_version(empty) == migration.version
+    assert await migrate(empty) == []
+
+
+async def test_a_failing_migration_leaves_the_previous_version(empty: Database) -> None:
+    migrations = available()
+    await migrate(empty, migrations)
+    broken = type(migrations[0])(
+        migrations[-1].version + 1, "broken.sql",
+        "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n")
+    with pytest.raises(Exception, match=r"no_such_table|no such table"):
+        await migrate(empty, [*migrations, broken])
+    assert await current_version(empty) == migrations[-1].version
+    with pytest.raises(Exception, match="half_done"):
+        await empty.fetch_all("SELECT * FROM half_done")
+
+
+@pytest.mark.usefixtures("backend")
+async def test_the_audit_log_is_append_only_and_names_people_by_pseudonym(
+    database: Database,
+) -> None:
+    audit = AuditRepository(database)
+    await audit.record(900, "org.approve", "org:1", NOW)
+    await audit.record(900, "coordinator.grant", f"user:{BIG_ID}", NOW)
+    with pytest.raises(Exception, match="append-only"):
+        await database.execute("UPDATE audit_log SET actor_id = 6")
+    with pytest.raises(Exception, match="append-only"):
+        await database.execute("DELETE FROM audit_entries")
+    with pytest.raises(Exception, match="only forget"):
+        await database.execute("DELETE FROM audit_people")
+    rows = await database.fetch_all(
+        "SELECT actor_id, actor_number, target, subject_number FROM audit_log ORDER BY id")
+    assert [tuple(row) for row in rows] == [(900, 1, "org:1", None),
+                                            (900, 1, f"user:{BIG_ID}", 2)]
+
+
+@pytest.mark.usefixtures("backend")
+async def test_transactions_nest_and_roll_back_whole_with_the_attached_write(
+    database: Database,
+) -> None:
+    database.attach("INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                    (7, "2026-11-30"))
+    with pytest.raises(RuntimeError):
+        async with database.transaction():
+            await database.execute(
+                "INSERT INTO users (tg_id, created_at) VALUES (?, '2026-01-01')", (BIG_ID,))
+            async with database.transaction():
+                await database.execute(
+                    "INSERT INTO users (tg_id, created_at) VALUES (2, '2026-01-01')")
+            raise RuntimeError("boom")
+    assert await database.fetch_value("SELECT count(*) FROM users") == 0
+    assert await database.fetch_value("SELECT count(*) FROM processed_updates") == 0
+    # The attached write went back to wait for the next transaction, and commits with it.
+    result = await database.execute(
+        "INSERT INTO users (tg_id, created_at) VALUES (?, '2026-01-01') RETURNING tg_id",
+        (BIG_ID,))
+    assert (result.rowcount, result.value) == (1, BIG_ID)
+    assert await database.fetch_value("SELECT update_id FROM processed_updates") == 7
+
+
+async def test_a_sqlite_file_of_schema_13_upgrades_in_place_with_its_rows(tmp_path) -> None:
+    """tests/fixtures/schema_13.db was written by the code before the PostgreSQL backend
+    (commit c925f14: its migrations and repositories)."""
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURE, path)
+    database = SqliteDatabase(path)
+    await database.open()
+    try:
+        assert await current_version(database) == 13
+        assert await migrate(database) == [m.version for m in available() if m.version > 13]
+        repos = Repositories(database, "en")
+        user = await repos.users.get(BIG_ID)
+        assert user is not None and user.client_language == "ru"
+        need = await repos.needs.get(1)
+        assert need is not None
+        assert (need.title, need.org_name) == ("Lawyer for a prisoner", "Memorial Berlin")
+        entries = await AuditRepository(database).latest(10)
+        assert [(e.actor_id, e.action, e.target) for e in entries] == [
+            (900, "coordinator.grant", f"user:{BIG_ID}"), (900, "org.approve", "org:1")]
+        # New rows follow the old ones.
+        await AuditRepository(database).record(900, "org.suspend", "org:1", NOW)
+        assert (await AuditRepository(database).latest(1))[0].id == 3
+    finally:
+        await database.close()
+
+
+def test_statements_are_translated_once_into_postgresql() -> None:
+    assert translate("INSERT OR IGNORE INTO t (a) VALUES (?) RETURNING id") == (
+        "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id", ())
+    assert translate("UPDATE t SET a = :now WHERE b IS NOT c AND d = '?'") == (
+        "UPDATE t SET a = $1 WHERE b IS DISTINCT FROM c AND d = '?'", ("now",))
+    assert translate("SELECT ?1 = a OR ?1 = b AND ? = c") == (
+        "SELECT $1 = a OR $1 = b AND $2 = c", ())
+    assert translate("SELECT 1") is translate("SELECT 1")  # cached per statement text
+    script = translate_schema(
+        "CREATE TABLE x (id INTEGER PRIMARY KEY, tg_id INTEGER, t TEXT CHECK (t GLOB '[0-9]*'));")
+    assert script == ('CREATE TABLE x (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, '
+                      'tg_id BIGINT, t TEXT COLLATE "C" CHECK (t SIMILAR TO \'[0-9]%\'));\n')
+    with pytest.raises(ValueError, match=r"\.postgres\.sql"):
+        translate_schema("CREATE VIEW v AS SELECT 1;")
