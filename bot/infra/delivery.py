@@ -70,8 +70,7 @@ class DeliveryQueue:
     and marks are written in batches every FLUSH_DELAY s; sends in flight plus sends accepted but
     not yet recorded never exceed `window(rate)`, so a crash makes at most that many recipients
     receive a message twice. Rows a crash left claimed come back counted as `resent`, an upper
-    bound on those duplicates. One queue per database: on start it takes back whatever a
-    previous process left in flight.
+    bound on those duplicates.
 
     Several queues (sender processes, each under its own `owner` name) may send from one
     database: the rate is a token bucket in the database and the pause between two messages to
