@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections import Counter, defaultdict
@@ -238,3 +239,31 @@ async def test_run_with_a_sender_process_delivers_an_announcement_and_shows_prog
     assert _received(server, "Vigil on Friday") == Counter(dict.fromkeys(members, 1))
     output = log.read_text()
     assert "started sender-1" in output and "sender sender-1 stopped" in output
+
+
+async def test_run_restarts_a_sender_that_died_and_it_takes_its_rows_back(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    members = range(1, MEMBERS + 1)
+    _add_users(server, members)
+    database = await _database(tmp_path / "run.db", members)
+    log = tmp_path / "run.log"
+    process = await _start(_environment(server, tmp_path / "run.db"), log, "run")
+    try:
+        broadcast_id = await _broadcast(database, "Rally on Sunday")
+        await server.wait_for(
+            lambda: len(_received(server, "Rally on Sunday")) >= MEMBERS // 4, timeout=30)
+        [pid] = re.findall(r"started sender-1 \(pid (\d+)\)", log.read_text())
+        os.kill(int(pid), signal.SIGKILL)
+        # Well within the 5-minute lease: the restarted sender-1 takes its rows back at once.
+        await _until_done(database, [process], broadcast_id)
+        broadcast = await DeliveryRepository(database).get(broadcast_id)
+    finally:
+        await _stop(process, log)
+        await database.close()
+    output = log.read_text()
+    assert "ended with status -9; restarting" in output
+    assert len(re.findall(r"started sender-1 \(pid \d+\)", output)) == 2
+    received = _received(server, "Rally on Sunday")
+    assert len(received) == MEMBERS
+    assert sum(received.values()) - MEMBERS <= broadcast.resent
