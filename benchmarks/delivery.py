@@ -3,6 +3,8 @@
 # Run: .venv/bin/python -m benchmarks.delivery (about three minutes). The sandbox Bot API server
 # runs in a process of its own, and so does each sending run, so that neither the server's
 # memory nor the benchmark's own is counted in a run's peak RSS.
+# With --senders N (about two minutes): the rate runs (a) and (b) sent by N `coalition-bot
+# sender` processes sharing the database, as `run --senders N` does.
 
 from __future__ import annotations
 
@@ -160,11 +162,87 @@ def measure(run: Run, workdir: Path) -> Measured:
                     result["peak_rss_kib"], result["db_seconds"], result["wall_seconds"])
 
 
+def measure_senders(run: Run, workdir: Path, senders: int) -> float:
+    """The achieved rate of one broadcast sent by `senders` sender processes."""
+    database_path = workdir / f"{run.label}-{senders}.db"
+    log_path = workdir / f"{run.label}-{senders}.jsonl"
+    asyncio.run(prepare(database_path, run.recipients))
+    broadcast_id = asyncio.run(_enqueue(database_path))
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "PTB_TIMEDELTA": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.sandbox.cli", "--port", "0", "--log", str(log_path),
+         "--users", f"1-{run.recipients}"],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )
+    workers: list[subprocess.Popen] = []
+    try:
+        port = int(server.stdout.readline().split()[1])
+        env |= {"DATABASE_PATH": str(database_path), "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+                "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot",
+                "BROADCAST_RATE": str(run.rate)}
+        workers = [subprocess.Popen([sys.executable, "-m", "bot", "sender", "--name",
+                                     f"sender-{number}"], env=env, stderr=subprocess.DEVNULL)
+                   for number in range(1, senders + 1)]
+        broadcast = asyncio.run(_until_done(database_path, broadcast_id))
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait()
+        server.terminate()
+        server.wait()
+    times = sorted(json.loads(line)["time"] for line in log_path.read_text("utf-8").splitlines())
+    if broadcast.sent != run.recipients or len(times) != run.recipients:
+        raise RuntimeError(f"{run.label}: {broadcast.sent} sent, {len(times)} received, "
+                           f"of {run.recipients}")
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+async def _enqueue(database_path: Path) -> int:
+    database = Database(database_path)
+    await database.open()
+    try:
+        return await DeliveryRepository(database).create(
+            kind="announcement", text=TEXT, audience="everyone", now=SystemClock().now())
+    finally:
+        await database.close()
+
+
+async def _until_done(database_path: Path, broadcast_id: int):
+    database = Database(database_path)
+    await database.open()
+    try:
+        repository = DeliveryRepository(database)
+        # The senders are other processes: the database is all there is to wait on.
+        while (broadcast := await repository.get(broadcast_id)).status != "done":  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        return broadcast
+    finally:
+        await database.close()
+
+
+def main_senders(senders: int) -> None:
+    runs = {"a": Run("a", 1_500, 25), "b": Run("b", 10_000, 1000)}
+    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as workdir:
+        for label, run in runs.items():
+            print(f"… {run.recipients:,} recipients at {run.rate:g}/s, {senders} sender "
+                  "processes", flush=True)
+            rate = measure_senders(run, Path(workdir), senders)
+            print(f"({label}) rate with {senders} sender processes: {run.recipients:,} "
+                  f"recipients at BROADCAST_RATE={run.rate:g}: achieved {rate:.1f}/s = "
+                  f"{rate / run.rate:.3f} of the configured rate", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--send", nargs=3, metavar=("DB", "BASE_URL", "RATE"),
                         help="(internal) be the sending process of one run")
+    parser.add_argument("--senders", type=int, metavar="N",
+                        help="measure the rate runs with N `coalition-bot sender` processes")
     args = parser.parse_args()
+    if args.senders:
+        main_senders(args.senders)
+        return
     if args.send:
         database_path, base_url, rate = args.send
         print(json.dumps(asyncio.run(send(database_path, base_url, float(rate)))))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -28,6 +27,8 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 # announcements before digests, so a reminder never waits behind an hour-long digest.
 _PRIORITY = "CASE kind WHEN 'announcement' THEN 1 WHEN 'digest' THEN 2 ELSE 0 END"
 _OPEN = "('draft', 'awaiting_approval', 'scheduled', 'sending')"
+# The name of the sender inside the bot's own process (`run --senders 0`, the tests).
+IN_PROCESS = "bot"
 
 
 class Broadcast(BaseModel):
@@ -152,12 +153,17 @@ def _recipient(item: Recipient) -> tuple[int, str | None, str | None]:
 
 
 # How each result changes a row still in flight, and which counter it adds to.
+# A send that reached Telegram stamps attempted_at, which paces the chat across senders.
 _APPLY: dict[Result, tuple[str, str | None]] = {
-    Result.SENT: ("status = 'sent', sent_at = :now, error = NULL", "sent"),
-    Result.BLOCKED: ("status = 'blocked', error = :error", "blocked"),
-    Result.FAILED: ("status = 'failed', attempts = attempts + 1, error = :error", "failed"),
+    Result.SENT: ("status = 'sent', sent_at = :now, error = NULL, attempted_at = :wall", "sent"),
+    Result.BLOCKED: ("status = 'blocked', error = :error, attempted_at = :wall", "blocked"),
+    Result.FAILED: (
+        "status = 'failed', attempts = attempts + 1, error = :error, attempted_at = :wall",
+        "failed",
+    ),
     Result.RETRY: (
-        "status = 'queued', attempts = attempts + 1, error = :error, next_attempt_at = :retry_at",
+        "status = 'queued', attempts = attempts + 1, error = :error, next_attempt_at = :retry_at, "
+        "attempted_at = :wall",
         None,
     ),
     Result.POSTPONED: ("status = 'queued', next_attempt_at = :now", None),
@@ -261,14 +267,26 @@ class DeliveryRepository:
         return cursor.rowcount == 1
 
     async def claim(
-        self, now: datetime, *, limit: int, lease: timedelta, held: Collection[int] = ()
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        lease: timedelta,
+        held: Collection[int] = (),
+        owner: str = IN_PROCESS,
+        wall: float = 0.0,
+        chat_interval: float | None = None,
     ) -> Claim:
-        """Lease up to `limit` due deliveries, most urgent broadcast first.
+        """Lease up to `limit` due deliveries to the sender `owner`, most urgent broadcast first.
 
         Due: queued with next_attempt_at ≤ now, of a broadcast that is sending, or scheduled
         with not_before ≤ now (which starts it). Rows whose lease expired (a sender died with
         them) are queued again first and counted as resent, except the rows in `held`, which
         the caller still has in hand (a clock that jumped ahead must not make them go twice).
+        With a `chat_interval`, a row is not claimed while its chat has a row in flight at any
+        sender, or got a message less than `chat_interval` seconds before `wall` (real time):
+        so one a second to a chat holds across senders. Senders claim side by side: see
+        `_lease_rows`.
         """
         at = stored(now)
         async with self._db.transaction() as connection:
@@ -278,10 +296,12 @@ class DeliveryRepository:
                 "WHERE status = 'scheduled' AND not_before <= ? RETURNING *",
                 (at,),
             )
+            held = sorted(held)
             await self._requeue(
                 connection, at,
-                "AND lease_until < ? AND id NOT IN (SELECT value FROM json_each(?))",
-                (at, json.dumps(list(held))),
+                "AND lease_until < ?" + (
+                    f" AND id NOT IN ({', '.join('?' * len(held))})" if held else ""),
+                (at, *held),
             )
             active = await connection.fetch_all(
                 "SELECT id, text, reply_markup FROM broadcasts WHERE status = 'sending' "
@@ -293,13 +313,10 @@ class DeliveryRepository:
                 wanted = limit - len(deliveries)
                 if wanted <= 0:
                     break
-                rows = await connection.fetch_all(
-                    "UPDATE deliveries SET status = 'sending', lease_until = ? WHERE id IN ("
-                    "SELECT id FROM deliveries WHERE broadcast_id = ? AND status = 'queued' "
-                    "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) "
-                    "RETURNING id, chat_id, text, reply_markup, attempts",
-                    (lease_until, broadcast_id, at, wanted),
-                )
+                rows = await self._lease_rows(
+                    connection, broadcast_id, wanted, at=at, lease_until=lease_until,
+                    owner=owner,
+                    chat_free_after=None if chat_interval is None else wall - chat_interval)
                 deliveries.extend(
                     ClaimedDelivery(row[0], broadcast_id, row[1], row[2] or text,
                                     row[3] or markup, row[4])
@@ -308,13 +325,53 @@ class DeliveryRepository:
             finished = await self._finish(connection, [b.id for b in started], at)
         return Claim(deliveries, started, finished)
 
-    async def requeue_in_flight(self, now: datetime) -> int:
-        """Queue again every row left in flight by a sender that is gone (the previous process).
+    @staticmethod
+    async def _lease_rows(
+        connection: Connection,
+        broadcast_id: int,
+        limit: int,
+        *,
+        at: str,
+        lease_until: str,
+        owner: str,
+        chat_free_after: float | None,
+    ) -> list[tuple]:
+        """THE claim of rows by a sender: every sender process takes its rows here.
 
-        Only right while no other sender uses this database; each row counts as resent.
+        The claim runs in a write transaction, and write transactions run one at a time on
+        both backends (BEGIN IMMEDIATE on SQLite, the write lock of storage/postgres.py across
+        processes on PostgreSQL), so a row is leased once and concurrent senders never wait on
+        each other's row locks.
         """
+        paced, pace = ("", ()) if chat_free_after is None else (
+            "AND NOT EXISTS (SELECT 1 FROM deliveries AS other WHERE other.chat_id = d.chat_id "
+            "AND (other.status = 'sending' OR other.attempted_at > ?)) ", (chat_free_after,))
+        return await connection.fetch_all(
+            "UPDATE deliveries SET status = 'sending', lease_until = ?, lease_owner = ? "
+            "WHERE id IN (SELECT id FROM deliveries AS d WHERE broadcast_id = ? "
+            f"AND status = 'queued' AND next_attempt_at <= ? {paced}"
+            "ORDER BY next_attempt_at LIMIT ?) "
+            "RETURNING id, chat_id, text, reply_markup, attempts",
+            (lease_until, owner, broadcast_id, at, *pace, limit),
+        )
+
+    async def requeue_in_flight(self, now: datetime, owner: str = IN_PROCESS) -> int:
+        """Queue again every row a previous run of the sender `owner` left in flight (it is gone:
+        a sender starting under its name). Each row counts as resent."""
         async with self._db.transaction() as connection:
-            return await self._requeue(connection, stored(now), "", ())
+            return await self._requeue(connection, stored(now), "AND lease_owner = ?", (owner,))
+
+    async def reserve_slots(self, count: int, interval: float, earliest: float) -> float:
+        """Reserve `count` send slots `interval` seconds apart of the global rate that every
+        sender shares (a token bucket); returns the first slot's time (Unix seconds), not before
+        `earliest`. Senders reserve blocks, so the database is not asked for every message."""
+        async with self._db.transaction() as connection:
+            ((end,),) = await connection.fetch_all(
+                "UPDATE send_slots SET next_slot = CASE WHEN next_slot > ? THEN next_slot "
+                "ELSE ? END + ? WHERE id = 1 RETURNING next_slot",
+                (earliest, earliest, count * interval),
+            )
+        return end - count * interval
 
     async def _requeue(
         self, connection: Connection, at: str, condition: str, params: tuple
@@ -335,8 +392,13 @@ class DeliveryRepository:
             )
         return len(rows)
 
-    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> list[Broadcast]:
+    async def record(
+        self, outcomes: Sequence[Outcome], now: datetime, wall: float | None = None
+    ) -> list[Broadcast]:
         """Apply a batch of outcomes and the counters they move; returns broadcasts now done.
+
+        `wall` (real time, Unix seconds) is when the sends were answered, at latest: it paces
+        their chats (see `claim`).
 
         Only rows still in flight change, so an outcome arriving twice counts once. A row given
         back (RETRY, POSTPONED) of a broadcast cancelled meanwhile becomes cancelled. A blocked
@@ -368,6 +430,7 @@ class DeliveryRepository:
                         {
                             "id": outcome.delivery.id,
                             "now": at,
+                            "wall": wall,
                             "error": outcome.error,
                             "retry_at": outcome.retry_at and stored(outcome.retry_at),
                         }

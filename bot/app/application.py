@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.app.scheduling import schedule
+from bot.app.senders import SenderProcesses
 from bot.app.services import Services
 from bot.conversation.menu import set_default_commands
 from bot.infra.clock import Clock
@@ -24,8 +25,13 @@ from handlers.common import BotContext, services_of
 log = logging.getLogger("coalition")
 
 
-def build_application(settings: Settings, clock: Clock | None = None) -> Application:
-    """The real bot: python-telegram-bot Application with every handler registered."""
+def build_application(
+    settings: Settings, clock: Clock | None = None, *, senders: int = 0
+) -> Application:
+    """The real bot: python-telegram-bot Application with every handler registered.
+
+    `senders` > 0: that many sender processes send the delivery queue, started and stopped
+    with the Application; 0: it sends in this process."""
     processor = UpdateProcessor()
     application = (
         ApplicationBuilder()
@@ -39,9 +45,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         .post_shutdown(stop)
         .build()
     )
-    services = Services(settings, clock)
+    services = Services(settings, clock, local_sender=not senders)
     services.delivery.give_way_to(processor.idle)
     application.bot_data["services"] = services
+    application.bot_data["senders"] = SenderProcesses(senders)
     handlers.register(application)
     return application
 
@@ -55,12 +62,16 @@ async def start(application: Application) -> None:
     for tg_id in await services.repos.users.coordinator_ids():
         await services.members.refresh_menu(tg_id)
     schedule(application)
+    application.bot_data["senders"].start()
     log.info("started as @%s", bot.username)
 
 
 async def stop(application: Application) -> None:
-    """Close the database once every update in flight is done."""
-    await services_of(application).close()
+    """Stop the sender processes, then close the database once every update in flight is done."""
+    try:
+        await application.bot_data["senders"].stop()
+    finally:
+        await services_of(application).close()
 
 
 @asynccontextmanager

@@ -13,12 +13,14 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from telegram import Update
 
 from bot.infra.config import Settings, SettingsError, load_settings
+from bot.infra.delivery import LEASE
 from storage.schema import migrate
 
 EXIT_BAD_SETTING = 2
@@ -80,11 +82,18 @@ class Progress:
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.application import build_application, run_webhook
 
-    application = build_application(settings)
+    application = build_application(settings, senders=args.senders)
     if args.webhook:
         run_webhook(application, settings, listen=args.listen)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _sender(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.senders import run_sender
+
+    asyncio.run(run_sender(settings, args.name, timedelta(seconds=args.lease), args.parent))
     return 0
 
 
@@ -318,6 +327,13 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run_sandbox(settings, args.database, fresh=args.fresh))
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="coalition-bot", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -330,7 +346,24 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", default="127.0.0.1", metavar="ADDRESS",
                      help="address the webhook listens on, behind your reverse proxy "
                           "(default 127.0.0.1)")
+    run.add_argument("--senders", type=_count, default=1, metavar="N",
+                     help="sender processes that send the delivery queue (default 1); 0 sends "
+                          "it in this process, for tiny set-ups")
     run.set_defaults(action=_run)
+    sender = commands.add_parser(
+        "sender", help="send the delivery queue, without handling updates",
+        description="Send broadcasts from the database until SIGINT or SIGTERM, which finish "
+                    "the sends in flight. Several senders (also on other machines, on "
+                    "PostgreSQL) share BROADCAST_RATE and one message a second to a chat.")
+    sender.add_argument("--name", default=f"sender-{os.getpid()}",
+                        help="this sender's name: one restarted under the same name takes "
+                             "back at once the rows it had in flight (default sender-PID)")
+    sender.add_argument("--lease", type=float, default=LEASE.total_seconds(), metavar="SECONDS",
+                        help="how long a claimed row stays this sender's; the rows of a sender "
+                             "that died go to the others after it (default "
+                             f"{LEASE.total_seconds():.0f})")
+    sender.add_argument("--parent", type=int, help=argparse.SUPPRESS)
+    sender.set_defaults(action=_sender)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         action=_migrate
     )
@@ -383,9 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
         settings = load_settings()
-        if args.command == "run":
+        if args.command in ("run", "sender"):
             settings.token()
-            if args.webhook:
+            if args.command == "run" and args.webhook:
                 settings.webhook()
     except SettingsError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)

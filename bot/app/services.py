@@ -30,8 +30,13 @@ from storage.schema import migrate
 
 
 class Services:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, *, local_sender: bool = True
+    ) -> None:
+        """`local_sender`: the delivery queue sends from this process; otherwise sender
+        processes do (bot/app/senders.py) and this one only enqueues and follows progress."""
         self.settings = settings
+        self.local_sender = local_sender
         self.clock: Clock = clock or SystemClock()
         self.database = open_database(path=settings.database_path, url=settings.database_url)
         self.repos = Repositories(self.database, settings.default_language)
@@ -85,8 +90,9 @@ class Services:
         await migrate(self.database)
         await self.coordinators.apply_configured()
         settings = self.settings
-        await self.delivery.start(courier_for(
-            settings.token(), settings.telegram_api_base_url, settings.broadcast_rate))
+        if self.local_sender:
+            await self.delivery.start(courier_for(
+                settings.token(), settings.telegram_api_base_url, settings.broadcast_rate))
         await self.announcements.resume_reporting()
 
     async def close(self) -> None:

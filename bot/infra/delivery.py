@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import logging
 import math
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from time import monotonic
+from time import monotonic, time
 
 from telegram import TelegramObject
 
 from bot.infra.clock import Clock
 from bot.infra.courier import Courier, Undelivered
 from storage.deliveries import (
+    IN_PROCESS,
     Broadcast,
     ClaimedDelivery,
     DeliveryRepository,
@@ -42,6 +41,9 @@ FLUSH_DELAY = 0.05
 # How far pacing may catch up after the event loop was late: a burst of at most this long, so
 # over any second the rate stays within 5 % (and one message) of the setting.
 CATCH_UP = 0.05
+# Send slots are reserved from the rate shared by every sender this many seconds at a time: the
+# database is asked ten times a second, not once a message.
+SLOT_BLOCK = 0.1
 ERROR_PAUSE = 1.0
 
 
@@ -68,20 +70,36 @@ class DeliveryQueue:
     and marks are written in batches every FLUSH_DELAY s; sends in flight plus sends accepted but
     not yet recorded never exceed `window(rate)`, so a crash makes at most that many recipients
     receive a message twice. Rows a crash left claimed come back counted as `resent`, an upper
-    bound on those duplicates. One queue per database: on start it takes back whatever a
-    previous process left in flight.
+    bound on those duplicates.
 
-    Pacing and Telegram's RetryAfter pauses run on real (monotonic) time, since they are about
-    Telegram's limits; leases, retries and scheduled starts use the injected clock, so tests
-    drive them with a FakeClock and `wake()`.
+    Several queues (sender processes, each under its own `owner` name) may send from one
+    database: the rate is a token bucket in the database and the pause between two messages to
+    a chat is checked when rows are claimed, so both hold across senders. A queue starting
+    takes back at once the rows a previous run under its name left in flight; a dead sender's
+    rows come back to the others when their `lease` expires.
+
+    Pacing and Telegram's RetryAfter pauses run on real time, since they are about Telegram's
+    limits; leases, retries and scheduled starts use the injected clock, so tests drive them
+    with a FakeClock and `wake()`.
     """
 
-    def __init__(self, repository: DeliveryRepository, clock: Clock, *, rate: float = 25.0):
+    def __init__(
+        self,
+        repository: DeliveryRepository,
+        clock: Clock,
+        *,
+        rate: float = 25.0,
+        owner: str = IN_PROCESS,
+        lease: timedelta = LEASE,
+    ):
         if rate <= 0:
             raise ValueError("rate must be positive")
         self._repo = repository
         self._clock = clock
+        self._owner = owner
+        self._lease = lease
         self._interval = 1.0 / rate
+        self._slot_block = math.ceil(rate * SLOT_BLOCK)
         self._window = window(rate)
         # A quarter second of sending: few rows sit claimed but unsent, should the process die.
         self._batch_size = max(10, min(500, math.ceil(rate / 4)))
@@ -94,9 +112,6 @@ class DeliveryQueue:
         self._changed = asyncio.Event()
         self._outcomes_ready = asyncio.Event()
         self._batch: deque[ClaimedDelivery] = deque()
-        self._deferred: list[tuple[float, int, ClaimedDelivery]] = []
-        self._order = itertools.count()
-        self._recent: OrderedDict[int, float] = OrderedDict()
         self._sending: set[asyncio.Task] = set()
         # Ids of the rows claimed and not yet recorded, whose leases must not be taken back.
         self._held: set[int] = set()
@@ -104,7 +119,8 @@ class DeliveryQueue:
         self._cancelled: set[int] = set()
         self._outcomes: list[Outcome] = []
         self._unsettled = 0
-        self._next_slot = 0.0
+        # The send slots reserved and not used yet: from _next_slot to _slots_end (Unix time).
+        self._next_slot = self._slots_end = 0.0
         self._paused_until = 0.0
         self._give_way: asyncio.Event | None = None
 
@@ -144,10 +160,7 @@ class DeliveryQueue:
         # reached the batch yet (see _claim_or_idle).
         self._cancelled.add(broadcast_id)
         held = [d for d in self._batch if d.broadcast_id == broadcast_id]
-        held += [entry[2] for entry in self._deferred if entry[2].broadcast_id == broadcast_id]
         self._batch = deque(d for d in self._batch if d.broadcast_id != broadcast_id)
-        self._deferred = [e for e in self._deferred if e[2].broadcast_id != broadcast_id]
-        heapq.heapify(self._deferred)
         await self._withdraw(held)
         log.info("broadcast %d cancelled", broadcast_id)
         self._notify()
@@ -176,7 +189,7 @@ class DeliveryQueue:
             raise RuntimeError("the delivery queue is already running")
         await courier.open()
         self._courier = courier
-        requeued = await self._repo.requeue_in_flight(self._clock.now())
+        requeued = await self._repo.requeue_in_flight(self._clock.now(), self._owner)
         if requeued:
             log.warning("%d sends were in flight when the previous run ended; they go out again",
                         requeued)
@@ -212,7 +225,11 @@ class DeliveryQueue:
             await self._changed.wait()
 
     async def finished(self, broadcast_id: int) -> Broadcast:
-        """Wait until a broadcast is done or cancelled; its final state."""
+        """Wait until a broadcast is done or cancelled; its final state.
+
+        Also while another process sends it: then nothing here changes, and the database is
+        read again every IDLE_POLL seconds.
+        """
         while True:
             changed = self._changed
             broadcast = await self._repo.get(broadcast_id)
@@ -220,7 +237,9 @@ class DeliveryQueue:
                 raise LookupError(f"no broadcast {broadcast_id}")
             if broadcast.status in ("done", "cancelled"):
                 return broadcast
-            await changed.wait()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IDLE_POLL):
+                    await changed.wait()
 
     # --- the sender ---------------------------------------------------------------------------
 
@@ -259,7 +278,8 @@ class DeliveryQueue:
         self._nudge.clear()
         await self._people_first()
         claim = await self._repo.claim(
-            self._clock.now(), limit=self._batch_size, lease=LEASE, held=self._held)
+            self._clock.now(), limit=self._batch_size, lease=self._lease, held=self._held,
+            owner=self._owner, wall=time(), chat_interval=PER_CHAT_INTERVAL)
         self._held.update(d.id for d in claim.deliveries)
         withdrawn = [d for d in claim.deliveries if d.broadcast_id in self._cancelled]
         self._batch.extend(d for d in claim.deliveries if d.broadcast_id not in self._cancelled)
@@ -272,29 +292,11 @@ class DeliveryQueue:
         if claim.started or claim.finished:
             self._notify()
         if not claim.deliveries:
-            wait = IDLE_POLL
-            if self._deferred:
-                wait = min(wait, self._deferred[0][0] - monotonic())
-            await self._nap(wait)
+            await self._nap(IDLE_POLL)
 
     def _take(self) -> ClaimedDelivery | None:
-        """The next held delivery whose chat may get a message now; others wait in _deferred."""
-        now = monotonic()
-        recent = self._recent
-        while recent and next(iter(recent.values())) <= now - PER_CHAT_INTERVAL:
-            recent.popitem(last=False)
-        while True:
-            if self._deferred and self._deferred[0][0] <= now:
-                delivery = heapq.heappop(self._deferred)[2]
-            elif self._batch:
-                delivery = self._batch.popleft()
-            else:
-                return None
-            last = recent.get(delivery.chat_id)
-            if last is None:
-                return delivery
-            due = last + PER_CHAT_INTERVAL
-            heapq.heappush(self._deferred, (due, next(self._order), delivery))
+        """The next held delivery; a claim holds at most one per chat (see the repository)."""
+        return self._batch.popleft() if self._batch else None
 
     def give_way_to(self, idle: asyncio.Event) -> None:
         """Start no send while `idle` is clear (a person's update is being handled), so that
@@ -307,32 +309,33 @@ class DeliveryQueue:
             await self._give_way.wait()
 
     async def _pace(self) -> bool:
-        """Wait for the next slot, 1/rate after the last; False if stopping or paused meanwhile."""
+        """Wait for the next send slot, 1/rate after the last of this queue's reserved slots;
+        False if stopping or paused meanwhile. Slots run out, a block more is reserved from the
+        rate every sender shares."""
         while True:
             await self._people_first()
-            now = monotonic()
-            if self._stopping or self._paused_until > now:
+            if self._stopping or self._paused_until > monotonic():
                 return False
+            now = time()
             slot = max(self._next_slot, now - CATCH_UP)
-            if slot <= now:
+            if slot >= self._slots_end:
+                self._next_slot = await self._repo.reserve_slots(
+                    self._slot_block, self._interval, now - CATCH_UP)
+                self._slots_end = self._next_slot + self._slot_block * self._interval
+            elif slot <= now:
                 self._next_slot = slot + self._interval
                 return True
-            await asyncio.sleep(slot - now)
+            else:
+                await asyncio.sleep(slot - now)
 
     def _dispatch(self, delivery: ClaimedDelivery) -> None:
         self._unsettled += 1
-        self._recent[delivery.chat_id] = monotonic()
-        self._recent.move_to_end(delivery.chat_id)
         task = asyncio.create_task(self._deliver(delivery))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
         outcome = await self._attempt(delivery)
-        # Counted from the answer as well: Telegram saw this send before it answered, so the
-        # next one to this chat reaches it at least PER_CHAT_INTERVAL later.
-        self._recent[delivery.chat_id] = monotonic()
-        self._recent.move_to_end(delivery.chat_id)
         # Appended only now: the flusher swaps the list while sends are in flight.
         self._outcomes.append(outcome)
         self._outcomes_ready.set()
@@ -378,9 +381,8 @@ class DeliveryQueue:
             await self._nap(left)
 
     async def _give_back(self) -> None:
-        held = [*self._batch, *(entry[2] for entry in self._deferred)]
+        held = list(self._batch)
         self._batch.clear()
-        self._deferred.clear()
         try:
             await self._repo.record(
                 [Outcome(d, Result.POSTPONED) for d in held], self._clock.now())
@@ -419,7 +421,8 @@ class DeliveryQueue:
 
     async def _record(self, outcomes: list[Outcome]) -> bool:
         try:
-            finished = await self._repo.record(outcomes, self._clock.now())
+            # Recorded after Telegram answered: the chat's next message waits a second from now.
+            finished = await self._repo.record(outcomes, self._clock.now(), time())
         except Exception:
             log.exception("recording %d outcomes failed; retrying", len(outcomes))
             return False
