@@ -199,7 +199,7 @@ def measure_senders(run: Run, workdir: Path, senders: int) -> float:
 
 
 async def _enqueue(database_path: Path) -> int:
-    database = Database(database_path)
+    database = SqliteDatabase(database_path)
     await database.open()
     try:
         return await DeliveryRepository(database).create(
@@ -209,7 +209,7 @@ async def _enqueue(database_path: Path) -> int:
 
 
 async def _until_done(database_path: Path, broadcast_id: int):
-    database = Database(database_path)
+    database = SqliteDatabase(database_path)
     await database.open()
     try:
         repository = DeliveryRepository(database)

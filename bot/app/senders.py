@@ -18,7 +18,7 @@ from datetime import timedelta
 from bot.infra.clock import SystemClock
 from bot.infra.config import Settings
 from bot.infra.delivery import DeliveryQueue, courier_for
-from storage.database import Database
+from storage.backend import open_database
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
 
@@ -39,7 +39,7 @@ async def run_sender(
 ) -> None:
     """Send from the database until SIGINT or SIGTERM (or until `parent` is gone), then finish
     the sends in flight and give the rest back."""
-    database = Database(settings.database_path)
+    database = open_database(path=settings.database_path, url=settings.database_url)
     await database.open()
     try:
         await migrate(database)

@@ -13,7 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from bot.sandbox.server import BotApiServer
-from storage.database import Database
+from storage.database import Database, SqliteDatabase
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
 from tests.conftest import COORDINATOR_ID
@@ -52,7 +52,7 @@ async def _stop(process: asyncio.subprocess.Process, log: Path) -> None:
 
 
 async def _database(path: Path, members: range) -> Database:
-    database = Database(path)
+    database = SqliteDatabase(path)
     await database.open()
     await migrate(database)
     async with database.transaction() as connection:
