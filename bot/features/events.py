@@ -12,11 +12,12 @@ import icalendar
 
 from bot.conversation.answers import (
     Limit,
-    is_web_address,
+    check_length,
     line_of,
     looks_like_link,
     number_of,
     text_of,
+    web_address,
 )
 from bot.conversation.callbacks import (
     EventCalendar,
@@ -80,9 +81,12 @@ CAPACITY = Limit.of(Event, "capacity")
 
 def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
     venue = line_of(VENUE)(text, session, answers)
-    if looks_like_link(venue) and not is_web_address(venue):
+    if not looks_like_link(venue):
+        return venue
+    url = web_address(venue)
+    if url is None:
         raise Invalid("invalid.link")
-    return venue
+    return check_length(url, VENUE)
 
 
 parse_title = line_of(TITLE)

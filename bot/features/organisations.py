@@ -8,7 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from bot.conversation.answers import Limit, is_web_address, line_of, text_of
+from bot.conversation.answers import Limit, line_of, text_of, web_address
 from bot.conversation.callbacks import (
     OrgApprove,
     OrgCard,
@@ -51,8 +51,8 @@ parse_reason = text_of(REASON)
 
 
 def parse_website(text: str, session: Session, answers: dict[str, Any]) -> str:
-    url = text.strip()
-    if len(url) > WEBSITE.maximum or not is_web_address(url):
+    url = web_address(text.strip())
+    if url is None or len(url) > WEBSITE.maximum:
         raise Invalid("invalid.website")
     return url
 

@@ -172,6 +172,7 @@ BAD = [
     ("venue", "https://no spaces allowed", EN("invalid.link")),
     ("venue", "ftp://files.example.org/map", EN("invalid.link")),
     ("venue", "http://localhost:8080/meet", EN("invalid.link")),
+    ("venue", "mailto:olga@example.org", EN("invalid.link")),
     ("venue", "V" * 301, EN.plural("invalid.too_long", 301, limit=300)),
     ("hours", "0", EN("invalid.hours", minimum=1, maximum=168)),
     ("hours", "many", EN("invalid.hours", minimum=1, maximum=168)),
@@ -248,6 +249,15 @@ async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest
     assert "Going 2" not in member_view.text
     shown_to_organiser = " ".join(r.text or "" for r in olga.received()).lower()
     assert not any(f"p{person.tg_id}" in shown_to_organiser for person in (a, b, c, d))
+
+
+async def test_a_venue_link_typed_without_a_scheme_is_taken_as_https(bot: BotUnderTest) -> None:
+    olga = await organiser(bot)
+    preview, _ = await _register(olga, venue="meet.example.org/returning-names")
+    assert "📍 https://meet.example.org/returning-names" in preview.text.splitlines(), preview.text
+    event = await bot.services.repos.events.get(
+        await _event_id(bot, "Returning the Names — Berlin"))
+    assert event.venue == "https://meet.example.org/returning-names"
 
 
 @pytest.mark.parametrize("disclosure", ["Going only", "Going only, hours before"])

@@ -133,6 +133,7 @@ BAD_STEPS = [
     ("website", "javascript:alert(1)", EN("invalid.website")),
     ("website", "not a url", EN("invalid.website")),
     ("website", "http://localhost/x", EN("invalid.website")),
+    ("website", "mailto:olga@example.org", EN("invalid.website")),
 ]
 ANSWERS = {"name": "New Org", "description": "About us", "country": "DE", "city": "Berlin"}
 
@@ -160,6 +161,23 @@ async def test_bad_answers_keep_the_step_and_save_nothing(
 
 def _plain(html: str) -> str:
     return html.replace("<i>", "").replace("</i>", "")
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("free-voices.example.org", "https://free-voices.example.org"),
+    ("www.free-voices.example.org/about", "https://www.free-voices.example.org/about"),
+    ("http://free-voices.example.org", "http://free-voices.example.org"),
+])
+async def test_a_website_typed_without_a_scheme_is_taken_as_https(
+    bot: BotUnderTest, typed: str, stored: str
+) -> None:
+    olga = bot.person("en")
+    for answer in ("/register_org", "Free Voices", "About us", "Germany", "Berlin"):
+        await olga.send(answer)
+    preview = await olga.send(typed)
+    assert f"Website: {stored}" in preview.text.splitlines()
+    await olga.press("Publish")
+    assert (await bot.services.repos.organisations.page(0, 1))[0].website == stored
 
 
 async def test_cancel_on_the_preview_saves_nothing(bot: BotUnderTest) -> None:
