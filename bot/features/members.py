@@ -233,7 +233,7 @@ class Members:
         """/start: what the person can do; a coordinator or organiser without a label is asked
         for one, until they have one."""
         def greet(texts: Texts) -> str:
-            return texts("start.greeting", commands=command_list(texts, session.role))
+            return texts("start.greeting", commands=command_list(texts, session))
 
         if not session.may(Role.ORGANISER):
             return Reply(greet(session.texts))

@@ -496,7 +496,7 @@ async def test_forged_and_foreign_event_buttons_are_refused(bot: BotUnderTest) -
         reply = await member.press_forged(data)
         assert reply.notices == [EN("not_available")] or reply.texts == [
             EN("not_available")], data
-    assert (await member.send("/eventnew")).text == EN("not_available.command")
+    assert (await member.send("/eventnew")).text == EN("organiser.no_organisation")
     assert (await member.send("/campaignnew")).text == EN("not_available.command")
     assert [tuple(r) for r in await bot.services.database.fetch_all(
         "SELECT * FROM events")] == events_before

@@ -369,8 +369,8 @@ async def test_another_organisation_cannot_touch_the_need(bot: BotUnderTest) -> 
         assert reply.texts == [EN("not_available")], data
     member = bot.person("en")
     await member.send("/start")
-    assert (await member.send("/myneeds")).text == EN("not_available.command")
-    assert (await member.send("/neednew")).text == EN("not_available.command")
+    assert (await member.send("/myneeds")).text == EN("organiser.no_organisation")
+    assert (await member.send("/neednew")).text == EN("organiser.no_organisation")
     reply = await member.press_forged(f"mn:cls:{need.id}")
     assert reply.notices == [EN("not_available")]
     assert [tuple(r) for r in await bot.services.database.fetch_all(
