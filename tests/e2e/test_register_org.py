@@ -59,7 +59,7 @@ async def test_register_then_approve_makes_an_organiser(bot: BotUnderTest) -> No
         command_key({"type": "chat", "chat_id": olga.tg_id})]]
     assert "invite" in menu
     again = await coordinator.press("Approve", application)
-    assert again.text == EN("org.already_decided", name="Free Voices", status="approved")
+    assert again.text == EN("org.already_approved_other", name="Free Voices")
 
 
 async def test_register_in_russian_with_optional_steps_skipped(bot: BotUnderTest) -> None:
@@ -109,6 +109,34 @@ async def test_two_coordinators_must_approve(server, make_settings, clock) -> No
         assert (await second.press("Одобрить", russian)).text.startswith("Free Voices одобрена")
         membership = (await bot.services.repos.users.member(olga.tg_id)).membership
         assert membership.org_status == "approved"
+
+
+async def test_already_decided_says_who_decided_by_label_never_an_id(
+    server, make_settings, clock
+) -> None:
+    settings = make_settings(coordinator_ids=frozenset({900, 901}))
+    async with running_bot(server, settings, clock) as bot:
+        anna, boris = bot.person("en", tg_id=900), bot.person("ru", tg_id=901)
+        await boris.send("/start")
+        await anna.press("Label", (await anna.send("/settings")).last)
+        await anna.send("Anna (secretariat)")
+        olga = bot.person("en")
+        await _register(olga)
+        await olga.press("Publish")
+        application = await _application(bot, 900, "Free Voices")
+        russian = await bot.server.wait_for(lambda: next((
+            r for r in bot.received(901) if r.text and "ждёт одобрения" in r.text), None))
+        await anna.press("Approve", application)
+        late = await boris.press("Одобрить", russian)
+        assert late.text == RU("org.already_approved", name="Free Voices",
+                               person="Anna (secretariat)")
+        assert "Уже одобрено: «Anna (secretariat)»" in late.text
+        assert str(anna.tg_id) not in late.text
+        await anna.send("/forget")
+        await anna.press("Delete my data")
+        forgotten = await boris.press("Одобрить", russian)
+        assert forgotten.text == RU("org.already_approved_other", name="Free Voices")
+        assert "другой координатор" in forgotten.text
 
 
 async def test_html_in_an_organisation_name_is_shown_literally(bot: BotUnderTest) -> None:
