@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,12 @@ from bot.conversation.places import country_name
 from bot.conversation.replies import Button, Reply, keyboard
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.conversation.timeparse import parse_future_datetime
+from bot.conversation.timeparse import (
+    day_label,
+    future_instant,
+    parse_day_or_moment,
+    parse_time,
+)
 from bot.features.members import Members, parse_country_answer
 from bot.features.notices import Notices
 from bot.infra.botlink import BotLink
@@ -46,6 +51,7 @@ AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 PROGRESS_EVERY = 3.0  # seconds between edits of a status message
 RECENT = 10
 OPEN = ("awaiting_approval", "scheduled", "sending")
+NOW = ("now", "сейчас")  # typed instead of a time: send it as soon as it may go
 
 
 def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -60,6 +66,11 @@ def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
 def audience_key(answers: dict[str, Any]) -> str:
     audience = answers["audience"]
     return f"country:{answers['country']}" if audience == "country" else audience
+
+
+def _day_only(send_at: str | None) -> bool:
+    """Whether the send-time answer is a day without its time (an ISO date has no "T")."""
+    return send_at is not None and "T" not in send_at
 
 
 class Announcements:
@@ -94,7 +105,11 @@ class Announcements:
                 Step("country", "announce.ask.country", parse=parse_country_answer,
                      when=lambda answers: answers.get("audience") == "country"),
                 Step("send_at", self._send_at_question, parse=self._parse_send_at,
-                     optional=True, question_values=self._send_at_values),
+                     optional=True, options=self._members.day_options, as_typed=True,
+                     question_values=self._send_at_values),
+                Step("send_time", "announce.ask.send_time", parse=self._parse_send_time,
+                     when=lambda answers: _day_only(answers.get("send_at")),
+                     question_values=self._send_time_values),
             ),
             preview=self._preview,
             publish_label="button.send",
@@ -113,9 +128,23 @@ class Announcements:
     def _send_at_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
         return {"zone": self._members.timezone(session.user), "window": self._cancel_window}
 
-    def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+    def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str | None:
+        """A moment (ISO date and time), or a day (ISO date; its time is asked next), or None
+        for "now", as Skip answers."""
+        if text.strip().lower() in NOW:
+            return None
         zone = self._members.timezone(session.user)
-        return parse_future_datetime(text, zone, self._clock.now()).isoformat()
+        return parse_day_or_moment(text, zone, self._clock.now()).isoformat()
+
+    def _send_time_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        day = date.fromisoformat(answers["send_at"])
+        return {"day": day_label(day, session.texts, year=True),
+                "zone": self._members.timezone(session.user)}
+
+    def _parse_send_time(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        zone = self._members.timezone(session.user)
+        return future_instant(date.fromisoformat(answers["send_at"]), parse_time(text), zone,
+                              self._clock.now()).isoformat()
 
     def _audience_label(self, t: Texts, audience: str) -> str:
         """Who a broadcast goes to, in words; one of a message's per-language copies says which
@@ -149,7 +178,9 @@ class Announcements:
         return send_at
 
     def _chosen_start(self, answers: dict[str, Any], now: datetime) -> datetime:
-        send_at = datetime.fromisoformat(answers["send_at"]) if answers.get("send_at") else now
+        chosen = answers.get("send_time") if _day_only(answers.get("send_at")) else (
+            answers.get("send_at"))
+        send_at = datetime.fromisoformat(chosen) if chosen else now
         return self._start_time(send_at, answers["audience"], now)
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from tests.conftest import COORDINATOR_ID, running_bot
 from tests.e2e.orgs import seed_organisation, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
 
-EN = texts("en")
+EN, RU = texts("en"), texts("ru")
 ANNOUNCEMENT = "Vigil on <b>Friday</b>, see <a href=\"https://example.org/v\">details</a> & come"
 
 
@@ -235,6 +235,63 @@ async def test_scheduled_time_in_the_coordinators_zone(bot: BotUnderTest) -> Non
     assert "starts at 2026-11-30 18:00" in status.text
     [broadcast] = await bot.services.repos.announcements.recent(1)
     assert broadcast.not_before.isoformat() == "2026-11-30T17:00:00+00:00"
+
+
+async def test_send_time_by_day_button_then_which_time(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await _members(bot, 2)
+    await coordinator.send("/announce")
+    await _type_formatted(coordinator)
+    question = await coordinator.press("Organisers")
+    for typed in ("now", "today 18:00", "tomorrow", "20.12 18:30"):
+        assert typed in question.text
+    assert button_labels(question.last)[:3] == [
+        "Today, Monday, 30 November", "Tomorrow, Tuesday, 1 December", "Wednesday, 2 December"]
+    which = await coordinator.press("Tomorrow, Tuesday, 1 December")
+    assert which.text == EN("announce.ask.send_time", day="Tuesday, 1 December 2026",
+                            zone="Europe/Berlin")
+    preview = await coordinator.send("18:30")
+    assert "Starts: 2026-12-01 18:30 (Europe/Berlin)" in preview.text
+    await coordinator.press("Send")
+    [broadcast] = await bot.services.repos.announcements.recent(1)
+    assert broadcast.not_before.isoformat() == "2026-12-01T17:30:00+00:00"
+
+
+async def test_send_time_typed_in_russian_day_then_time_past_refused(bot: BotUnderTest) -> None:
+    coordinator = bot.person("ru", tg_id=COORDINATOR_ID)
+    await coordinator.send("/language")
+    await coordinator.press("Русский")
+    await _members(bot, 2)
+    await coordinator.send("/announce")
+    await _type_formatted(coordinator)
+    await coordinator.press(RU("audience.organisers"))
+    which = await coordinator.send("сегодня")
+    assert which.text == RU("announce.ask.send_time", day="Понедельник, 30 ноября 2026",
+                            zone="Europe/Berlin")
+    past = await coordinator.send("9:00")
+    assert past.text.startswith(RU("invalid.datetime_past"))
+    assert (await bot.services.dialogues.current(COORDINATOR_ID)).step == "send_time"
+    preview = await coordinator.send("18:00")
+    assert "2026-11-30 18:00 (Europe/Berlin)" in preview.text
+    now = await _restart_with(coordinator, "сейчас")
+    assert "2026-11-30 10:00 (Europe/Berlin)" in now.text
+    weekday = await _restart_with(coordinator, "в пятницу")
+    assert weekday.text == RU("announce.ask.send_time", day="Пятница, 4 декабря 2026",
+                              zone="Europe/Berlin")
+    next_year = await _restart_with(coordinator, "29.11")
+    assert next_year.text == RU("announce.ask.send_time", day="Понедельник, 29 ноября 2027",
+                                zone="Europe/Berlin")
+    yesterday = await _restart_with(coordinator, "29.11.2026")
+    assert yesterday.text.startswith(RU("invalid.date_past").split(" <i>")[0])
+
+
+async def _restart_with(coordinator: Person, when: str):
+    """Write the announcement again, up to the send-time question, and answer it."""
+    await coordinator.send("/cancel")
+    await coordinator.send("/announce")
+    await _type_formatted(coordinator)
+    await coordinator.press(RU("audience.organisers"))
+    return await coordinator.send(when)
 
 
 async def test_broadcasts_lists_and_cancels(bot: BotUnderTest) -> None:
