@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from telegram.error import BadRequest, TelegramError
 
 from bot.conversation.answers import Limit
@@ -25,6 +26,7 @@ from bot.conversation.places import country_name
 from bot.conversation.replies import Button, Reply, keyboard
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
+from bot.conversation.text import excerpt
 from bot.conversation.timeparse import (
     day_label,
     future_instant,
@@ -51,6 +53,8 @@ AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 PROGRESS_EVERY = 3.0  # seconds between edits of a status message
 RECENT = 10
 OPEN = ("awaiting_approval", "scheduled", "sending")
+NOT_STARTED = ("awaiting_approval", "scheduled")
+CARD_EXCERPT = 300  # characters of a not yet sent announcement shown on its card
 NOW = ("now", "сейчас")  # typed instead of a time: send it as soon as it may go
 
 
@@ -229,7 +233,8 @@ class Announcements:
             await self._announcements.set_status_message(broadcast_id, author, message_id)
             self._watch(broadcast_id)
 
-        reply = self._status(session.texts, session, broadcast, rate=None)
+        reply = self._status(session.texts, session, broadcast,
+                             await self._name(session.texts, session, broadcast), rate=None)
         reply.on_sent = remember
         return reply
 
@@ -269,26 +274,39 @@ class Announcements:
     # --- progress --------------------------------------------------------------------------
 
     def _status(
-        self, t: Texts, session: Session, broadcast: Broadcast, rate: float | None
+        self, t: Texts, session: Session, broadcast: Broadcast, name: str, rate: float | None
     ) -> Reply:
-        values = {"id": broadcast.id, "total": broadcast.total, "sent": broadcast.sent,
-                  "blocked": broadcast.blocked, "failed": broadcast.failed}
+        """The status message; each text is plural in the number of recipients (`count`)."""
+        total = broadcast.total
+        values = {"name": name, "sent": broadcast.sent, "blocked": broadcast.blocked,
+                  "failed": broadcast.failed}
         cancel = [[Button(t("button.cancel"), BroadcastCancel(broadcast.id))]]
         if broadcast.status == "awaiting_approval":
-            return Reply(t("announce.status.awaiting", **values), cancel)
+            return Reply(t.plural("announce.status.awaiting", total, **values), cancel)
         if broadcast.status == "scheduled":
-            return Reply(t("announce.status.scheduled", when=self._when(
+            return Reply(t.plural("announce.status.scheduled", total, when=self._when(
                 session, broadcast.not_before), **values), cancel)
         if broadcast.status == "sending":
             per_second = rate or 0.0
             left = broadcast.pending
             eta = f"{int(left / per_second) // 60}:{int(left / per_second) % 60:02d}" if (
                 per_second) else "—"
-            return Reply(t("announce.status.sending", rate=f"{per_second:.1f}", eta=eta,
-                           **values), cancel)
+            return Reply(t.plural("announce.status.sending", total, rate=f"{per_second:.1f}",
+                                  eta=eta, **values), cancel)
         key = "announce.status.done" if broadcast.status == "done" else (
             "announce.status.cancelled")
-        return Reply(t(key, **values))
+        return Reply(t.plural(key, total, **values))
+
+    async def _name(self, t: Texts, session: Session, broadcast: Broadcast) -> str:
+        """How coordinators call a broadcast: an announcement by its number among
+        announcements ("Announcement 3"), any other kind by the day it was made in the
+        reader's zone ("Digest of 1 Dec")."""
+        if broadcast.kind == "announcement":
+            return t("broadcasts.name.announcement",
+                     number=await self._announcements.number(broadcast.id))
+        zone = ZoneInfo(self._members.timezone(session.user))
+        day = format_date(broadcast.created_at.astimezone(zone), "d MMM", locale=t.language)
+        return t(f"broadcasts.name.{broadcast.kind}", date=day)
 
     def _watch(self, broadcast_id: int) -> None:
         """Keep the author's status message up to date until the broadcast ends."""
@@ -348,7 +366,8 @@ class Announcements:
     ) -> None:
         chat_id, message_id = where
         session = await self._members.session_by_id(chat_id)
-        reply = self._status(session.texts, session, broadcast, rate)
+        reply = self._status(session.texts, session, broadcast,
+                             await self._name(session.texts, session, broadcast), rate)
         try:
             await self._link.bot.edit_message_text(
                 reply.text, chat_id=chat_id, message_id=message_id,
@@ -363,27 +382,34 @@ class Announcements:
 
     async def overview(self, session: Session, page: int) -> Reply:
         t = session.texts
-        recent = await self._announcements.recent(RECENT)
+        recent = await self._announcements.recent(RECENT, with_recipients=True)
         page = clamp_page(page, len(recent))
         shown = recent[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-        entries = [Entry(broadcast.id, Html(self._line(t, broadcast))) for broadcast in shown]
+        entries = [Entry(broadcast.id, Html(self._line(
+            t, broadcast, await self._name(t, session, broadcast)))) for broadcast in shown]
         return render_page(t, title=t("broadcasts.title"), empty=t("broadcasts.empty"),
                            opens=BroadcastCard, turn=BroadcastsPage, entries=entries, page=page,
                            total=len(recent))
 
-    def _line(self, t: Texts, broadcast: Broadcast) -> str:
-        return t("broadcasts.line", id=broadcast.id, kind=t(f"broadcasts.kind.{broadcast.kind}"),
-                 audience=self._audience_label(t, broadcast.audience),
-                 status=t(f"broadcasts.status.{broadcast.status}"), sent=broadcast.sent,
-                 total=broadcast.total, blocked=broadcast.blocked, failed=broadcast.failed)
+    def _line(self, t: Texts, broadcast: Broadcast, name: str) -> str:
+        return t.plural("broadcasts.line", broadcast.total, name=name,
+                        audience=self._audience_label(t, broadcast.audience),
+                        status=t(f"broadcasts.status.{broadcast.status}"), sent=broadcast.sent,
+                        blocked=broadcast.blocked, failed=broadcast.failed)
 
     async def card(self, session: Session, broadcast_id: int) -> Reply:
         t = session.texts
         broadcast = await self._deliveries.get(broadcast_id)
         if broadcast is None or broadcast.kind == "notice":
             return Reply(t("not_available"))
-        text = t("broadcasts.card", line=Html(self._line(t, broadcast)),
-                 created=self._when(session, broadcast.created_at))
+        line = Html(self._line(t, broadcast, await self._name(t, session, broadcast)))
+        created = self._when(session, broadcast.created_at)
+        if broadcast.kind == "announcement" and broadcast.status in NOT_STARTED:
+            text = t("broadcasts.card.not_started", line=line, created=created,
+                     when=self._when(session, broadcast.not_before),
+                     text=excerpt(broadcast.text, CARD_EXCERPT))
+        else:
+            text = t("broadcasts.card", line=line, created=created)
         if broadcast.kind == "announcement" and broadcast.status in OPEN:
             return Reply(text, [[Button(t("button.cancel"), BroadcastCancel(broadcast.id))]])
         return Reply(text)
