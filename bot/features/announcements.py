@@ -299,14 +299,14 @@ class Announcements:
 
     async def _name(self, t: Texts, session: Session, broadcast: Broadcast) -> str:
         """How coordinators call a broadcast: an announcement by its number among
-        announcements ("Announcement 3"), any other kind by the day it was made in the
-        reader's zone ("Digest of 1 Dec")."""
+        announcements ("Announcement 3"), any other kind (a message to an event's people: by
+        its topic) by the day it was made in the reader's zone ("Digest of 1 Dec")."""
         if broadcast.kind == "announcement":
             return t("broadcasts.name.announcement",
                      number=await self._announcements.number(broadcast.id))
         zone = ZoneInfo(self._members.timezone(session.user))
         day = format_date(broadcast.created_at.astimezone(zone), "d MMM", locale=t.language)
-        return t(f"broadcasts.name.{broadcast.kind}", date=day)
+        return t(f"broadcasts.name.{broadcast.topic or broadcast.kind}", date=day)
 
     def _watch(self, broadcast_id: int) -> None:
         """Keep the author's status message up to date until the broadcast ends."""

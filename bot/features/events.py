@@ -61,6 +61,7 @@ from bot.features.posts import moderation_row, with_hidden_note
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
 from storage.database import Database
+from storage.deliveries import Topic
 from storage.events import EventFilter, EventRepository
 from storage.models import DISCLOSURES, KINDS, Answer, Event
 
@@ -501,8 +502,9 @@ class Events:
                     continue
                 if event is None or event.status != "scheduled" or event.starts_at <= now:
                     continue
-                await self._send_to_rsvps(event, "going", lambda t, event=event, what=what:
-                                          self._due_text(t, event, what, now))
+                await self._send_to_rsvps(
+                    event, "going", lambda t, event=event, what=what: self._due_text(
+                        t, event, what, now), "reveal" if what == "reveal" else "reminder")
 
     def _due_text(self, t: Texts, event: Event, what: str, now: datetime) -> str:
         zone = event.timezone
@@ -514,10 +516,11 @@ class Events:
         return t(key, title=event.title, when=Html(when), venue=event.venue,
                  left=t(f"event.left.{what}"))
 
-    async def _send_to_rsvps(self, event: Event, who: str, render) -> None:
-        """A message to the event's Going (or Going and Maybe) members, in their languages."""
+    async def _send_to_rsvps(self, event: Event, who: str, render, topic: Topic) -> None:
+        """A message to the event's Going (or Going and Maybe) members, in their languages;
+        `topic` names it in /broadcasts."""
         await self._notices.broadcast(
-            f"event:{event.id}:{who}", lambda t: Reply(render(t)), kind="reminder")
+            f"event:{event.id}:{who}", lambda t: Reply(render(t)), kind="reminder", topic=topic)
 
     # --- the organisation's own events -----------------------------------------------------
 
@@ -585,7 +588,8 @@ class Events:
                 return Reply(t("not_available"))
             await self._send_to_rsvps(event, "answered", lambda tx: tx(
                 "event.cancelled_notice", title=event.title, organisation=event.org_name,
-                when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))))
+                when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))),
+                "cancellation")
         return Reply(t("event.cancelled", title=event.title))
 
     async def edit_menu(self, session: Session, event_id: int) -> Reply:
@@ -631,7 +635,7 @@ class Events:
                 changed = await self._repo.get(event.id)
         if field in ("start", "venue"):
             await self._send_to_rsvps(changed, "going", lambda tx: self._change_text(
-                tx, changed, field, now))
+                tx, changed, field, now), "change")
         return await self.own_card(session, event.id)
 
     def _change_text(self, t: Texts, event: Event, field: str, now: datetime) -> str:
