@@ -59,7 +59,7 @@ def handler(role: Role = Role.MEMBER, name: str | None = None) -> Callable[[Call
             handler_name.set(label)
             session = await session_of(update, context)
             if not session.may(role):
-                await not_available(update, session)
+                await not_available(update, session, role)
                 return
             await callback(update, context, session)
             # A command in the middle of a dialogue: afterwards, the open question again.
@@ -116,10 +116,13 @@ async def answer(update: Update, reply: Reply) -> None:
     await send(update, reply)
 
 
-async def not_available(update: Update, session: Session) -> None:
-    """The answer to a command or button its sender may not (or no longer) use."""
+async def not_available(update: Update, session: Session, role: Role = Role.MEMBER) -> None:
+    """The answer to a command or button its sender may not (or no longer) use. An organiser
+    command is answered with how organisations join, as a coordinator without one is told."""
     if update.callback_query is not None:
         await acknowledge(update.callback_query, session.texts("not_available"))
+    elif role is Role.ORGANISER:
+        await send(update, Reply(session.texts("organiser.no_organisation")))
     else:
         await send(update, Reply(session.texts("not_available.command")))
 

@@ -24,8 +24,7 @@ async def start(update: Update, context: BotContext, session: Session) -> None:
 
 async def help_command(update: Update, context: BotContext, session: Session) -> None:
     """One line a command, for the person's role."""
-    await send(update, Reply(session.texts("help", commands=command_list(session.texts,
-                                                                        session.role))))
+    await send(update, Reply(session.texts("help", commands=command_list(session.texts, session))))
 
 
 async def language(update: Update, context: BotContext, session: Session) -> None:

@@ -46,9 +46,19 @@ class AnnouncementRepository:
         )
         return [row[0] for row in rows]
 
-    async def recent(self, limit: int) -> list[Broadcast]:
-        """The newest mass broadcasts (notices to one or two people are left out)."""
+    async def recent(self, limit: int, *, with_recipients: bool = False) -> list[Broadcast]:
+        """The newest mass broadcasts (notices to one or two people are left out), optionally
+        only those that had anyone to go to."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM broadcasts WHERE kind != 'notice' ORDER BY id DESC LIMIT ?", (limit,)
+            "SELECT * FROM broadcasts WHERE kind != 'notice' AND (? = 0 OR total > 0) "
+            "ORDER BY id DESC LIMIT ?", (int(with_recipients), limit),
         )
         return [Broadcast.model_validate(dict(row)) for row in rows]
+
+    async def number(self, broadcast_id: int) -> int:
+        """An announcement's number among announcements (1 for the first), as coordinators
+        count them; other kinds are named by their date."""
+        return await self._db.fetch_value(
+            "SELECT count(*) FROM broadcasts WHERE kind = 'announcement' AND id <= ?",
+            (broadcast_id,),
+        )

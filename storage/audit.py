@@ -25,6 +25,13 @@ class AuditRepository:
             (stored(now), actor_id, action, target),
         )
 
+    async def last_actor(self, action: str, target: str) -> int | None:
+        """Who last did `action` on `target`: None for the command line or a forgotten person."""
+        return await self._db.fetch_value(
+            "SELECT actor_id FROM audit_log WHERE action = ? AND target = ? ORDER BY id DESC "
+            "LIMIT 1", (action, target),
+        )
+
     async def latest(self, limit: int) -> list[AuditEntry]:
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)

@@ -17,6 +17,8 @@ from storage.database import Connection, Database
 from storage.timestamps import stored
 
 Kind = Literal["announcement", "digest", "alert", "reminder", "notice"]
+# What a message to an event's people (kind 'reminder') is about, for naming it.
+Topic = Literal["reminder", "reveal", "change", "cancellation"]
 BroadcastStatus = Literal["draft", "awaiting_approval", "scheduled", "sending", "done", "cancelled"]
 INITIAL_STATUSES = ("draft", "awaiting_approval", "scheduled")
 DIRECT = "direct"
@@ -52,6 +54,7 @@ class Broadcast(BaseModel):
     cancelled: int
     resent: int
     finished_at: datetime | None
+    topic: Topic | None = None
 
     @property
     def pending(self) -> int:
@@ -188,6 +191,7 @@ class DeliveryRepository:
         not_before: datetime | None = None,
         reply_markup: str | None = None,
         status: str = "scheduled",
+        topic: Topic | None = None,
     ) -> int:
         """A broadcast and a queued row per recipient, in one transaction; returns its id.
 
@@ -208,9 +212,9 @@ class DeliveryRepository:
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO broadcasts (kind, author_id, audience, text, reply_markup, status, "
-                "created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "created_at, not_before, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (kind, author_id, audience or DIRECT, text, reply_markup, status, created,
-                 stored(not_before or now)),
+                 stored(not_before or now), topic),
             )
             broadcast_id = cursor.value
             if condition is not None:

@@ -16,20 +16,27 @@ from bot.conversation.dialogue import Invalid, Parser
 from bot.conversation.session import Session
 from bot.conversation.text import clean_line, clean_text
 
-# Something typed as a link: a scheme (http:, ftp:, …) or www. at the start.
+# Something typed as a link: a scheme (http:, ftp:, …) or www. at the start, or a bare host name
+# with a dot and a top-level domain of letters ("freevoices.de", "x.org/path"), as people write one.
 _LINK_LIKE = re.compile(r"^([a-z][a-z0-9+.-]*:|www\.)", re.IGNORECASE)
+_BARE_HOST = re.compile(r"^(?:[\w-]+\.)+[^\W\d_]{2,}(?:[:/?#]\S*)?$")
 
 
 def looks_like_link(text: str) -> bool:
-    return bool(_LINK_LIKE.match(text))
+    return bool(_BARE_HOST.match(text) or _LINK_LIKE.match(text))
 
 
-def is_web_address(text: str) -> bool:
-    """A public web address: http or https, a host with a dot (not localhost), no spaces."""
-    if " " in text:
-        return False
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and "." in (parts.hostname or "")
+def web_address(text: str) -> str | None:
+    """The public web address typed, in full: https:// added when no scheme was typed; None
+    unless it is http or https with a host that has a dot (not localhost) and no spaces. The
+    one reading of a typed link (an organisation's website, an event's venue link)."""
+    if any(char.isspace() for char in text):
+        return None
+    url = f"https://{text}" if _BARE_HOST.match(text) else text
+    parts = urlsplit(url)
+    if parts.scheme.lower() in ("http", "https") and "." in (parts.hostname or ""):
+        return url
+    return None
 
 
 @dataclass(frozen=True)

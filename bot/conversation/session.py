@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.conversation.roles import Role
+from bot.conversation.roles import COMMANDS, Command, Role
 from bot.infra.i18n import Texts
 from storage.models import Dialogue, Membership, User
 
@@ -42,3 +42,10 @@ class Session:
 
     def may(self, role: Role) -> bool:
         return self.role >= role
+
+    def commands(self) -> list[Command]:
+        """The commands this person can use now, for /help and the Telegram menu: the role
+        check every handler makes, and an organisation to act for behind organiser commands
+        (a coordinator may organise none; their organiser commands would only say so)."""
+        return [command for command in COMMANDS if self.may(command.role) and (
+            command.role is not Role.ORGANISER or self.org_id is not None)]

@@ -55,6 +55,13 @@ def fits(markup: str, limit: int = TEXT_LIMIT) -> bool:
     return shown_length(markup) <= limit
 
 
+def excerpt(markup: str, limit: int) -> str:
+    """The opening of an HTML text as plain text, at most `limit` characters, cut on a
+    character boundary and ending in "…" when cut: HTML itself cannot be cut safely."""
+    plain = clean_line(html.unescape(_TAG.sub(" ", markup)))
+    return plain if len(plain) <= limit else plain[:limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
 def fit_field(render: Callable[[str], str], value: str, limit: int = TEXT_LIMIT) -> str:
     """`render(value)`, with the free-text `value` cut short (ending in "…") as far as the text
     must be to fit: a card with long stored fields is shortened, never refused."""

@@ -113,14 +113,20 @@ def parse_date(text: str, today: date) -> date:
     raise Invalid("invalid.date")
 
 
+def day_label(day: date, texts: Texts, *, year: bool = False) -> str:
+    """A day with its weekday, as a day button shows it: "Friday, 4 December" (with its year
+    where the day may be far off and a wrong guess must show)."""
+    label = format_date(day, "EEEE, d MMMM y" if year else "EEEE, d MMMM", locale=texts.language)
+    return label[:1].upper() + label[1:]
+
+
 def day_options(today: date, texts: Texts) -> list[Option]:
     """Buttons for today and the coming days, labelled with weekday and full date; each
     answers with the ISO date, read by the step's parser as if typed."""
     options = []
     for ahead in range(DAY_BUTTONS):
         day = today + timedelta(days=ahead)
-        label = format_date(day, "EEEE, d MMMM", locale=texts.language)
-        label = label[:1].upper() + label[1:]
+        label = day_label(day, texts)
         if ahead < 2:
             label = texts(("button.day_today", "button.day_tomorrow")[ahead], day=label)
         options.append(Option(day.isoformat(), label=label))
@@ -153,6 +159,15 @@ def local_to_utc(day: date, moment: time, zone: str) -> datetime:
     return instant
 
 
+def parse_day_or_moment(text: str, zone: str, now: datetime) -> date | datetime:
+    """A future moment ("today 18:00", "20.12 18:30") as `parse_future_datetime` reads it, or,
+    typed without a time, a day, today or later ("tomorrow", "friday", "20.12"), for the
+    question to ask its time next."""
+    if ":" not in _words(text).rpartition(" ")[2]:
+        return parse_coming_date(text, now.astimezone(ZoneInfo(zone)).date())
+    return parse_future_datetime(text, zone, now)
+
+
 def parse_future_datetime(text: str, zone: str, now: datetime) -> datetime:
     """A date in any form `parse_date` reads, then HH:MM, in `zone`, in the future, as UTC."""
     words = _words(text).split(" ")
@@ -161,7 +176,12 @@ def parse_future_datetime(text: str, zone: str, now: datetime) -> datetime:
     moment = parse_time(words[-1])
     day_words = words[:-2] if words[-2] in _JOINERS and len(words) > 2 else words[:-1]
     today = now.astimezone(ZoneInfo(zone)).date()
-    instant = local_to_utc(parse_date(" ".join(day_words), today), moment, zone)
+    return future_instant(parse_date(" ".join(day_words), today), moment, zone, now)
+
+
+def future_instant(day: date, moment: time, zone: str, now: datetime) -> datetime:
+    """The instant a wall-clock time on a day names in a zone, refused unless after `now`."""
+    instant = local_to_utc(day, moment, zone)
     if instant <= now:
         raise Invalid("invalid.datetime_past")
     return instant

@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from telegram.error import BadRequest, TelegramError
 
 from bot.conversation.answers import Limit
@@ -25,7 +26,13 @@ from bot.conversation.places import country_name
 from bot.conversation.replies import Button, Reply, keyboard
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.conversation.timeparse import parse_future_datetime
+from bot.conversation.text import excerpt
+from bot.conversation.timeparse import (
+    day_label,
+    future_instant,
+    parse_day_or_moment,
+    parse_time,
+)
 from bot.features.members import Members, parse_country_answer
 from bot.features.notices import Notices
 from bot.infra.botlink import BotLink
@@ -46,6 +53,9 @@ AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 PROGRESS_EVERY = 3.0  # seconds between edits of a status message
 RECENT = 10
 OPEN = ("awaiting_approval", "scheduled", "sending")
+NOT_STARTED = ("awaiting_approval", "scheduled")
+CARD_EXCERPT = 300  # characters of a not yet sent announcement shown on its card
+NOW = ("now", "сейчас")  # typed instead of a time: send it as soon as it may go
 
 
 def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -60,6 +70,11 @@ def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
 def audience_key(answers: dict[str, Any]) -> str:
     audience = answers["audience"]
     return f"country:{answers['country']}" if audience == "country" else audience
+
+
+def _day_only(send_at: str | None) -> bool:
+    """Whether the send-time answer is a day without its time (an ISO date has no "T")."""
+    return send_at is not None and "T" not in send_at
 
 
 class Announcements:
@@ -95,8 +110,12 @@ class Announcements:
                      label="announce.field.country",
                      when=lambda answers: answers.get("audience") == "country"),
                 Step("send_at", self._send_at_question, parse=self._parse_send_at,
-                     optional=True, question_values=self._send_at_values,
-                     label="announce.field.send_at"),
+                     optional=True, options=self._members.day_options, as_typed=True,
+                     question_values=self._send_at_values, label="announce.field.send_at",
+                     then=("send_time",)),
+                Step("send_time", "announce.ask.send_time", parse=self._parse_send_time,
+                     when=lambda answers: _day_only(answers.get("send_at")),
+                     question_values=self._send_time_values),
             ),
             preview=self._preview,
             publish_label="button.send",
@@ -115,9 +134,23 @@ class Announcements:
     def _send_at_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
         return {"zone": self._members.timezone(session.user), "window": self._cancel_window}
 
-    def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+    def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str | None:
+        """A moment (ISO date and time), or a day (ISO date; its time is asked next), or None
+        for "now", as Skip answers."""
+        if text.strip().lower() in NOW:
+            return None
         zone = self._members.timezone(session.user)
-        return parse_future_datetime(text, zone, self._clock.now()).isoformat()
+        return parse_day_or_moment(text, zone, self._clock.now()).isoformat()
+
+    def _send_time_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        day = date.fromisoformat(answers["send_at"])
+        return {"day": day_label(day, session.texts, year=True),
+                "zone": self._members.timezone(session.user)}
+
+    def _parse_send_time(self, text: str, session: Session, answers: dict[str, Any]) -> str:
+        zone = self._members.timezone(session.user)
+        return future_instant(date.fromisoformat(answers["send_at"]), parse_time(text), zone,
+                              self._clock.now()).isoformat()
 
     def _audience_label(self, t: Texts, audience: str) -> str:
         """Who a broadcast goes to, in words; one of a message's per-language copies says which
@@ -151,7 +184,9 @@ class Announcements:
         return send_at
 
     def _chosen_start(self, answers: dict[str, Any], now: datetime) -> datetime:
-        send_at = datetime.fromisoformat(answers["send_at"]) if answers.get("send_at") else now
+        chosen = answers.get("send_time") if _day_only(answers.get("send_at")) else (
+            answers.get("send_at"))
+        send_at = datetime.fromisoformat(chosen) if chosen else now
         return self._start_time(send_at, answers["audience"], now)
 
     async def _preview(self, session: Session, answers: dict[str, Any]) -> str:
@@ -200,7 +235,8 @@ class Announcements:
             await self._announcements.set_status_message(broadcast_id, author, message_id)
             self._watch(broadcast_id)
 
-        reply = self._status(session.texts, session, broadcast, rate=None)
+        reply = self._status(session.texts, session, broadcast,
+                             await self._name(session.texts, session, broadcast), rate=None)
         reply.on_sent = remember
         return reply
 
@@ -240,26 +276,39 @@ class Announcements:
     # --- progress --------------------------------------------------------------------------
 
     def _status(
-        self, t: Texts, session: Session, broadcast: Broadcast, rate: float | None
+        self, t: Texts, session: Session, broadcast: Broadcast, name: str, rate: float | None
     ) -> Reply:
-        values = {"id": broadcast.id, "total": broadcast.total, "sent": broadcast.sent,
-                  "blocked": broadcast.blocked, "failed": broadcast.failed}
+        """The status message; each text is plural in the number of recipients (`count`)."""
+        total = broadcast.total
+        values = {"name": name, "sent": broadcast.sent, "blocked": broadcast.blocked,
+                  "failed": broadcast.failed}
         cancel = [[Button(t("button.cancel"), BroadcastCancel(broadcast.id))]]
         if broadcast.status == "awaiting_approval":
-            return Reply(t("announce.status.awaiting", **values), cancel)
+            return Reply(t.plural("announce.status.awaiting", total, **values), cancel)
         if broadcast.status == "scheduled":
-            return Reply(t("announce.status.scheduled", when=self._when(
+            return Reply(t.plural("announce.status.scheduled", total, when=self._when(
                 session, broadcast.not_before), **values), cancel)
         if broadcast.status == "sending":
             per_second = rate or 0.0
             left = broadcast.pending
             eta = f"{int(left / per_second) // 60}:{int(left / per_second) % 60:02d}" if (
                 per_second) else "—"
-            return Reply(t("announce.status.sending", rate=f"{per_second:.1f}", eta=eta,
-                           **values), cancel)
+            return Reply(t.plural("announce.status.sending", total, rate=f"{per_second:.1f}",
+                                  eta=eta, **values), cancel)
         key = "announce.status.done" if broadcast.status == "done" else (
             "announce.status.cancelled")
-        return Reply(t(key, **values))
+        return Reply(t.plural(key, total, **values))
+
+    async def _name(self, t: Texts, session: Session, broadcast: Broadcast) -> str:
+        """How coordinators call a broadcast: an announcement by its number among
+        announcements ("Announcement 3"), any other kind (a message to an event's people: by
+        its topic) by the day it was made in the reader's zone ("Digest of 1 Dec")."""
+        if broadcast.kind == "announcement":
+            return t("broadcasts.name.announcement",
+                     number=await self._announcements.number(broadcast.id))
+        zone = ZoneInfo(self._members.timezone(session.user))
+        day = format_date(broadcast.created_at.astimezone(zone), "d MMM", locale=t.language)
+        return t(f"broadcasts.name.{broadcast.topic or broadcast.kind}", date=day)
 
     def _watch(self, broadcast_id: int) -> None:
         """Keep the author's status message up to date until the broadcast ends."""
@@ -319,7 +368,8 @@ class Announcements:
     ) -> None:
         chat_id, message_id = where
         session = await self._members.session_by_id(chat_id)
-        reply = self._status(session.texts, session, broadcast, rate)
+        reply = self._status(session.texts, session, broadcast,
+                             await self._name(session.texts, session, broadcast), rate)
         try:
             await self._link.bot.edit_message_text(
                 reply.text, chat_id=chat_id, message_id=message_id,
@@ -334,27 +384,34 @@ class Announcements:
 
     async def overview(self, session: Session, page: int) -> Reply:
         t = session.texts
-        recent = await self._announcements.recent(RECENT)
+        recent = await self._announcements.recent(RECENT, with_recipients=True)
         page = clamp_page(page, len(recent))
         shown = recent[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-        entries = [Entry(broadcast.id, Html(self._line(t, broadcast))) for broadcast in shown]
+        entries = [Entry(broadcast.id, Html(self._line(
+            t, broadcast, await self._name(t, session, broadcast)))) for broadcast in shown]
         return render_page(t, title=t("broadcasts.title"), empty=t("broadcasts.empty"),
                            opens=BroadcastCard, turn=BroadcastsPage, entries=entries, page=page,
                            total=len(recent))
 
-    def _line(self, t: Texts, broadcast: Broadcast) -> str:
-        return t("broadcasts.line", id=broadcast.id, kind=t(f"broadcasts.kind.{broadcast.kind}"),
-                 audience=self._audience_label(t, broadcast.audience),
-                 status=t(f"broadcasts.status.{broadcast.status}"), sent=broadcast.sent,
-                 total=broadcast.total, blocked=broadcast.blocked, failed=broadcast.failed)
+    def _line(self, t: Texts, broadcast: Broadcast, name: str) -> str:
+        return t.plural("broadcasts.line", broadcast.total, name=name,
+                        audience=self._audience_label(t, broadcast.audience),
+                        status=t(f"broadcasts.status.{broadcast.status}"), sent=broadcast.sent,
+                        blocked=broadcast.blocked, failed=broadcast.failed)
 
     async def card(self, session: Session, broadcast_id: int) -> Reply:
         t = session.texts
         broadcast = await self._deliveries.get(broadcast_id)
         if broadcast is None or broadcast.kind == "notice":
             return Reply(t("not_available"))
-        text = t("broadcasts.card", line=Html(self._line(t, broadcast)),
-                 created=self._when(session, broadcast.created_at))
+        line = Html(self._line(t, broadcast, await self._name(t, session, broadcast)))
+        created = self._when(session, broadcast.created_at)
+        if broadcast.kind == "announcement" and broadcast.status in NOT_STARTED:
+            text = t("broadcasts.card.not_started", line=line, created=created,
+                     when=self._when(session, broadcast.not_before),
+                     text=excerpt(broadcast.text, CARD_EXCERPT))
+        else:
+            text = t("broadcasts.card", line=line, created=created)
         if broadcast.kind == "announcement" and broadcast.status in OPEN:
             return Reply(text, [[Button(t("button.cancel"), BroadcastCancel(broadcast.id))]])
         return Reply(text)

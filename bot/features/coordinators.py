@@ -202,8 +202,9 @@ class Coordinators:
                 return Reply(t("not_available"))
             candidate = request.candidate_id
             if request.status != "pending":
-                return Reply(t("coordinators.request_decided",
-                               person=await self._members.name(t, candidate)))
+                return Reply(await self._members.answered_by(
+                    t, f"coordinators.already_{request.status}", request.decided_by,
+                    candidate=await self._members.name(t, candidate)))
             if request.requested_by == decider:
                 return Reply(t("coordinators.decide_own"))
             await self._grants.decide(

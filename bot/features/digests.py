@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,7 +22,7 @@ from bot.conversation.places import country_name
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
-from bot.conversation.text import clean_line, fits, shown_length
+from bot.conversation.text import excerpt, fits, shown_length
 from bot.conversation.timeparse import parse_date
 from bot.features.cadence import FREQUENCIES, days_to_election, next_due
 from bot.features.members import (
@@ -58,7 +57,6 @@ RECIPIENTS_PER_BROADCAST = 5000
 SCHEDULE_BATCH = 1000
 ELECTION_YEARS_AHEAD = 10
 ELECTION_NAME = Limit.of_type(ElectionName)
-_TAG = re.compile(r"<[^>]*>")
 
 parse_election_name = line_of(ELECTION_NAME)
 
@@ -78,12 +76,6 @@ class TickReport:
     queued: int = 0
     quiet: int = 0
     broadcasts: int = 0
-
-
-def _excerpt(announcement: str) -> str:
-    """An announcement's opening words as plain text (its HTML cannot be cut safely)."""
-    plain = clean_line(html.unescape(_TAG.sub(" ", announcement)))
-    return plain if len(plain) <= EXCERPT else plain[:EXCERPT - 1].rstrip() + "…"
 
 
 class Digests:
@@ -289,7 +281,7 @@ class Digests:
             news += announcements.total
             blocks.append(self._block(t, "digest.section.announcements", announcements, None,
                                       lambda line: t("digest.announcement_line",
-                                                     text=_excerpt(line.text or ""))))
+                                                     text=excerpt(line.text or "", EXCERPT))))
         upcoming = [e for e in self._elections or () if e.date >= today]
         d = days_to_election(today, [e.date for e in upcoming])
         countdown = None

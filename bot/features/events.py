@@ -14,11 +14,12 @@ from babel.dates import format_date
 
 from bot.conversation.answers import (
     Limit,
-    is_web_address,
+    check_length,
     line_of,
     looks_like_link,
     number_of,
     text_of,
+    web_address,
 )
 from bot.conversation.callbacks import (
     EventCalendar,
@@ -60,6 +61,7 @@ from bot.features.posts import moderation_row, with_hidden_note
 from bot.infra.clock import Clock
 from bot.infra.i18n import Html, Texts
 from storage.database import Database
+from storage.deliveries import Topic
 from storage.events import EventFilter, EventRepository
 from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event
 
@@ -82,9 +84,12 @@ CANCEL, KEEP = "cancel", "keep"
 
 def parse_venue(text: str, session: Session, answers: dict[str, Any]) -> str:
     venue = line_of(VENUE)(text, session, answers)
-    if looks_like_link(venue) and not is_web_address(venue):
+    if not looks_like_link(venue):
+        return venue
+    url = web_address(venue)
+    if url is None:
         raise Invalid("invalid.link")
-    return venue
+    return check_length(url, VENUE)
 
 
 parse_title = line_of(TITLE)
@@ -546,8 +551,9 @@ class Events:
                     continue
                 if event is None or event.status != "scheduled" or event.starts_at <= now:
                     continue
-                await self._send_to_rsvps(event, "going", lambda t, event=event, what=what:
-                                          self._due_text(t, event, what, now))
+                await self._send_to_rsvps(
+                    event, "going", lambda t, event=event, what=what: self._due_text(
+                        t, event, what, now), "reveal" if what == "reveal" else "reminder")
 
     def _due_text(self, t: Texts, event: Event, what: str, now: datetime) -> str:
         zone = event.timezone
@@ -559,10 +565,11 @@ class Events:
         return t(key, title=event.title, when=Html(when), venue=event.venue,
                  left=t(f"event.left.{what}"))
 
-    async def _send_to_rsvps(self, event: Event, who: str, render) -> None:
-        """A message to the event's Going (or Going and Maybe) members, in their languages."""
+    async def _send_to_rsvps(self, event: Event, who: str, render, topic: Topic) -> None:
+        """A message to the event's Going (or Going and Maybe) members, in their languages;
+        `topic` names it in /broadcasts."""
         await self._notices.broadcast(
-            f"event:{event.id}:{who}", lambda t: Reply(render(t)), kind="reminder")
+            f"event:{event.id}:{who}", lambda t: Reply(render(t)), kind="reminder", topic=topic)
 
     # --- the organisation's own events -----------------------------------------------------
 
@@ -634,7 +641,8 @@ class Events:
             await self._send_to_rsvps(event, "answered", lambda tx: tx(
                 "event.cancelled_notice_reason" if reason else "event.cancelled_notice",
                 title=event.title, organisation=event.org_name, reason=reason or "",
-                when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))))
+                when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))),
+                "cancellation")
         return Reply(t("event.cancelled", title=event.title))
 
     async def edit_menu(self, session: Session, event_id: int) -> Reply:
@@ -684,7 +692,7 @@ class Events:
                 changed = await self._repo.get(event.id)
         if field in ("start", "venue"):
             await self._send_to_rsvps(changed, "going", lambda tx: self._change_text(
-                tx, changed, field, now))
+                tx, changed, field, now), "change")
         return await self.own_card(session, event.id)
 
     def _change_text(self, t: Texts, event: Event, field: str, now: datetime) -> str:

@@ -218,6 +218,17 @@ class Members:
     async def name(self, texts: Texts, tg_id: int) -> str:
         return (await self.names(texts, [tg_id]))[tg_id]
 
+    async def answered_by(self, texts: Texts, key: str, decider: int | None,
+                          **values: object) -> str:
+        """An "already answered" text naming who answered by their label (`key`, with
+        `person`), or `key`_other ("another coordinator") when they have none: never chosen,
+        removed with /forget, or the answer is older than labels. Never an id or a pseudonym,
+        and a forgotten person is not looked up again."""
+        user = await self._users.get(decider) if decider is not None else None
+        if user is None or not user.label:
+            return texts(f"{key}_other", **values)
+        return texts(key, person=user.label, **values)
+
     async def welcome(self, tg_id: int,
                       message: Callable[[Texts], str]) -> Callable[[Texts], Reply]:
         """A message to someone who just became a coordinator or an organiser (or greets one):
@@ -233,7 +244,7 @@ class Members:
         """/start: what the person can do; a coordinator or organiser without a label is asked
         for one, until they have one."""
         def greet(texts: Texts) -> str:
-            return texts("start.greeting", commands=command_list(texts, session.role))
+            return texts("start.greeting", commands=command_list(texts, session))
 
         if not session.may(Role.ORGANISER):
             return Reply(greet(session.texts))

@@ -333,13 +333,12 @@ class Needs:
         return Reply(t("offer.accepted_done" if accept else "offer.declined_done"))
 
     async def _already_answered(self, t: Texts, offer_id: int) -> Reply:
-        """Another organiser was first: who, by label (unknown for answers before labels, or
-        once that organiser is forgotten)."""
+        """Another organiser was first: what they answered and who, by label."""
         offer = await self._repo.offer(offer_id)
-        if offer is None or offer.decided_by is None:
+        if offer is None or offer.status not in ("accepted", "declined"):
             return Reply(t("offer.already_decided"))
-        return Reply(t(f"offer.already_{offer.status}",
-                       person=await self._members.name(t, offer.decided_by)))
+        return Reply(await self._members.answered_by(
+            t, f"offer.already_{offer.status}", offer.decided_by))
 
     # --- the organisation's own needs ------------------------------------------------------
 

@@ -9,6 +9,7 @@ from bot.conversation.replies import Reply, keyboard
 from bot.infra.config import LANGUAGES
 from bot.infra.delivery import DeliveryQueue
 from bot.infra.i18n import Texts, texts
+from storage.deliveries import Topic
 from storage.users import UserRepository
 
 
@@ -62,7 +63,8 @@ class Notices:
             recipients=((tg_id, *copies[language]) for tg_id, language in languages.items()))
 
     async def broadcast(
-        self, audience: str, render: Callable[[Texts], Reply], *, kind: str
+        self, audience: str, render: Callable[[Texts], Reply], *, kind: str,
+        topic: Topic | None = None,
     ) -> None:
         """Queue a message to an audience resolved in SQL, written once per language: each
         member gets it in theirs (`audience@language`), nobody is loaded into memory."""
@@ -70,5 +72,5 @@ class Notices:
             reply = render(texts(language))
             await self._delivery.enqueue(
                 kind=kind, audience=f"{audience}@{language}", text=reply.text,
-                reply_markup=keyboard(reply),
+                reply_markup=keyboard(reply), topic=topic,
             )

@@ -8,7 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from bot.conversation.answers import Limit, is_web_address, line_of, text_of
+from bot.conversation.answers import Limit, line_of, text_of, web_address
 from bot.conversation.callbacks import (
     OrgApprove,
     OrgCard,
@@ -42,6 +42,8 @@ REASON = Limit.of_type(RejectionReason)
 INVITE_VALIDITY = timedelta(hours=72)
 INVITE_PREFIX = "inv_"
 _INVITE = re.compile(r"^inv_[A-Za-z0-9_-]{43}$")
+# The audit action that put an organisation in each decided status.
+_DECISIONS = {"approved": "org.approve", "rejected": "org.reject", "suspended": "org.suspend"}
 _STATUS_ICON = {"pending": "⏳", "approved": "✅", "suspended": "⛔", "rejected": "✖️"}
 
 
@@ -51,8 +53,8 @@ parse_reason = text_of(REASON)
 
 
 def parse_website(text: str, session: Session, answers: dict[str, Any]) -> str:
-    url = text.strip()
-    if len(url) > WEBSITE.maximum or not is_web_address(url):
+    url = web_address(text.strip())
+    if url is None or len(url) > WEBSITE.maximum:
         raise Invalid("invalid.website")
     return url
 
@@ -175,7 +177,7 @@ class Organisations:
         async with self._database.transaction():
             organisation = await self._repo.get(org_id)
             if organisation is None or organisation.status != "pending":
-                return self._already_decided(t, organisation)
+                return await self._already_decided(t, organisation)
             if session.user.tg_id in await self._repo.approved_by(org_id):
                 return Reply(t("org.approval_already_yours", name=organisation.name))
             approvals = await self._repo.add_approval(org_id, session.user.tg_id, now)
@@ -197,7 +199,7 @@ class Organisations:
     async def begin_rejection(self, session: Session, org_id: int) -> Reply:
         organisation = await self._repo.get(org_id)
         if organisation is None or organisation.status != "pending":
-            return self._already_decided(session.texts, organisation)
+            return await self._already_decided(session.texts, organisation)
         return await self._dialogues.start(session, "reject_org", {"org": org_id})
 
     async def _reject(self, session: Session, answers: dict[str, Any]) -> Reply:
@@ -207,7 +209,7 @@ class Organisations:
         if organisation is None or not session.may(Role.COORDINATOR):
             return Reply(t("not_available"))
         if not await self._repo.set_status(organisation.id, "rejected", now, expected="pending"):
-            return self._already_decided(t, organisation)
+            return await self._already_decided(t, organisation)
         await self._audit.record(session.user.tg_id, "org.reject", f"org:{organisation.id}",
                                  now)
         if organisation.applicant_id is not None:
@@ -237,11 +239,15 @@ class Organisations:
         done = "org.suspended" if target == "suspended" else "org.reinstated"
         return Reply(t(done, name=organisation.name))
 
-    def _already_decided(self, t: Texts, organisation: Organisation | None) -> Reply:
-        if organisation is None:
+    async def _already_decided(self, t: Texts, organisation: Organisation | None) -> Reply:
+        """Another coordinator was first: what they decided and who, by label (the audit log
+        keeps who did it; it forgets a person who used /forget)."""
+        action = _DECISIONS.get(organisation.status) if organisation is not None else None
+        if organisation is None or action is None:
             return Reply(t("not_available"))
-        return Reply(t("org.already_decided", name=organisation.name,
-                       status=t(f"org.status.{organisation.status}")))
+        decider = await self._audit.last_actor(action, f"org:{organisation.id}")
+        return Reply(await self._members.answered_by(
+            t, f"org.already_{organisation.status}", decider, name=organisation.name))
 
     # --- browsing (coordinators) -----------------------------------------------------------
 

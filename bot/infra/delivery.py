@@ -24,6 +24,7 @@ from storage.deliveries import (
     Outcome,
     Recipient,
     Result,
+    Topic,
 )
 
 log = logging.getLogger("coalition.delivery")
@@ -135,6 +136,7 @@ class DeliveryQueue:
         not_before: datetime | None = None,
         reply_markup: str | TelegramObject | None = None,
         status: str = "scheduled",
+        topic: Topic | None = None,
     ) -> int:
         """Write a broadcast and a row per recipient (see DeliveryRepository.create).
 
@@ -147,7 +149,7 @@ class DeliveryQueue:
         broadcast_id = await self._repo.create(
             kind=kind, text=text, now=self._clock.now(), audience=audience,
             recipients=recipients, author_id=author_id, not_before=not_before,
-            reply_markup=reply_markup, status=status,
+            reply_markup=reply_markup, status=status, topic=topic,
         )
         self.wake()
         return broadcast_id

@@ -16,7 +16,7 @@ from tests.harness import BotUnderTest, Person, button_labels
 # Also on PostgreSQL (tests/conftest.py: backend).
 pytestmark = pytest.mark.usefixtures("backend")
 
-EN = texts("en")
+EN, RU = texts("en"), texts("ru")
 ANNOUNCEMENT = "Vigil on <b>Friday</b>, see <a href=\"https://example.org/v\">details</a> & come"
 
 
@@ -95,7 +95,8 @@ async def test_announcement_to_organisers_reaches_each_once_formatting_kept(
                                    "To: Organisers, 3 recipients now")
     assert button_labels(preview.last) == ["Send", "Edit", "Cancel"]
     status = await coordinator.press("Send")
-    assert status.text.startswith("Broadcast #")
+    assert status.text == EN.plural("announce.status.scheduled", 3, name="Announcement 1",
+                                    when="2026-11-30 10:00 (Europe/Berlin)")
     await _finished(bot)
     assert _deliveries(bot) == Counter({person.tg_id: 1 for person in organisers})
     sent = next(r for r in bot.server.outbox if r.chat_id == organisers[0].tg_id
@@ -103,7 +104,8 @@ async def test_announcement_to_organisers_reaches_each_once_formatting_kept(
     assert sent.html == ANNOUNCEMENT.replace("&", "&amp;")
     assert not any(r.chat_id in {p.tg_id for p in bystanders} for r in bot.server.outbox)
     final = await bot.server.wait_for(lambda: bot.server.messages[
-        (COORDINATOR_ID, status.last.message_id)]["text"].endswith("failed 0."))
+        (COORDINATOR_ID, status.last.message_id)]["text"] == EN.plural(
+        "announce.status.done", 3, name="Announcement 1", sent=3, blocked=0, failed=0))
     assert final
 
 
@@ -211,16 +213,16 @@ async def test_hourly_cap_per_coordinator(server, make_settings, clock) -> None:
     async with running_bot(server, make_settings(broadcasts_per_hour=2), clock) as bot:
         coordinator = bot.person("en", tg_id=COORDINATOR_ID)
         await _members(bot, 1)
-        for _ in range(2):
+        for number in (1, 2):
             await _write(coordinator, "Organisers")
-            assert (await coordinator.press("Send")).text.startswith("Broadcast #")
+            assert (await coordinator.press("Send")).text.startswith(f"Announcement {number}: ")
         await _write(coordinator, "Organisers")
         refused = await coordinator.press("Send")
         assert refused.text == EN.plural("announce.cap", 2)
         assert len(await bot.services.repos.announcements.recent(10)) == 2
         bot.clock.advance(hours=1, seconds=1)
         await _write(coordinator, "Organisers")
-        assert (await coordinator.press("Send")).text.startswith("Broadcast #")
+        assert (await coordinator.press("Send")).text.startswith("Announcement 3: ")
 
 
 async def test_scheduled_time_in_the_coordinators_zone(bot: BotUnderTest) -> None:
@@ -240,13 +242,70 @@ async def test_scheduled_time_in_the_coordinators_zone(bot: BotUnderTest) -> Non
     assert broadcast.not_before.isoformat() == "2026-11-30T17:00:00+00:00"
 
 
+async def test_send_time_by_day_button_then_which_time(bot: BotUnderTest) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await _members(bot, 2)
+    await coordinator.send("/announce")
+    await _type_formatted(coordinator)
+    question = await coordinator.press("Organisers")
+    for typed in ("now", "today 18:00", "tomorrow", "20.12 18:30"):
+        assert typed in question.text
+    assert button_labels(question.last)[:3] == [
+        "Today, Monday, 30 November", "Tomorrow, Tuesday, 1 December", "Wednesday, 2 December"]
+    which = await coordinator.press("Tomorrow, Tuesday, 1 December")
+    assert which.text == EN("announce.ask.send_time", day="Tuesday, 1 December 2026",
+                            zone="Europe/Berlin")
+    preview = await coordinator.send("18:30")
+    assert "Starts: 2026-12-01 18:30 (Europe/Berlin)" in preview.text
+    await coordinator.press("Send")
+    [broadcast] = await bot.services.repos.announcements.recent(1)
+    assert broadcast.not_before.isoformat() == "2026-12-01T17:30:00+00:00"
+
+
+async def test_send_time_typed_in_russian_day_then_time_past_refused(bot: BotUnderTest) -> None:
+    coordinator = bot.person("ru", tg_id=COORDINATOR_ID)
+    await coordinator.send("/language")
+    await coordinator.press("Русский")
+    await _members(bot, 2)
+    await coordinator.send("/announce")
+    await _type_formatted(coordinator)
+    await coordinator.press(RU("audience.organisers"))
+    which = await coordinator.send("сегодня")
+    assert which.text == RU("announce.ask.send_time", day="Понедельник, 30 ноября 2026",
+                            zone="Europe/Berlin")
+    past = await coordinator.send("9:00")
+    assert past.text.startswith(RU("invalid.datetime_past"))
+    assert (await bot.services.dialogues.current(COORDINATOR_ID)).step == "send_time"
+    preview = await coordinator.send("18:00")
+    assert "2026-11-30 18:00 (Europe/Berlin)" in preview.text
+    now = await _restart_with(coordinator, "сейчас")
+    assert "2026-11-30 10:00 (Europe/Berlin)" in now.text
+    weekday = await _restart_with(coordinator, "в пятницу")
+    assert weekday.text == RU("announce.ask.send_time", day="Пятница, 4 декабря 2026",
+                              zone="Europe/Berlin")
+    next_year = await _restart_with(coordinator, "29.11")
+    assert next_year.text == RU("announce.ask.send_time", day="Понедельник, 29 ноября 2027",
+                                zone="Europe/Berlin")
+    yesterday = await _restart_with(coordinator, "29.11.2026")
+    assert yesterday.text.startswith(RU("invalid.date_past").split(" <i>")[0])
+
+
+async def _restart_with(coordinator: Person, when: str):
+    """Write the announcement again, up to the send-time question, and answer it."""
+    await coordinator.send("/cancel")
+    await coordinator.send("/announce")
+    await _type_formatted(coordinator)
+    await coordinator.press(RU("audience.organisers"))
+    return await coordinator.send(when)
+
+
 async def test_broadcasts_lists_and_cancels(bot: BotUnderTest) -> None:
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     await _members(bot, 2)
     await _write(coordinator, "Everyone")
     await coordinator.press("Send")
     listing = await coordinator.send("/broadcasts")
-    assert listing.text.splitlines()[2].startswith("1. #1 announcement to Everyone: scheduled")
+    assert listing.text.splitlines()[2].startswith("1. Announcement 1 to Everyone: scheduled")
     card = await coordinator.press("1")
     assert button_labels(card.last) == ["Cancel"]
     # The status message may be edited to "cancelled" in the same moment as the answer comes.
@@ -254,6 +313,62 @@ async def test_broadcasts_lists_and_cancels(bot: BotUnderTest) -> None:
     assert EN("announce.cancelled") in cancelled.texts
     again = await coordinator.press("1", listing.last)
     assert button_labels(again.last) == []
+
+
+LONG = "Vigil at the embassy. " + " ".join(f"Line{number} ünïcode ✊🏽" for number in range(40))
+
+
+async def test_broadcasts_name_kinds_number_announcements_hide_empty_and_show_plurals(
+    bot: BotUnderTest,
+) -> None:
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    members = await _members(bot, 5)
+    await seed_organisation(bot, "Free Voices", members[0])
+    first = await _write(coordinator, "Organisers")
+    assert "To: Organisers, 1 recipient now" in first.text
+    status = await coordinator.press("Send")
+    assert status.text == EN.plural("announce.status.scheduled", 1, name="Announcement 1",
+                                    when="2026-11-30 10:00 (Europe/Berlin)")
+    assert "1 recipient." in status.text and "((" not in status.text
+    await _finished(bot)
+    delivery = bot.services.delivery
+    digest = await delivery.enqueue(kind="digest", text="d", audience="subscribers",
+                                    recipients=[member.tg_id for member in members])
+    await delivery.finished(digest)
+    await delivery.finished(await delivery.enqueue(kind="alert", text="a", recipients=[],
+                                                   audience="subscribers"))
+    await coordinator.send("/announce")
+    await coordinator.send(LONG)
+    await coordinator.press("Everyone")
+    await coordinator.press("Tomorrow, Tuesday, 1 December")
+    await coordinator.send("18:00")
+    await coordinator.press("Send")
+    listing = await coordinator.send("/broadcasts")
+    assert listing.text.splitlines()[2:5] == [
+        "1. Announcement 2 to Everyone: scheduled; 6 recipients, delivered: 0, blocked: 0, "
+        "failed: 0",
+        "2. Digest of 30 Nov to Subscribers: done; 5 recipients, delivered: 5, blocked: 0, "
+        "failed: 0",
+        "3. Announcement 1 to Organisers: done; 1 recipient, delivered: 1, blocked: 0, failed: 0"]
+    assert listing.text.splitlines()[5] == "" and "Alert" not in listing.text  # empty: hidden
+    card = await coordinator.press("1")
+    cut = LONG[:299].rstrip() + "…"
+    assert card.text == "\n".join([
+        listing.text.splitlines()[2].removeprefix("1. "), "Created: 2026-11-30 10:00 "
+        "(Europe/Berlin)", "Sends: 2026-12-01 18:00 (Europe/Berlin)", "", cut])
+    assert len(cut) == 300
+    await coordinator.send("/language")
+    await coordinator.press("Русский")
+    russian = await coordinator.send("/broadcasts")
+    assert russian.text.splitlines()[2:5] == [
+        "1. Объявление 2, кому: Всем — ждёт времени отправки; 6 получателей, доставлено: 0, "
+        "заблокировали: 0, ошибок: 0",
+        "2. Дайджест от 30 нояб., кому: Подписчикам — отправка завершена; 5 получателей, "
+        "доставлено: 5, заблокировали: 0, ошибок: 0",
+        "3. Объявление 1, кому: Организаторам — отправка завершена; 1 получатель, "
+        "доставлено: 1, заблокировали: 0, ошибок: 0"]
+    assert RU.plural("announce.status.awaiting", 2, name="Объявление 3").endswith(
+        "2 получателя.")
 
 
 @pytest.mark.parametrize("who", ["member", "organiser"])

@@ -38,8 +38,9 @@ async def _message(bot: BotUnderTest, olga: Person, group: str, text: str) -> se
     count = 2 if group.startswith("Going (") else 3
     assert preview.text.splitlines()[-1].endswith(f"{count} recipients now"), preview.text
     status = await olga.press("Send", preview.last)
-    assert status.text.startswith("Broadcast #"), status.text
-    broadcast_id = int(status.text.removeprefix("Broadcast #").partition(":")[0])
+    assert status.text.startswith("Message of 30 Nov: "), status.text
+    broadcast_id = await bot.services.database.fetch_value(
+        "SELECT max(id) FROM broadcasts WHERE kind = 'notice' AND audience LIKE 'event:%'")
     await bot.services.delivery.finished(broadcast_id)
     return {record.chat_id for record in bot.server.outbox
             if text in (record.text or "") and record.chat_id != olga.tg_id}

@@ -136,7 +136,8 @@ async def test_four_eyes_a_new_coordinator_needs_a_second_coordinators_approval(
         assert welcome
         after = await _audit_rows(bot)
         stale = await second.press("Approve", request)
-        assert stale.text == EN("coordinators.request_decided", person="coordinator #3")
+        assert stale.text == EN("coordinators.already_approved", candidate="coordinator #3",
+                                person="Boris, Riga")
         assert await _audit_rows(bot) == after
         await first.press("Add", (await first.send("/coordinators")).last)
         await first.send(str(bob.tg_id))

@@ -10,6 +10,7 @@ from bot.conversation.roles import COMMANDS, Role
 from bot.infra.i18n import texts
 from bot.sandbox.bot_methods import command_key
 from tests.conftest import COORDINATOR_ID
+from tests.e2e.orgs import organiser, seed_organisation
 from tests.harness import BotUnderTest, button_labels
 
 EN, RU = texts("en"), texts("ru")
@@ -32,6 +33,7 @@ async def test_start_in_russian_from_the_telegram_client_language(bot: BotUnderT
 
 
 MEMBER_COMMANDS = [command.name for command in COMMANDS if command.role == Role.MEMBER]
+ORGANISER_COMMANDS = [command.name for command in COMMANDS if command.role == Role.ORGANISER]
 PRIVILEGED = {"invite", "neednew", "myneeds", "eventnew", "myevents", "announce", "broadcasts",
               "orgs", "coordinators", "audit", "campaignnew"}
 
@@ -47,7 +49,48 @@ async def test_help_lists_one_line_a_command_for_the_role(bot: BotUnderTest) -> 
     assert {"start", "help", "needs", "events", "settings", "mydata", "forget"} <= set(member)
     assert PRIVILEGED.isdisjoint(member)
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
-    assert _listed((await coordinator.send("/help")).text) == [c.name for c in COMMANDS]
+    assert _listed((await coordinator.send("/help")).text) == [
+        c.name for c in COMMANDS if c.name not in ORGANISER_COMMANDS]
+
+
+def _menu(bot: BotUnderTest, tg_id: int) -> list[str]:
+    return [entry["command"] for entry in bot.server.commands[
+        command_key({"type": "chat", "chat_id": tg_id})]]
+
+
+async def test_help_and_menu_list_only_what_each_person_can_use_now(bot: BotUnderTest) -> None:
+    member = bot.person("en")
+    await member.send("/start")
+    olga = await organiser(bot)
+    ivan = bot.person("en")
+    await ivan.send("/start")
+    await seed_organisation(bot, "Closed Circle", ivan, status="suspended")
+    anna = bot.person("en", tg_id=COORDINATOR_ID)
+    coordinator_only = [c.name for c in COMMANDS if c.name not in ORGANISER_COMMANDS]
+    expected = {member: MEMBER_COMMANDS, ivan: MEMBER_COMMANDS,
+                olga: [c.name for c in COMMANDS if c.role <= Role.ORGANISER],
+                anna: coordinator_only}
+    for person, commands in expected.items():
+        await bot.services.members.refresh_menu(person.tg_id)
+        assert _listed((await person.send("/help")).text) == commands
+        assert _menu(bot, person.tg_id) == commands
+    await seed_organisation(bot, "Memorial Circle", anna)
+    await bot.services.members.refresh_menu(anna.tg_id)
+    assert _listed((await anna.send("/help")).text) == [c.name for c in COMMANDS]
+    assert _menu(bot, anna.tg_id) == [c.name for c in COMMANDS]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_organiser_commands_tell_a_member_how_organisations_join(
+    bot: BotUnderTest, language: str
+) -> None:
+    member, ivan = bot.person(language), bot.person(language)
+    await seed_organisation(bot, "Closed Circle", ivan, status="suspended")
+    for person in (member, ivan):
+        for command in ORGANISER_COMMANDS:
+            reply = await person.send(f"/{command}")
+            assert reply.text == texts(language)("organiser.no_organisation"), command
+            assert "/register_org" in reply.text
 
 
 async def test_language_choice_is_stored_and_used(bot: BotUnderTest) -> None:
@@ -130,7 +173,8 @@ async def test_commands_menus_per_language_and_for_coordinators(bot: BotUnderTes
     assert commands[command_key(None, "ru")][0]["description"] == RU("command.start")
     assert commands[command_key(None, "")] == commands[command_key(None, "en")]
     coordinator_menu = [entry["command"] for entry in commands[_chat_scope(COORDINATOR_ID)]]
-    assert {"orgs", "audit", "coordinators", "invite"} <= set(coordinator_menu)
+    assert {"orgs", "audit", "coordinators"} <= set(coordinator_menu)
+    assert "invite" not in coordinator_menu  # organising nothing, /invite would only say so
 
 
 def _chat_scope(chat_id: int) -> tuple[str, str]:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from bot.infra.i18n import texts
+from bot.sandbox.bot_methods import command_key
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import seed_organisation, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
@@ -129,8 +130,10 @@ async def test_suspension_revokes_rights_at_once_including_old_buttons(bot: BotU
     notice = await bot.server.wait_for(lambda: [
         r for r in olga.received() if "suspended by the coordinators" in (r.text or "")])
     assert notice
-    assert (await olga.send("/invite")).text == EN("not_available.command")
+    assert (await olga.send("/invite")).text == EN("organiser.no_organisation")
     assert "/invite" not in (await olga.send("/help")).text
+    assert "invite" not in [entry["command"] for entry in bot.server.commands[
+        command_key({"type": "chat", "chat_id": olga.tg_id})]]
     before = await snapshot(bot)
     assert (await coordinator.press("Invite", card)).text == EN("not_available")
     assert (await coordinator.press("Suspend", card)).text == EN("not_available")
@@ -152,7 +155,7 @@ async def test_privileged_commands_and_buttons_are_refused(bot: BotUnderTest, wh
     if who != "member":
         await seed_organisation(bot, "Memorial Circle", other)
     else:
-        assert (await other.send("/invite")).text == EN("not_available.command")
+        assert (await other.send("/invite")).text == EN("organiser.no_organisation")
     await other.send("/start")
     before = await snapshot(bot)
     for command in PRIVILEGED_COMMANDS:

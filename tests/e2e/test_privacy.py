@@ -185,7 +185,7 @@ async def test_forget_leaves_nothing_naming_the_person_and_the_broadcast_goes_on
     await olga.press("Organisers")
     await olga.send("2026-11-30 15:00")
     status = await olga.press("Send")
-    assert status.text.startswith("Broadcast #")
+    assert status.text.startswith("Announcement 1: ")
     assert (await _forget(olga)).text == EN("forget.done")
     forgotten_at = len(bot.server.outbox)
 

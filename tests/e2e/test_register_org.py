@@ -59,7 +59,7 @@ async def test_register_then_approve_makes_an_organiser(bot: BotUnderTest) -> No
         command_key({"type": "chat", "chat_id": olga.tg_id})]]
     assert "invite" in menu
     again = await coordinator.press("Approve", application)
-    assert again.text == EN("org.already_decided", name="Free Voices", status="approved")
+    assert again.text == EN("org.already_approved_other", name="Free Voices")
 
 
 async def test_register_in_russian_with_optional_steps_skipped(bot: BotUnderTest) -> None:
@@ -113,6 +113,34 @@ async def test_two_coordinators_must_approve(server, make_settings, clock) -> No
         assert membership.org_status == "approved"
 
 
+async def test_already_decided_says_who_decided_by_label_never_an_id(
+    server, make_settings, clock
+) -> None:
+    settings = make_settings(coordinator_ids=frozenset({900, 901}))
+    async with running_bot(server, settings, clock) as bot:
+        anna, boris = bot.person("en", tg_id=900), bot.person("ru", tg_id=901)
+        await boris.send("/start")
+        await anna.press("Label", (await anna.send("/settings")).last)
+        await anna.send("Anna (secretariat)")
+        olga = bot.person("en")
+        await _register(olga)
+        await olga.press("Publish")
+        application = await _application(bot, 900, "Free Voices")
+        russian = await bot.server.wait_for(lambda: next((
+            r for r in bot.received(901) if r.text and "ждёт одобрения" in r.text), None))
+        await anna.press("Approve", application)
+        late = await boris.press("Одобрить", russian)
+        assert late.text == RU("org.already_approved", name="Free Voices",
+                               person="Anna (secretariat)")
+        assert "Уже одобрено: «Anna (secretariat)»" in late.text
+        assert str(anna.tg_id) not in late.text
+        await anna.send("/forget")
+        await anna.press("Delete my data")
+        forgotten = await boris.press("Одобрить", russian)
+        assert forgotten.text == RU("org.already_approved_other", name="Free Voices")
+        assert "другой координатор" in forgotten.text
+
+
 async def test_html_in_an_organisation_name_is_shown_literally(bot: BotUnderTest) -> None:
     olga = bot.person("en")
     await _register(olga, "<b>Bold</b> & \u202eevil\u202c Org")
@@ -135,6 +163,7 @@ BAD_STEPS = [
     ("website", "javascript:alert(1)", EN("invalid.website")),
     ("website", "not a url", EN("invalid.website")),
     ("website", "http://localhost/x", EN("invalid.website")),
+    ("website", "mailto:olga@example.org", EN("invalid.website")),
 ]
 ANSWERS = {"name": "New Org", "description": "About us", "country": "DE", "city": "Berlin"}
 
@@ -162,6 +191,23 @@ async def test_bad_answers_keep_the_step_and_save_nothing(
 
 def _plain(html: str) -> str:
     return html.replace("<i>", "").replace("</i>", "")
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("free-voices.example.org", "https://free-voices.example.org"),
+    ("www.free-voices.example.org/about", "https://www.free-voices.example.org/about"),
+    ("http://free-voices.example.org", "http://free-voices.example.org"),
+])
+async def test_a_website_typed_without_a_scheme_is_taken_as_https(
+    bot: BotUnderTest, typed: str, stored: str
+) -> None:
+    olga = bot.person("en")
+    for answer in ("/register_org", "Free Voices", "About us", "Germany", "Berlin"):
+        await olga.send(answer)
+    preview = await olga.send(typed)
+    assert f"Website: {stored}" in preview.text.splitlines()
+    await olga.press("Publish")
+    assert (await bot.services.repos.organisations.page(0, 1))[0].website == stored
 
 
 async def test_cancel_on_the_preview_saves_nothing(bot: BotUnderTest) -> None:
