@@ -567,6 +567,8 @@ async def test_an_election_is_named_in_each_readers_language(bot: BotUnderTest) 
     await coordinator.send("State Duma election")
     asked = await coordinator.send("Выборы в Госдуму")
     assert asked.text == _plain(EN("elections.ask.date"))
+    for typed in ("today", "tomorrow", "a weekday", "19.09", "19 September", "2027-09-19"):
+        assert typed in asked.text
     await coordinator.send("2026-12-06")
     preview = await coordinator.send("RU")
     assert "State Duma election\nВыборы в Госдуму\n" in preview.text

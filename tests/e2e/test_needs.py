@@ -87,7 +87,10 @@ async def test_a_deadline_typed_as_people_say_it_or_chosen_from_the_coming_days(
     await olga.press(EN("category.legal"))
     await olga.press(EN("urgency.urgent"))
     await olga.send("Germany")
-    asked = (await olga.send("Berlin")).last
+    question = await olga.send("Berlin")
+    for typed in ("today", "tomorrow", "a weekday", "20.12", "20 December", "2026-12-20"):
+        assert typed in question.text
+    asked = question.last
     assert button_labels(asked) == [
         "Today, Monday, 30 November", "Tomorrow, Tuesday, 1 December", "Wednesday, 2 December",
         "Thursday, 3 December", "Friday, 4 December", "Saturday, 5 December",
