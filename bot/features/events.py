@@ -64,7 +64,7 @@ from bot.infra.i18n import Html, Texts
 from storage.database import Database
 from storage.deliveries import Topic
 from storage.events import EventFilter, EventRepository
-from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event
+from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event, User
 
 log = logging.getLogger(__name__)
 
@@ -473,12 +473,16 @@ class Events:
         if answer == "going" and venue_visible(event, "going", now, organiser=False):
             return Reply(t("rsvp.going_venue", title=event.title, venue=event.venue))
         if answer == "going" and event.disclosure == "going_before":
-            reveal = event_dues(event)["reveal"].astimezone(
-                ZoneInfo(self._members.timezone(session.user)))
-            return Reply(t.plural(
-                "rsvp.going_venue_later", event.disclose_hours or 0, title=event.title,
-                day=format_date(reveal, "EEE d MMM", locale=t.language), time=f"{reveal:%H:%M}"))
+            return Reply(self._venue_later(t, "rsvp.going_venue_later", event, session.user))
         return Reply(t(f"rsvp.done.{answer}", title=event.title))
+
+    def _venue_later(self, t: Texts, key: str, event: Event, user: User) -> str:
+        """Going, by an answer or a place freed up, to an event whose address comes later:
+        when it will arrive, in the member's own zone."""
+        reveal = event_dues(event)["reveal"].astimezone(ZoneInfo(self._members.timezone(user)))
+        return t.plural(key, event.disclose_hours or 0, title=event.title,
+                        day=format_date(reveal, "EEE d MMM", locale=t.language),
+                        time=f"{reveal:%H:%M}")
 
     async def _answer(self, event: Event, tg_id: int, answer: Answer, now: datetime) -> Answer:
         """Store an answer (Going beyond capacity waits); a place given up goes to the first
@@ -508,9 +512,16 @@ class Events:
         now = self._clock.now()
         await self._repo.set_answer(event.id, promoted, "going", now)
         visible = venue_visible(event, "going", now, organiser=False)
-        await self._notices.send([promoted], lambda tx: Reply(
-            tx("rsvp.promoted_venue", title=event.title, venue=event.venue) if visible
-            else tx("rsvp.promoted", title=event.title)))
+        user = (await self._members.session_by_id(promoted)).user
+
+        def notice(tx: Texts) -> Reply:
+            if visible:
+                return Reply(tx("rsvp.promoted_venue", title=event.title, venue=event.venue))
+            if event.disclosure == "going_before":
+                return Reply(self._venue_later(tx, "rsvp.promoted_venue_later", event, user))
+            return Reply(tx("rsvp.promoted", title=event.title))
+
+        await self._notices.send([promoted], notice)
 
     # --- calendar --------------------------------------------------------------------------
 

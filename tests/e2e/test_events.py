@@ -297,6 +297,19 @@ async def test_a_full_card_counts_the_waiting_list_and_going_says_when_the_addre
     assert "Мест: 1, все заняты — в списке ожидания 2 человека" in card.text.splitlines()
     assert "Places: 1, full — 2 on the waiting list" in (
         await _open_card(first, event_id)).text.splitlines()
+    # A place freed up: the one promoted is told when the address will come, as on Going.
+    await first.press("Not going", (await _open_card(first, event_id)).last)
+    promoted = await bot.server.wait_for(lambda: next((
+        r for r in second.received() if "A place freed up" in (r.text or "")), None))
+    assert promoted.text == (
+        "A place freed up: you are now going to “Returning the Names — Berlin”. The address "
+        "will reach you on Sun 20 Dec at 16:00, 2 hours before the start.")
+    await second.press("Not going", (await _open_card(second, event_id)).last)
+    promoted = await bot.server.wait_for(lambda: next((
+        r for r in third.received() if "Освободилось место" in (r.text or "")), None))
+    assert promoted.text == (
+        "Освободилось место: теперь вы идёте на «Returning the Names — Berlin». Адрес придёт "
+        "вам вс 20 дек. в 16:00, за 2 часа до начала.")
 
 
 async def test_a_venue_link_typed_without_a_scheme_is_taken_as_https(bot: BotUnderTest) -> None:
