@@ -68,7 +68,7 @@ from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event, User
 
 log = logging.getLogger(__name__)
 
-GUESS = "ok"
+GUESS = "ok"  # the guessed zone's button; dialogues stored by earlier versions keep it as the zone
 REMINDERS = {"remind_24h": timedelta(hours=24), "remind_1h": timedelta(hours=1)}
 COUNTRY_BUTTONS = 8
 PERIODS = (7, 30)
@@ -114,6 +114,15 @@ def _end_after_start(session: Session, answers: dict[str, Any]) -> None:
 def guessed_zone(answers: dict[str, Any]) -> str | None:
     """The zone guessed from the city and country answered so far."""
     return guess_timezone(answers.get("city"), answers.get("country"))
+
+
+def stored_answers(answers: dict[str, Any]) -> dict[str, Any] | None:
+    """Answers of /eventnew as stored: a zone kept as the guess button's marker is the zone
+    guessed from the city (None, to start afresh, if none is guessed from it any more)."""
+    if answers.get("timezone") != GUESS:
+        return answers
+    zone = guessed_zone(answers)
+    return {**answers, "timezone": zone} if zone else None
 
 
 def fitting_campaigns(answers: dict[str, Any]) -> list[tuple[int, str]]:
@@ -197,7 +206,8 @@ class Events:
         self._edit_flow = Flow(name="event_edit", finish=self._edit, steps=tuple(
             step for step in steps if step.name in (*EDIT_FIELDS, START.time)))
         dialogues.register(
-            Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
+            Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish,
+                 stored=stored_answers),
             self._edit_flow,
             Flow(name="event_cancel", steps=cancelling, finish=self._cancel_or_keep))
 

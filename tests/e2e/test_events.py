@@ -3,12 +3,14 @@ reminders and reveals by the clock, cancellation, campaigns, forged buttons."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import icalendar
 import pytest
 
 from bot.infra.i18n import texts
+from storage.timestamps import stored
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
@@ -561,6 +563,41 @@ async def test_a_day_alone_in_russian_asks_its_time(bot: BotUnderTest) -> None:
     assert which.text == _plain(RU("event.ask.start_time", day="Пятница, 4 декабря 2026",
                                    zone="Asia/Tbilisi"))
     assert (await boris.send("19:00")).text == _plain(RU("event.ask.end"))
+
+
+async def _stored_before_round_one(bot: BotUnderTest, olga: Person, city: str, country: str,
+                                   step: str) -> None:
+    """A dialogue of /eventnew as an earlier version stored it: the zone confirmed with the
+    guess button kept as its marker, "ok"."""
+    answers = {"_campaigns": [], "title": "A reading", "description": "About",
+               "kind": "commemoration", "country": country, "city": city, "timezone": "ok"}
+    await bot.services.database.execute(
+        "INSERT INTO dialogues (tg_id, flow, step, answers, updated_at) VALUES (?, ?, ?, ?, ?)",
+        (olga.tg_id, "eventnew", step, json.dumps(answers), stored(bot.clock.now())))
+
+
+async def test_a_dialogue_stored_with_the_old_zone_marker_resumes_in_the_guessed_zone(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await _stored_before_round_one(bot, olga, "Berlin", "DE", "start")
+    which = await olga.send("tomorrow")
+    assert which.text == _plain(EN("event.ask.start_time", day="Tuesday, 1 December 2026",
+                                   zone="Europe/Berlin"))
+    assert (await olga.send("18:00")).text == _plain(EN("event.ask.end"))
+    await olga.press("Skip")
+    await olga.send("Square")
+    await olga.press("Public")
+    preview = await olga.press("Skip")
+    assert "When: 2026-12-01 18:00 (Europe/Berlin)" in preview.text
+    await olga.press("Publish")
+    event = await bot.services.repos.events.get(await _event_id(bot, "A reading"))
+    assert (event.timezone, event.starts_at.isoformat()) == (
+        "Europe/Berlin", "2026-12-01T17:00:00+00:00")
+    # A city no zone is guessed from any more: the dialogue starts afresh, plainly.
+    await _stored_before_round_one(bot, olga, "Springfield", "US", "end")
+    assert (await olga.send("20:00")).text == _plain(EN("dialogue.reset"))
+    assert await bot.services.dialogues.current(olga.tg_id) is None
 
 
 def _plain(html: str) -> str:
