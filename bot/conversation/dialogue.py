@@ -118,6 +118,9 @@ class Flow:
     publish_label: str = "button.publish"
     cancel_label: str = "button.cancel"
     on_back: Callable[[Session], Awaitable[Reply]] | None = None
+    # Answers as an earlier version stored them, read as the steps expect them now; None when
+    # they cannot be (the dialogue then starts afresh).
+    stored: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
 
     def step(self, name: str) -> Step | None:
         return next((step for step in self.steps if step.name == name), None)
@@ -191,9 +194,9 @@ class Dialogues:
         resolved = await self._resolve(session, state)
         if isinstance(resolved, Reply):
             return resolved
-        flow, step = resolved
-        question = (await self._preview(session, flow, state.answers) if step is None
-                    else self.ask(session, step, state.answers))
+        flow, step, answers = resolved
+        question = (await self._preview(session, flow, answers) if step is None
+                    else self.ask(session, step, answers))
         return Reply(session.texts("dialogue.still_open", question=Html(question.text)),
                      question.buttons)
 
@@ -210,13 +213,13 @@ class Dialogues:
         resolved = await self._resolve(session, state)
         if isinstance(resolved, Reply):
             return resolved
-        flow, step = resolved
+        flow, step, answers = resolved
         if step is None:
             return Reply(session.texts("dialogue.use_preview_buttons"))
         if step.parse is None:
-            return self._retry(session, step, state.answers, "dialogue.use_buttons")
+            return self._retry(session, step, answers, "dialogue.use_buttons")
         answer = Formatted(html or text, text) if step.formatted else text
-        return await self._parsed(session, flow, step, state.answers, answer)
+        return await self._parsed(session, flow, step, answers, answer)
 
     async def _parsed(
         self, session: Session, flow: Flow, step: Step, answers: dict[str, Any], answer: str
@@ -250,22 +253,22 @@ class Dialogues:
         resolved = await self._resolve(session, state)
         if isinstance(resolved, Reply):
             return resolved
-        flow, step = resolved
+        flow, step, answers = resolved
         if step is None:
-            return await self._decide(session, flow, state.answers, value)
+            return await self._decide(session, flow, answers, value)
         if value == BACK and step.back and flow.on_back is not None:
             await self.cancel(session.user.tg_id)
             return await flow.on_back(session)
         if value == SKIP and step.optional:
-            return await self._advance(session, flow, step, state.answers, None)
+            return await self._advance(session, flow, step, answers, None)
         if value.startswith(PAGE) and value[len(PAGE):].isdigit():
-            return self.ask(session, step, state.answers, page=int(value[len(PAGE):]))
-        choices = {option.value for option in step.choices(session, state.answers)}
+            return self.ask(session, step, answers, page=int(value[len(PAGE):]))
+        choices = {option.value for option in step.choices(session, answers)}
         if value not in choices:
             raise NotAvailable
         if step.as_typed:
-            return await self._parsed(session, flow, step, state.answers, value)
-        return await self._advance(session, flow, step, state.answers, value)
+            return await self._parsed(session, flow, step, answers, value)
+        return await self._advance(session, flow, step, answers, value)
 
     def ask(self, session: Session, step: Step, answers: dict[str, Any], page: int = 0) -> Reply:
         texts = session.texts
@@ -290,14 +293,19 @@ class Dialogues:
             return Reply(text, pick_user=PickUser(texts(step.pick_user), PICK_REQUEST))
         return Reply(text, rows)
 
-    async def _resolve(self, session: Session, state: Dialogue) -> tuple[Flow, Step | None] | Reply:
-        """The flow and step a stored state points to, or a plain reset if they are gone."""
+    async def _resolve(
+        self, session: Session, state: Dialogue
+    ) -> tuple[Flow, Step | None, dict[str, Any]] | Reply:
+        """The flow and step a stored state points to, and its answers as the flow reads them
+        (`Flow.stored`), or a plain reset if any of them is gone."""
         flow = self._flows.get(state.flow)
         step = None if flow is None or state.step == PREVIEW else flow.step(state.step)
-        if flow is None or (step is None and state.step != PREVIEW):
+        answers = state.answers if flow is None or flow.stored is None else (
+            flow.stored(state.answers))
+        if flow is None or (step is None and state.step != PREVIEW) or answers is None:
             await self.cancel(session.user.tg_id)
             return Reply(session.texts("dialogue.reset"))
-        return flow, step
+        return flow, step, answers
 
     async def _advance(
         self, session: Session, flow: Flow, step: Step, answers: dict[str, Any], value: object

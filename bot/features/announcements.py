@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
@@ -22,17 +22,12 @@ from bot.conversation.callbacks import (
 )
 from bot.conversation.dialogue import Dialogues, Flow, Formatted, Invalid, Option, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
+from bot.conversation.moments import Moment
 from bot.conversation.places import country_name
 from bot.conversation.replies import Button, Reply, keyboard
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import excerpt
-from bot.conversation.timeparse import (
-    day_label,
-    future_instant,
-    parse_day_or_moment,
-    parse_time,
-)
 from bot.features.members import Members, parse_country_answer
 from bot.features.notices import Notices
 from bot.infra.botlink import BotLink
@@ -56,6 +51,7 @@ OPEN = ("awaiting_approval", "scheduled", "sending")
 NOT_STARTED = ("awaiting_approval", "scheduled")
 CARD_EXCERPT = 300  # characters of a not yet sent announcement shown on its card
 NOW = ("now", "сейчас")  # typed instead of a time: send it as soon as it may go
+SEND = Moment("send_at", "send_time")
 
 
 def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -70,11 +66,6 @@ def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
 def audience_key(answers: dict[str, Any]) -> str:
     audience = answers["audience"]
     return f"country:{answers['country']}" if audience == "country" else audience
-
-
-def _day_only(send_at: str | None) -> bool:
-    """Whether the send-time answer is a day without its time (an ISO date has no "T")."""
-    return send_at is not None and "T" not in send_at
 
 
 class Announcements:
@@ -109,13 +100,11 @@ class Announcements:
                 Step("country", "announce.ask.country", parse=parse_country_answer,
                      label="announce.field.country",
                      when=lambda answers: answers.get("audience") == "country"),
-                Step("send_at", self._send_at_question, parse=self._parse_send_at,
-                     optional=True, options=self._members.day_options, as_typed=True,
-                     question_values=self._send_at_values, label="announce.field.send_at",
-                     then=("send_time",)),
-                Step("send_time", "announce.ask.send_time", parse=self._parse_send_time,
-                     when=lambda answers: _day_only(answers.get("send_at")),
-                     question_values=self._send_time_values),
+                # Skip, or "now" typed, sends it as soon as it may go.
+                *SEND.steps(self._send_at_question, "announce.ask.send_time",
+                            zone=lambda session, answers: self._members.timezone(session.user),
+                            now=clock.now, label="announce.field.send_at", optional=True,
+                            skip_words=NOW, question_values=self._send_at_values),
             ),
             preview=self._preview,
             publish_label="button.send",
@@ -132,25 +121,7 @@ class Announcements:
         return "announce.ask.send_at.four_eyes" if self._four_eyes else "announce.ask.send_at"
 
     def _send_at_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
-        return {"zone": self._members.timezone(session.user), "window": self._cancel_window}
-
-    def _parse_send_at(self, text: str, session: Session, answers: dict[str, Any]) -> str | None:
-        """A moment (ISO date and time), or a day (ISO date; its time is asked next), or None
-        for "now", as Skip answers."""
-        if text.strip().lower() in NOW:
-            return None
-        zone = self._members.timezone(session.user)
-        return parse_day_or_moment(text, zone, self._clock.now()).isoformat()
-
-    def _send_time_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
-        day = date.fromisoformat(answers["send_at"])
-        return {"day": day_label(day, session.texts, year=True),
-                "zone": self._members.timezone(session.user)}
-
-    def _parse_send_time(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        zone = self._members.timezone(session.user)
-        return future_instant(date.fromisoformat(answers["send_at"]), parse_time(text), zone,
-                              self._clock.now()).isoformat()
+        return {"window": self._cancel_window}
 
     def _audience_label(self, t: Texts, audience: str) -> str:
         """Who a broadcast goes to, in words; one of a message's per-language copies says which
@@ -184,8 +155,7 @@ class Announcements:
         return send_at
 
     def _chosen_start(self, answers: dict[str, Any], now: datetime) -> datetime:
-        chosen = answers.get("send_time") if _day_only(answers.get("send_at")) else (
-            answers.get("send_at"))
+        chosen = SEND.chosen(answers)
         send_at = datetime.fromisoformat(chosen) if chosen else now
         return self._start_time(send_at, answers["audience"], now)
 

@@ -36,7 +36,7 @@ def last_day_example(session: Session, answers: dict[str, Any]) -> dict[str, obj
 
 
 def _day_example(day: date) -> dict[str, object]:
-    return {"example": day.isoformat(), "example_dotted": day.strftime("%d.%m.%Y")}
+    return {"example": day.isoformat()}
 
 
 def days(first: date, last: date) -> str:

@@ -32,7 +32,7 @@ from bot.features.members import (
     parse_country_answer,
     parse_time_of_day,
 )
-from bot.features.needs import URGENCY_ICON, place
+from bot.features.needs import URGENCY_ICON, need_place
 from bot.infra.clock import Clock
 from bot.infra.delivery import DeliveryQueue
 from bot.infra.i18n import Html, Texts, texts
@@ -303,7 +303,8 @@ class Digests:
     def _need_line(self, t: Texts, line: Line) -> str:
         return t("digest.need_line", icon=URGENCY_ICON.get(line.urgency or "", "⚪"),
                  title=line.title, organisation=line.organisation,
-                 place=place(t, line.country or "", line.city))
+                 place=need_place(t, line.country or "", line.city,
+                                  beside=(line.title, line.organisation)))
 
     def _event_line(self, t: Texts, line: Line, tz: ZoneInfo) -> str:
         assert line.starts_at is not None

@@ -44,6 +44,7 @@ from bot.conversation.listing import (
     render_page,
     turning,
 )
+from bot.conversation.moments import Moment
 from bot.conversation.places import country_name, guess_timezone, place
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
@@ -63,15 +64,16 @@ from bot.infra.i18n import Html, Texts
 from storage.database import Database
 from storage.deliveries import Topic
 from storage.events import EventFilter, EventRepository
-from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event
+from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event, User
 
 log = logging.getLogger(__name__)
 
-GUESS = "ok"
+GUESS = "ok"  # the guessed zone's button; dialogues stored by earlier versions keep it as the zone
 REMINDERS = {"remind_24h": timedelta(hours=24), "remind_1h": timedelta(hours=1)}
 COUNTRY_BUTTONS = 8
 PERIODS = (7, 30)
 EDIT_FIELDS = ("title", "description", "start", "venue", "capacity")
+START = Moment("start", "start_time")
 _NONE = "-"
 TITLE = Limit.of(Event, "title")
 DESCRIPTION = Limit.of(Event, "description")
@@ -99,8 +101,13 @@ parse_capacity = number_of(CAPACITY, "invalid.capacity")
 parse_cancel_reason = text_of(CANCEL_REASON)
 
 
+def starts_at(answers: dict[str, Any]) -> datetime:
+    """The start answered, by a whole moment or by a day and then its time."""
+    return datetime.fromisoformat(START.chosen(answers))
+
+
 def _end_after_start(session: Session, answers: dict[str, Any]) -> None:
-    if datetime.fromisoformat(answers["end"]) <= datetime.fromisoformat(answers["start"]):
+    if datetime.fromisoformat(answers["end"]) <= starts_at(answers):
         raise Invalid("invalid.end_before_start")
 
 
@@ -109,9 +116,18 @@ def guessed_zone(answers: dict[str, Any]) -> str | None:
     return guess_timezone(answers.get("city"), answers.get("country"))
 
 
+def stored_answers(answers: dict[str, Any]) -> dict[str, Any] | None:
+    """Answers of /eventnew as stored: a zone kept as the guess button's marker is the zone
+    guessed from the city (None, to start afresh, if none is guessed from it any more)."""
+    if answers.get("timezone") != GUESS:
+        return answers
+    zone = guessed_zone(answers)
+    return {**answers, "timezone": zone} if zone else None
+
+
 def fitting_campaigns(answers: dict[str, Any]) -> list[tuple[int, str]]:
     """The campaigns (id, title) whose days hold the event's start date in its own zone."""
-    day = datetime.fromisoformat(answers["start"]).astimezone(ZoneInfo(answers["timezone"]))
+    day = starts_at(answers).astimezone(ZoneInfo(answers["timezone"]))
     return [(campaign_id, title) for campaign_id, title, first, last in answers["_campaigns"]
             if first <= day.date().isoformat() <= last]
 
@@ -159,9 +175,9 @@ class Events:
                  then=("timezone",)),
             Step("timezone", self._zone_question, parse=self._parse_zone, as_typed=True,
                  options=self._zone_options, question_values=self._zone_guess,
-                 then=("start",)),
-            Step("start", "event.ask.start", parse=self._parse_start,
-                 question_values=lambda s, a: {"zone": a["timezone"]}),
+                 then=(START.day, START.time)),
+            *START.steps("event.ask.start", "event.ask.start_time",
+                         zone=lambda session, answers: answers["timezone"], now=clock.now),
             Step("end", "event.ask.end", parse=self._parse_end, optional=True,
                  check=_end_after_start),
             Step("venue", "event.ask.venue", parse=parse_venue,
@@ -182,13 +198,16 @@ class Events:
             Step("confirm", self._cancel_question, question_values=self._cancel_values,
                  options=[Option(CANCEL, "button.cancel_event"), Option(KEEP, "button.back")]),
         )
-        steps = tuple(replace(step, label=f"event.field.{step.name}") for step in steps)
+        # The time of a start given as a day alone is asked with the start, not on its own.
+        steps = tuple(step if step.name == START.time else replace(
+            step, label=f"event.field.{step.name}") for step in steps)
         # A published event is edited with the same steps and labels as its preview (the
         # fields SPEC allows to change once people may have answered).
         self._edit_flow = Flow(name="event_edit", finish=self._edit, steps=tuple(
-            step for step in steps if step.name in EDIT_FIELDS))
+            step for step in steps if step.name in (*EDIT_FIELDS, START.time)))
         dialogues.register(
-            Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish),
+            Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish,
+                 stored=stored_answers),
             self._edit_flow,
             Flow(name="event_cancel", steps=cancelling, finish=self._cancel_or_keep))
 
@@ -224,13 +243,9 @@ class Events:
         guess = guessed_zone(answers)
         return {"guess": guess} if guess else {}
 
-    def _parse_start(self, text: str, session: Session, answers: dict[str, Any]) -> str:
-        now = self._clock.now()
-        return parse_future_datetime(text, answers["timezone"], now).isoformat()
-
     def _parse_end(self, text: str, session: Session, answers: dict[str, Any]) -> str:
         zone = answers["timezone"]
-        start = datetime.fromisoformat(answers["start"])
+        start = starts_at(answers)
         if len(text.split()) == 1:
             local_day = start.astimezone(ZoneInfo(zone)).date()
             end = local_to_utc(local_day, parse_time(text), zone)
@@ -248,7 +263,7 @@ class Events:
         return {
             "title": answers["title"], "description": answers["description"],
             "kind": answers["kind"], "country": answers["country"], "city": answers["city"],
-            "timezone": answers["timezone"], "starts_at": datetime.fromisoformat(answers["start"]),
+            "timezone": answers["timezone"], "starts_at": starts_at(answers),
             "ends_at": datetime.fromisoformat(answers["end"]) if answers.get("end") else None,
             "venue": answers["venue"], "disclosure": answers["disclosure"],
             "disclose_hours": answers.get("hours"), "capacity": answers.get("capacity"),
@@ -468,12 +483,16 @@ class Events:
         if answer == "going" and venue_visible(event, "going", now, organiser=False):
             return Reply(t("rsvp.going_venue", title=event.title, venue=event.venue))
         if answer == "going" and event.disclosure == "going_before":
-            reveal = event_dues(event)["reveal"].astimezone(
-                ZoneInfo(self._members.timezone(session.user)))
-            return Reply(t.plural(
-                "rsvp.going_venue_later", event.disclose_hours or 0, title=event.title,
-                day=format_date(reveal, "EEE d MMM", locale=t.language), time=f"{reveal:%H:%M}"))
+            return Reply(self._venue_later(t, "rsvp.going_venue_later", event, session.user))
         return Reply(t(f"rsvp.done.{answer}", title=event.title))
+
+    def _venue_later(self, t: Texts, key: str, event: Event, user: User) -> str:
+        """Going, by an answer or a place freed up, to an event whose address comes later:
+        when it will arrive, in the member's own zone."""
+        reveal = event_dues(event)["reveal"].astimezone(ZoneInfo(self._members.timezone(user)))
+        return t.plural(key, event.disclose_hours or 0, title=event.title,
+                        day=format_date(reveal, "EEE d MMM", locale=t.language),
+                        time=f"{reveal:%H:%M}")
 
     async def _answer(self, event: Event, tg_id: int, answer: Answer, now: datetime) -> Answer:
         """Store an answer (Going beyond capacity waits); a place given up goes to the first
@@ -503,9 +522,16 @@ class Events:
         now = self._clock.now()
         await self._repo.set_answer(event.id, promoted, "going", now)
         visible = venue_visible(event, "going", now, organiser=False)
-        await self._notices.send([promoted], lambda tx: Reply(
-            tx("rsvp.promoted_venue", title=event.title, venue=event.venue) if visible
-            else tx("rsvp.promoted", title=event.title)))
+        user = (await self._members.session_by_id(promoted)).user
+
+        def notice(tx: Texts) -> Reply:
+            if visible:
+                return Reply(tx("rsvp.promoted_venue", title=event.title, venue=event.venue))
+            if event.disclosure == "going_before":
+                return Reply(self._venue_later(tx, "rsvp.promoted_venue_later", event, user))
+            return Reply(tx("rsvp.promoted", title=event.title))
+
+        await self._notices.send([promoted], notice)
 
     # --- calendar --------------------------------------------------------------------------
 
@@ -675,9 +701,9 @@ class Events:
         if field is None:
             return await self.own_card(session, event.id)
         if field == "start":
-            starts_at = datetime.fromisoformat(answers["start"])
-            ends_at = event.ends_at + (starts_at - event.starts_at) if event.ends_at else None
-            await self._repo.update(event.id, now, starts_at=starts_at, ends_at=ends_at)
+            start = starts_at(answers)
+            ends_at = event.ends_at + (start - event.starts_at) if event.ends_at else None
+            await self._repo.update(event.id, now, starts_at=start, ends_at=ends_at)
         elif field == "capacity" and answers["capacity"] is None:
             return Reply(t("not_available"))
         else:

@@ -26,7 +26,7 @@ from bot.conversation.callbacks import (
 )
 from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, render_page
-from bot.conversation.places import country_name, parse_country
+from bot.conversation.places import parse_country, place
 from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
@@ -83,9 +83,12 @@ def _answers(need: Need) -> dict[str, Any]:
     return fields
 
 
-def place(t: Texts, country: str, city: str | None) -> str:
-    name = t("need.online") if country == ONLINE else country_name(country, t.language)
-    return f"{name}, {city}" if city else name
+def need_place(t: Texts, country: str, city: str | None, beside: tuple[str, ...] = ()) -> str:
+    """Where a need is, composed as every place is (`places.place`: the city said once, then
+    the country); online has neither."""
+    if country == ONLINE:
+        return t("need.online")
+    return place(t.language, city=city, country=country, beside=beside)
 
 
 class Needs:
@@ -151,7 +154,7 @@ class Needs:
             "need.details", icon=URGENCY_ICON[fields["urgency"]], title=fields["title"],
             organisation=org_name, category=t(f"category.{fields['category']}"),
             urgency=t(f"urgency.{fields['urgency']}"),
-            place=place(t, fields["country"], fields.get("city")),
+            place=need_place(t, fields["country"], fields.get("city")),
             deadline=deadline.isoformat() if isinstance(deadline, date) else (
                 deadline or t("need.no_deadline")),
             description=fields["description"],
@@ -198,7 +201,8 @@ class Needs:
         needs = await self._repo.browse(where, page * PAGE_SIZE, PAGE_SIZE)
         entries = [Entry(need.id, Html(t(
             "need.line", icon=URGENCY_ICON[need.urgency], title=need.title,
-            organisation=need.org_name, place=place(t, need.country, need.city),
+            organisation=need.org_name,
+            place=need_place(t, need.country, need.city, beside=(need.title, need.org_name)),
         ))) for need in needs]
         state = _state(where)
         filters = [[Button(t("button.filter"), NeedsFilter(None, state))]]
@@ -215,7 +219,7 @@ class Needs:
         if where.category:
             parts.append(t(f"category.{where.category}"))
         if where.country:
-            parts.append(place(t, where.country, None))
+            parts.append(need_place(t, where.country, None))
         if where.urgency:
             parts.append(t(f"urgency.{where.urgency}"))
         return ", ".join(parts) if parts else t("need.no_filters")
@@ -234,7 +238,7 @@ class Needs:
         elif facet == "u":
             values = [(value, t(f"urgency.{value}")) for value in URGENCIES]
         else:
-            values = [(code, place(t, code, None))
+            values = [(code, need_place(t, code, None))
                       for code in await self._repo.countries(COUNTRY_BUTTONS)]
         field = {"c": "category", "u": "urgency", "k": "country"}[facet]
         rows = [[Button(label, NeedsPage(0, _state(_with(where, field, value))))]

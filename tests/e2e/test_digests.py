@@ -149,7 +149,7 @@ async def test_subscribe_and_the_digest_arrives_at_the_local_time(bot: BotUnderT
     await _at(bot, due)
     [digest] = await _delivered(bot, alice)
     assert digest.text.splitlines() == [
-        "New needs", "⚪ Lawyer for a prisoner — Free Voices, Germany, Berlin"]
+        "New needs", "⚪ Lawyer for a prisoner — Free Voices, Berlin, Germany"]
     assert SECRET not in digest.text
     settings = await alice.send("/settings")
     assert settings.text.splitlines()[-1] == (
@@ -525,7 +525,7 @@ async def test_a_digest_of_the_longest_emoji_titles_goes_out_cut_not_refused(
                 for block in digest.text.split("\n\n")}
     urgent, new, events = (sections[_plain(EN(f"digest.section.{name}"))]
                            for name in ("urgent", "new_needs", "events"))
-    assert urgent[0] == f"🟠 19 {'🕯' * 117} — {'🕯' * 80}, Germany, {city}"
+    assert urgent[0] == f"🟠 19 {'🕯' * 117} — {'🕯' * 80}, {city}, Germany"
     # Ten urgent needs (five shown at most), fifteen other new ones, twelve events: every
     # section ends with how many it leaves out, and the longest gave up entries to fit.
     for lines, total, command in ((urgent, 10, "/needs"), (new, 15, "/needs"),
@@ -567,6 +567,8 @@ async def test_an_election_is_named_in_each_readers_language(bot: BotUnderTest) 
     await coordinator.send("State Duma election")
     asked = await coordinator.send("Выборы в Госдуму")
     assert asked.text == _plain(EN("elections.ask.date"))
+    for typed in ("today", "tomorrow", "a weekday", "19.09", "19 September", "2027-09-19"):
+        assert typed in asked.text
     await coordinator.send("2026-12-06")
     preview = await coordinator.send("RU")
     assert "State Duma election\nВыборы в Госдуму\n" in preview.text

@@ -3,12 +3,14 @@ reminders and reveals by the clock, cancellation, campaigns, forged buttons."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import icalendar
 import pytest
 
 from bot.infra.i18n import texts
+from storage.timestamps import stored
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
 from tests.harness import BotUnderTest, Person, button_labels
@@ -188,7 +190,8 @@ BAD = [
     ("start", "2027-03-28 02:30", "That time does not exist in Europe/Berlin"),
     ("start", "2026-11-01 10:00", EN("invalid.datetime_past")),
     ("start", "2027-02-30 10:00", EN("invalid.date_impossible")),
-    ("start", "tomorrow", EN("invalid.datetime")),
+    # A day alone ("tomorrow") is taken: its time is asked next. A time alone is not.
+    ("start", "18:00", EN("invalid.datetime")),
     ("end", "09:00", EN("invalid.end_before_start")),
     ("end", "25:61", EN("invalid.time")),
     ("venue", "https://no spaces allowed", EN("invalid.link")),
@@ -296,6 +299,19 @@ async def test_a_full_card_counts_the_waiting_list_and_going_says_when_the_addre
     assert "Мест: 1, все заняты — в списке ожидания 2 человека" in card.text.splitlines()
     assert "Places: 1, full — 2 on the waiting list" in (
         await _open_card(first, event_id)).text.splitlines()
+    # A place freed up: the one promoted is told when the address will come, as on Going.
+    await first.press("Not going", (await _open_card(first, event_id)).last)
+    promoted = await bot.server.wait_for(lambda: next((
+        r for r in second.received() if "A place freed up" in (r.text or "")), None))
+    assert promoted.text == (
+        "A place freed up: you are now going to “Returning the Names — Berlin”. The address "
+        "will reach you on Sun 20 Dec at 16:00, 2 hours before the start.")
+    await second.press("Not going", (await _open_card(second, event_id)).last)
+    promoted = await bot.server.wait_for(lambda: next((
+        r for r in third.received() if "Освободилось место" in (r.text or "")), None))
+    assert promoted.text == (
+        "Освободилось место: теперь вы идёте на «Returning the Names — Berlin». Адрес придёт "
+        "вам вс 20 дек. в 16:00, за 2 часа до начала.")
 
 
 async def test_a_venue_link_typed_without_a_scheme_is_taken_as_https(bot: BotUnderTest) -> None:
@@ -470,14 +486,134 @@ async def test_edit_time_notifies_going(bot: BotUnderTest) -> None:
     assert "2026-12-06 11:00–13:30 (Europe/Berlin)" in moved.text
 
 
+async def _up_to_start(olga: Person):
+    """/eventnew answered up to its start question (Berlin, the guessed zone)."""
+    for _name, how, value in STEPS[:STEPS.index(("start", "send", "2026-12-05 10:00"))]:
+        asked = await (olga.send(value) if how == "send" else olga.press(value))
+    return asked
+
+
+async def test_the_start_is_asked_by_day_buttons_then_the_time_on_that_day(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await olga.send("/eventnew")
+    question = await _up_to_start(olga)
+    for typed in ("today 18:00", "tomorrow", "20.12 18:30", "20 December 18:30"):
+        assert typed in question.text
+    assert button_labels(question.last)[:3] == [
+        "Today, Monday, 30 November", "Tomorrow, Tuesday, 1 December", "Wednesday, 2 December"]
+    which = await olga.press("Today, Monday, 30 November")
+    assert which.text == _plain(EN("event.ask.start_time", day="Monday, 30 November 2026",
+                                   zone="Europe/Berlin"))
+    past = await olga.send("9:00")
+    assert past.text.startswith(EN("invalid.datetime_past"))
+    assert (await bot.services.dialogues.current(olga.tg_id)).step == "start_time"
+    # A day typed without its time, in the spring when the clocks skip 02:00–03:00.
+    await olga.send("/cancel")
+    await olga.send("/eventnew")
+    await _up_to_start(olga)
+    which = await olga.send("28 March")
+    assert which.text.startswith("At what time on Sunday, 28 March 2027 does it start?")
+    gap = await olga.send("02:30")
+    assert gap.text.startswith("That time does not exist in Europe/Berlin")
+    assert gap.text.endswith(which.text)
+    assert (await olga.send("03:30")).text == _plain(EN("event.ask.end"))
+    await olga.press("Skip")
+    await olga.send("Square")
+    await olga.press("Public")
+    preview = await olga.press("Skip")
+    assert "When: 2027-03-28 03:30 (Europe/Berlin)" in preview.text
+    # Edit before publishing: another day asks its time again.
+    await olga.press("Edit")
+    asked = await olga.press("Start time")
+    assert button_labels(asked.last)[1] == "Tomorrow, Tuesday, 1 December"
+    which = await olga.press("Tomorrow, Tuesday, 1 December")
+    assert which.text.startswith("At what time on Tuesday, 1 December 2026 does it start?")
+    preview = await olga.send("19:00")
+    assert "When: 2026-12-01 19:00 (Europe/Berlin)" in preview.text
+    await olga.press("Publish")
+    event_id = await _event_id(bot, "A reading")
+    assert (await bot.services.repos.events.get(event_id)).starts_at.isoformat() == (
+        "2026-12-01T18:00:00+00:00")
+    # Edit after publishing (/myevents): the same two questions.
+    await olga.send("/myevents")
+    own = await olga.press("1")
+    await olga.press("Edit", own.last)
+    which = await olga.press("Start time")
+    which = await olga.send("friday")
+    assert which.text.startswith("At what time on Friday, 4 December 2026 does it start?")
+    card = await olga.send("18:00")
+    assert "2026-12-04 18:00 (Europe/Berlin)" in card.text
+    assert (await bot.services.repos.events.get(event_id)).starts_at.isoformat() == (
+        "2026-12-04T17:00:00+00:00")
+
+
+async def test_a_day_alone_in_russian_asks_its_time(bot: BotUnderTest) -> None:
+    boris = await organiser(bot, "Мемориал", language="ru", country="GE")
+    await boris.send("/eventnew")
+    await boris.send("Чтение")
+    await boris.send("О чтении")
+    await boris.press(RU("kind.commemoration"))
+    await boris.send("Грузия")
+    await boris.send("Батуми")
+    question = await boris.send("Тбилиси")
+    assert "20 декабря 18:30" in question.text
+    which = await boris.send("в пятницу")
+    assert which.text == _plain(RU("event.ask.start_time", day="Пятница, 4 декабря 2026",
+                                   zone="Asia/Tbilisi"))
+    assert (await boris.send("19:00")).text == _plain(RU("event.ask.end"))
+
+
+async def _stored_before_round_one(bot: BotUnderTest, olga: Person, city: str, country: str,
+                                   step: str) -> None:
+    """A dialogue of /eventnew as an earlier version stored it: the zone confirmed with the
+    guess button kept as its marker, "ok"."""
+    answers = {"_campaigns": [], "title": "A reading", "description": "About",
+               "kind": "commemoration", "country": country, "city": city, "timezone": "ok"}
+    await bot.services.database.execute(
+        "INSERT INTO dialogues (tg_id, flow, step, answers, updated_at) VALUES (?, ?, ?, ?, ?)",
+        (olga.tg_id, "eventnew", step, json.dumps(answers), stored(bot.clock.now())))
+
+
+async def test_a_dialogue_stored_with_the_old_zone_marker_resumes_in_the_guessed_zone(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await _stored_before_round_one(bot, olga, "Berlin", "DE", "start")
+    which = await olga.send("tomorrow")
+    assert which.text == _plain(EN("event.ask.start_time", day="Tuesday, 1 December 2026",
+                                   zone="Europe/Berlin"))
+    assert (await olga.send("18:00")).text == _plain(EN("event.ask.end"))
+    await olga.press("Skip")
+    await olga.send("Square")
+    await olga.press("Public")
+    preview = await olga.press("Skip")
+    assert "When: 2026-12-01 18:00 (Europe/Berlin)" in preview.text
+    await olga.press("Publish")
+    event = await bot.services.repos.events.get(await _event_id(bot, "A reading"))
+    assert (event.timezone, event.starts_at.isoformat()) == (
+        "Europe/Berlin", "2026-12-01T17:00:00+00:00")
+    # A city no zone is guessed from any more: the dialogue starts afresh, plainly.
+    await _stored_before_round_one(bot, olga, "Springfield", "US", "end")
+    assert (await olga.send("20:00")).text == _plain(EN("dialogue.reset"))
+    assert await bot.services.dialogues.current(olga.tg_id) is None
+
+
+def _plain(html: str) -> str:
+    return html.replace("<i>", "").replace("</i>", "")
+
+
 async def test_campaign_sites_in_three_countries_listed_nearest_first(bot: BotUnderTest) -> None:
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     await coordinator.send("/campaignnew")
     await coordinator.send("Returning the Names 2026")
     first = await coordinator.send("Reading the names of the victims of political terror.")
-    assert first.text == "Its first day, today or later, for example 2026-12-28 or 28.12.2026."
+    assert first.text == ("Its first day, today or later. Press a day or type one: today, "
+                          "tomorrow, a weekday (friday), 20.12, 20 December, 2026-12-28.")
     last = await coordinator.send("2026-12-05")
-    assert last.text == ("Its last day, the first day or later, for example 2026-12-06; for a "
+    assert last.text == ("Its last day, the first day or later. Press a day or type one: "
+                         "tomorrow, a weekday (friday), 20.12, 20 December, 2026-12-06; for a "
                          "one-day campaign press “The same day”.")
     assert (await coordinator.send("2026-12-01")).text.startswith(
         "The last day cannot come before the first day, 2026-12-05: type 2026-12-05 or a later")

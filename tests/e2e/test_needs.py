@@ -49,7 +49,7 @@ async def test_post_a_need_in_english(bot: BotUnderTest) -> None:
     preview, published = await _post(olga, deadline="2026-12-24")
     assert preview.text.splitlines()[:9] == [
         "Please check the need before publishing:", "", "🟠 Lawyer for a prisoner", "Free Voices",
-        "⚖️ Legal · 🟠 Urgent", "Place: Germany, Berlin", "Deadline: 2026-12-24", "",
+        "⚖️ Legal · 🟠 Urgent", "Place: Berlin, Germany", "Deadline: 2026-12-24", "",
         "Defence in an appeal hearing."]
     assert SECRET in preview.text
     assert published.text == EN("need.published", title="Lawyer for a prisoner")
@@ -87,7 +87,10 @@ async def test_a_deadline_typed_as_people_say_it_or_chosen_from_the_coming_days(
     await olga.press(EN("category.legal"))
     await olga.press(EN("urgency.urgent"))
     await olga.send("Germany")
-    asked = (await olga.send("Berlin")).last
+    question = await olga.send("Berlin")
+    for typed in ("today", "tomorrow", "a weekday", "20.12", "20 December", "2026-12-20"):
+        assert typed in question.text
+    asked = question.last
     assert button_labels(asked) == [
         "Today, Monday, 30 November", "Tomorrow, Tuesday, 1 December", "Wednesday, 2 December",
         "Thursday, 3 December", "Friday, 4 December", "Saturday, 5 December",
@@ -198,6 +201,22 @@ async def test_html_and_bidi_in_every_text_field_are_shown_literally(bot: BotUnd
     assert "secret" not in card.text
 
 
+async def test_a_needs_place_is_composed_as_an_events_and_names_its_city_once(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    preview, _ = await _post(olga, country="Germany", city="Berlin")
+    assert "Place: Berlin, Germany" in preview.text.splitlines()
+    ru = await organiser(bot, "Мемориал", language="ru")
+    preview, _ = await _post(ru, title="Юрист — Берлин", private=None, country="Германия",
+                             city="Берлин", language="ru")
+    assert "Место: Берлин, Германия" in preview.text.splitlines()
+    lines = (await bot.person("en").send("/needs")).text.splitlines()
+    # The city is in the title already: the place says the country only.
+    assert lines[2:4] == ["1. 🟠 Юрист — Берлин — Мемориал, Germany",
+                          "2. 🟠 Lawyer for a prisoner — Free Voices, Berlin, Germany"]
+
+
 async def test_browse_with_each_filter_and_pages(bot: BotUnderTest) -> None:
     olga = await organiser(bot)
     anna = await organiser(bot, "Memorial Circle", country="GE")
@@ -216,7 +235,7 @@ async def test_browse_with_each_filter_and_pages(bot: BotUnderTest) -> None:
     first = (await member.send("/needs")).last
     lines = first.text.splitlines()
     assert lines[0] == "8 open needs (no filters)"
-    assert lines[2] == "1. 🔴 Critical lawyer — Memorial Circle, Georgia, Tbilisi"
+    assert lines[2] == "1. 🔴 Critical lawyer — Memorial Circle, Tbilisi, Georgia"
     assert lines[3] == "2. ⚪ Housing 6 — Free Voices, Germany"
     assert button_labels(first) == ["1", "2", "3", "4", "5", "Next", "Filter"]
     await member.press("Next", first)

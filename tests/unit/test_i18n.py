@@ -154,3 +154,20 @@ def test_russian_has_no_english_words() -> None:
 def test_russian_gives_one_example_per_sentence() -> None:
     for key, string in _russian():
         assert string.count("например") <= 1, f"{key}: «например» twice"
+
+
+# Every question for a date says what people may type: the everyday words, a day and month.
+DATE_QUESTIONS = ("need.ask.deadline", "campaign.ask.starts_on", "campaign.ask.ends_on",
+                  "elections.ask.date", "event.ask.start", "announce.ask.send_at",
+                  "announce.ask.send_at.four_eyes")
+
+
+def test_date_questions_name_the_everyday_forms() -> None:
+    words = {"en": ("tomorrow", "December|September"), "ru": ("завтра", "декабря|сентября")}
+    for language, (tomorrow, month) in words.items():
+        for key in DATE_QUESTIONS:
+            [string] = _messages(language)[key]
+            assert tomorrow in string, f"{language} {key}"
+            assert re.search(r"<i>\d{2}\.\d{2}(?: \d\d:\d\d)?</i>", string), f"{language} {key}"
+            assert re.search(rf"\d ({month})", string), f"{language} {key}"
+            assert "YYYY" not in string and "ГГГГ" not in string, f"{language} {key}"
