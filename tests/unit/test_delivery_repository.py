@@ -120,6 +120,21 @@ async def test_explicit_recipients_cost_one_statement_a_chunk_not_one_a_row(
     assert len(found) == 2 * CHUNK + 1
     assert (found[big + CHUNK]["text"], found[big + CHUNK]["reply_markup"]) == (
         f"own {CHUNK}", '{"k": 1}')
+    claimed = (await claim(repo, clock, limit=3 * CHUNK)).deliveries
+    statements.clear()
+    retry_at = clock.now() + timedelta(minutes=1)
+    await repo.record([Outcome(delivery, Result.RETRY, f"timeout {delivery.chat_id}", retry_at)
+                       if (delivery.chat_id - big) % 2 else Outcome(delivery, Result.SENT)
+                       for delivery in claimed], clock.now(), wall=1.0)
+    # Two results, two chunks each at most, the counters and the broadcast's end.
+    assert len(statements) <= 2 * 2 + 3, statements
+    found = await rows(database, broadcast_id)
+    assert {row["status"] for chat, row in found.items() if (chat - big) % 2 == 0} == {"sent"}
+    odd = found[big + 1]
+    assert (odd["status"], odd["error"], odd["attempts"], odd["attempted_at"]) == (
+        "queued", f"timeout {big + 1}", 1, 1.0)
+    broadcast = await repo.get(broadcast_id)
+    assert broadcast.sent == sum(1 for chat in found if (chat - big) % 2 == 0)
 
 
 async def test_rows_are_written_in_the_callers_transaction(
