@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import islice
+from itertools import chain, islice
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -22,7 +22,9 @@ Topic = Literal["reminder", "reveal", "change", "cancellation"]
 BroadcastStatus = Literal["draft", "awaiting_approval", "scheduled", "sending", "done", "cancelled"]
 INITIAL_STATUSES = ("draft", "awaiting_approval", "scheduled")
 DIRECT = "direct"
-CHUNK = 1000
+# Recipients per INSERT: one statement a chunk, not one a row (a round trip each on
+# PostgreSQL); three parameters a row stay under SQLite's lowest limit on them (999).
+CHUNK = 300
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
 # Time-critical kinds (alerts, reminders, notices) go out before announcements, and
@@ -157,16 +159,17 @@ def _recipient(item: Recipient) -> tuple[int, str | None, str | None]:
 
 # How each result changes a row still in flight, and which counter it adds to.
 # A send that reached Telegram stamps attempted_at, which paces the chat across senders.
+# `o` is the row's outcome: (delivery id, error, retry at), see `record`.
 _APPLY: dict[Result, tuple[str, str | None]] = {
     Result.SENT: ("status = 'sent', sent_at = :now, error = NULL, attempted_at = :wall", "sent"),
-    Result.BLOCKED: ("status = 'blocked', error = :error, attempted_at = :wall", "blocked"),
+    Result.BLOCKED: ("status = 'blocked', error = o.column2, attempted_at = :wall", "blocked"),
     Result.FAILED: (
-        "status = 'failed', attempts = attempts + 1, error = :error, attempted_at = :wall",
+        "status = 'failed', attempts = attempts + 1, error = o.column2, attempted_at = :wall",
         "failed",
     ),
     Result.RETRY: (
-        "status = 'queued', attempts = attempts + 1, error = :error, next_attempt_at = :retry_at, "
-        "attempted_at = :wall",
+        "status = 'queued', attempts = attempts + 1, error = o.column2, "
+        "next_attempt_at = o.column3, attempted_at = :wall",
         None,
     ),
     Result.POSTPONED: ("status = 'queued', next_attempt_at = :now", None),
@@ -239,17 +242,16 @@ class DeliveryRepository:
         recipients: Iterable[Recipient],
         created: str,
     ) -> int:
-        rows = (
-            (broadcast_id, chat_id, text, markup, created, chat_id)
-            for chat_id, text, markup in map(_recipient, recipients)
-        )
+        rows = map(_recipient, recipients)
         total = 0
         while chunk := list(islice(rows, CHUNK)):
-            cursor = await connection.executemany(
+            values = ", ".join(["(CAST(? AS BIGINT), ?, ?)"] * len(chunk))
+            cursor = await connection.execute(
                 "INSERT OR IGNORE INTO deliveries (broadcast_id, chat_id, text, reply_markup, "
-                "next_attempt_at) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
-                "(SELECT 1 FROM users WHERE tg_id = ? AND is_active = 0)",
-                chunk,
+                "next_attempt_at) SELECT ?, r.column1, r.column2, r.column3, ? "
+                f"FROM (VALUES {values}) AS r WHERE NOT EXISTS "
+                "(SELECT 1 FROM users WHERE tg_id = r.column1 AND is_active = 0)",
+                (broadcast_id, created, *chain.from_iterable(chunk)),
             )
             total += cursor.rowcount
         return total
@@ -427,28 +429,34 @@ class DeliveryRepository:
                 if broadcast_id in cancelled and result in (Result.RETRY, Result.POSTPONED):
                     result = Result.CANCELLED
                 changes, counter = _APPLY[result]
-                cursor = await connection.executemany(
-                    f"UPDATE deliveries SET {changes}, lease_until = NULL "
-                    "WHERE id = :id AND status = 'sending'",
-                    [
-                        {
-                            "id": outcome.delivery.id,
-                            "now": at,
-                            "wall": wall,
-                            "error": outcome.error,
-                            "retry_at": outcome.retry_at and stored(outcome.retry_at),
-                        }
-                        for outcome in batch
-                    ],
-                )
+                changed = 0
+                # One statement a chunk of outcomes, not one a row (a round trip each on
+                # PostgreSQL).
+                for start in range(0, len(batch), CHUNK):
+                    chunk = batch[start:start + CHUNK]
+                    params: dict[str, object] = {"now": at, "wall": wall}
+                    for number, outcome in enumerate(chunk):
+                        params |= {f"id{number}": outcome.delivery.id,
+                                   f"error{number}": outcome.error,
+                                   f"retry{number}": outcome.retry_at and stored(outcome.retry_at)}
+                    values = ", ".join(f"(CAST(:id{n} AS BIGINT), :error{n}, :retry{n})"
+                                       for n in range(len(chunk)))
+                    cursor = await connection.execute(
+                        f"UPDATE deliveries SET {changes}, lease_until = NULL "
+                        f"FROM (VALUES {values}) AS o "
+                        "WHERE deliveries.id = o.column1 AND deliveries.status = 'sending'",
+                        params,
+                    )
+                    changed += cursor.rowcount
                 if counter is not None:
-                    counters[broadcast_id][counter] += cursor.rowcount
+                    counters[broadcast_id][counter] += changed
                 elif result is Result.RETRY and uncertain:
-                    counters[broadcast_id]["resent"] += cursor.rowcount
+                    counters[broadcast_id]["resent"] += changed
                 if result is Result.BLOCKED:
-                    await connection.executemany(
-                        "UPDATE users SET is_active = 0 WHERE tg_id = ?",
-                        [(outcome.delivery.chat_id,) for outcome in batch],
+                    await connection.execute(
+                        "UPDATE users SET is_active = 0 WHERE tg_id IN "
+                        f"({', '.join('?' * len(batch))})",
+                        [outcome.delivery.chat_id for outcome in batch],
                     )
             for broadcast_id, counts in counters.items():
                 await connection.execute(

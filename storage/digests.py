@@ -14,6 +14,9 @@ from storage.timestamps import loaded, stored
 
 ALL_TOPICS: tuple[Topic, ...] = get_args(Topic)
 SEPARATOR = "|"
+# Subscribers a statement updates: one statement a chunk, not one a row (a round trip each on
+# PostgreSQL); four parameters a row stay under SQLite's lowest limit on them (999).
+CHUNK = 200
 # Announcements a digest recalls: those meant for every member or for subscribers.
 _RECALLED = "('everyone', 'subscribers')"
 
@@ -102,6 +105,12 @@ def _topics(value: str) -> tuple[str, ...]:
     return tuple(topic for topic in value.split(",") if topic)
 
 
+def _rows(count: int, width: int) -> str:
+    """`count` rows of `width` parameters for a VALUES list, the first an id (a BIGINT)."""
+    row = "(" + ", ".join(["CAST(? AS BIGINT)", *["?"] * (width - 1)]) + ")"
+    return ", ".join([row] * count)
+
+
 class DigestRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -157,11 +166,15 @@ class DigestRepository:
         """(tg_id, missed due time, last one skipped, next due): each late subscriber's next
         digest moves on, unless their schedule changed since it was read."""
         async with self._db.transaction() as connection:
-            await connection.executemany(
-                "UPDATE subscriptions SET schedule_from = ?, next_due_at = ? WHERE tg_id = ? "
-                "AND next_due_at = ? AND due_group IS NULL",
-                [(stored(skipped), stored(due), tg_id, stored(missed))
-                 for tg_id, missed, skipped, due in schedule])
+            for start in range(0, len(schedule), CHUNK):
+                chunk = schedule[start:start + CHUNK]
+                await connection.execute(
+                    "UPDATE subscriptions SET schedule_from = s.column3, next_due_at = s.column4 "
+                    f"FROM (VALUES {_rows(len(chunk), 4)}) AS s "
+                    "WHERE subscriptions.tg_id = s.column1 AND subscriptions.next_due_at = "
+                    "s.column2 AND subscriptions.due_group IS NULL",
+                    [value for tg_id, missed, skipped, due in chunk
+                     for value in (tg_id, stored(missed), stored(skipped), stored(due))])
 
     async def unscheduled(self, limit: int) -> list[Unscheduled]:
         return await self._unscheduled(
@@ -178,9 +191,13 @@ class DigestRepository:
 
     async def set_next_due(self, schedule: Sequence[tuple[int, datetime]]) -> None:
         async with self._db.transaction() as connection:
-            await connection.executemany(
-                "UPDATE subscriptions SET next_due_at = ? WHERE tg_id = ? "
-                "AND next_due_at IS NULL", [(stored(due), tg_id) for tg_id, due in schedule])
+            for start in range(0, len(schedule), CHUNK):
+                chunk = schedule[start:start + CHUNK]
+                await connection.execute(
+                    "UPDATE subscriptions SET next_due_at = s.column2 "
+                    f"FROM (VALUES {_rows(len(chunk), 2)}) AS s "
+                    "WHERE subscriptions.tg_id = s.column1 AND subscriptions.next_due_at IS NULL",
+                    [value for tg_id, due in chunk for value in (tg_id, stored(due))])
 
     async def reschedule_auto(self) -> int:
         """The elections changed: every Auto subscriber's next digest is computed again."""

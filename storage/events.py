@@ -126,11 +126,15 @@ class EventRepository(PostRepository):
             "SELECT answer FROM rsvps WHERE event_id = ? AND tg_id = ?", (event_id, tg_id))
 
     async def set_answer(self, event_id: int, tg_id: int, answer: Answer, now: datetime) -> None:
-        """Store an answer; the time only changes with the answer, so the queue keeps order."""
+        """Store an answer; the time and the place in the event's order only change with the
+        answer, so the queue keeps order."""
         await self._db.execute(
-            "INSERT INTO rsvps (event_id, tg_id, answer, answered_at) VALUES (?, ?, ?, ?) "
+            "INSERT INTO rsvps (event_id, tg_id, answer, answered_at, answered_seq) "
+            "VALUES (?1, ?2, ?3, ?4, "
+            "(SELECT coalesce(max(answered_seq), 0) + 1 FROM rsvps WHERE event_id = ?1)) "
             "ON CONFLICT (event_id, tg_id) DO UPDATE SET answer = excluded.answer, "
-            "answered_at = excluded.answered_at WHERE rsvps.answer != excluded.answer",
+            "answered_at = excluded.answered_at, answered_seq = excluded.answered_seq "
+            "WHERE rsvps.answer != excluded.answer",
             (event_id, tg_id, answer, stored(now)))
 
     async def attendees(self, event_id: int, answers: tuple[Answer, ...]) -> list[int]:
@@ -152,13 +156,14 @@ class EventRepository(PostRepository):
     async def first_waiting(self, event_id: int) -> int | None:
         return await self._db.fetch_value(
             "SELECT tg_id FROM rsvps WHERE event_id = ? AND answer = 'waiting' "
-            "ORDER BY answered_at, rowid LIMIT 1", (event_id,))
+            "ORDER BY answered_at, answered_seq LIMIT 1", (event_id,))
 
     async def waiting_position(self, event_id: int, tg_id: int) -> int:
         return await self._db.fetch_value(
             "SELECT count(*) FROM rsvps AS w, rsvps AS me WHERE me.event_id = ? AND me.tg_id = ? "
             "AND w.event_id = me.event_id AND w.answer = 'waiting' "
-            "AND (w.answered_at, w.rowid) <= (me.answered_at, me.rowid)", (event_id, tg_id))
+            "AND (w.answered_at, w.answered_seq) <= (me.answered_at, me.answered_seq)",
+            (event_id, tg_id))
 
     # --- dues ------------------------------------------------------------------------------
 

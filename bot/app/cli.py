@@ -25,6 +25,8 @@ from storage.schema import migrate
 
 EXIT_BAD_SETTING = 2
 EXIT_FAILED = 1
+# Nothing was done, and doing it again as it is would be refused again.
+EXIT_REFUSED = 2
 # Tables with fewer rows are exported in well under a second: no progress shown.
 LONG_EXPORT = 10_000
 # Cells starting so are read as formulas by spreadsheets (OWASP, CSV injection).
@@ -112,6 +114,37 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     applied, version = asyncio.run(apply())
     where = "PostgreSQL" if settings.database_url else settings.database_path
     print(f"{where}: schema version {version}, applied {applied or 'nothing'}")
+    return 0
+
+
+def _copy_to_postgres(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.postgres import PostgresDatabase
+    from storage.reports import NoDatabase, snapshot
+    from storage.transfer import TargetNotEmpty, copy_to_postgres
+
+    if not args.url.startswith(("postgresql://", "postgres://")):
+        print(f"coalition-bot: {args.url!r} is not a postgresql:// URL", file=sys.stderr)
+        return EXIT_REFUSED
+
+    async def copy(source: sqlite3.Connection) -> list:
+        target = PostgresDatabase(args.url, pool_size=1)
+        await target.open()
+        try:
+            return await copy_to_postgres(source, target)
+        finally:
+            await target.close()
+
+    try:
+        with _reading(settings) as source, snapshot(source):
+            report = asyncio.run(copy(source))
+    except NoDatabase as error:
+        return _fail(str(error))
+    except (_Refused, TargetNotEmpty) as error:
+        print(f"coalition-bot: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    for copied in report:
+        print(f"{copied.table:<24}{copied.rows:>12,}")
+    print(f"{'total':<24}{sum(copied.rows for copied in report):>12,}")
     return 0
 
 
@@ -367,6 +400,15 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         action=_migrate
     )
+    copy = commands.add_parser(
+        "copy-to-postgres", help="copy the SQLite database into an empty PostgreSQL database",
+        description="Copy every table of the SQLite database at DATABASE_PATH (stop the bot "
+                    "first) into an empty PostgreSQL database, in one transaction, after "
+                    "bringing it to the same schema; check the row counts of each table and "
+                    "print them. Refused (exit status 2) if the target holds any table or row, "
+                    "or if the SQLite database is not at this version's schema.")
+    copy.add_argument("url", help="the target, postgresql://user:password@host/database")
+    copy.set_defaults(action=_copy_to_postgres)
     coordinator = commands.add_parser("coordinator", help="grant or revoke coordination")
     coordinator.add_argument("change", choices=("add", "remove"))
     coordinator.add_argument("tg_id", type=int, help="the person's numeric Telegram id")

@@ -10,6 +10,7 @@ import icalendar
 import pytest
 
 from bot.infra.i18n import texts
+from storage.postgres import PostgresDatabase
 from storage.timestamps import stored
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.orgs import organiser, snapshot
@@ -274,6 +275,49 @@ async def test_rsvp_change_capacity_and_waiting_list_promotion(bot: BotUnderTest
     assert "Going 2" not in member_view.text
     shown_to_organiser = " ".join(r.text or "" for r in olga.received()).lower()
     assert not any(f"p{person.tg_id}" in shown_to_organiser for person in (a, b, c, d))
+
+
+async def _vacuum(bot: BotUnderTest) -> None:
+    """What autovacuum or an operator may do at any moment: rows move (PostgreSQL reuses a dead
+    row's place, SQLite may renumber the rows of a table without an INTEGER PRIMARY KEY)."""
+    database = bot.services.database
+    if isinstance(database, PostgresDatabase):
+        await database.pool.execute("VACUUM rsvps")
+    else:
+        await database.execute("VACUUM")
+
+
+async def test_the_waiting_list_keeps_the_order_of_answers_across_changes_and_vacuum(
+    bot: BotUnderTest,
+) -> None:
+    olga = await organiser(bot)
+    await _register(olga, capacity="1")
+    event_id = await _event_id(bot, "Returning the Names — Berlin")
+    holder, a, b, c = (bot.person("en") for _ in range(4))
+    cards = {person: await _open_card(person, event_id) for person in (holder, a, b, c)}
+    await holder.press("Going", cards[holder].last)
+    second = bot.clock.now()
+
+    async def going_in_that_second(person: Person) -> str:
+        # Every answer below lands in one second: only their order tells who waits first.
+        bot.clock.set(second)
+        return (await person.press("Going", cards[person].last)).text
+
+    assert "number 1" in await going_in_that_second(a)
+    assert "number 2" in await going_in_that_second(b)
+    bot.clock.set(second)
+    await a.press("Maybe", cards[a].last)
+    assert "number 2" in await going_in_that_second(a)
+    await _vacuum(bot)
+    assert "number 3" in await going_in_that_second(c)
+    await _vacuum(bot)
+    await holder.press("Not going", cards[holder].last)
+    await bot.server.wait_for(lambda: next((
+        r for r in b.received() if "A place freed up" in (r.text or "")), None))
+    assert [await bot.services.repos.events.answer_of(event_id, person.tg_id)
+            for person in (b, a, c)] == ["going", "waiting", "waiting"]
+    assert "number 1" in (await a.press("Going", cards[a].last)).text
+    assert "number 2" in (await c.press("Going", cards[c].last)).text
 
 
 async def test_a_full_card_counts_the_waiting_list_and_going_says_when_the_address_comes(

@@ -12,8 +12,12 @@ from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
+from bot.infra.i18n import texts
 from bot.sandbox.server import BotApiServer
-from storage.database import Database, SqliteDatabase
+from storage.backend import open_database
+from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
 from tests.conftest import COORDINATOR_ID
@@ -24,7 +28,8 @@ MEMBERS = 2000
 CREATED = "2026-11-01T00:00:00+00:00"
 
 
-def _environment(server: BotApiServer, database_path: Path, **extra: str) -> dict[str, str]:
+def _environment(server: BotApiServer, database_path: Path, url: str | None = None,
+                 **extra: str) -> dict[str, str]:
     return {
         **{name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "PYTHONPATH")},  # noqa: E501
         "NO_PROXY": "127.0.0.1,localhost",
@@ -33,6 +38,7 @@ def _environment(server: BotApiServer, database_path: Path, **extra: str) -> dic
         "TELEGRAM_API_BASE_URL": server.base_url,
         "DATABASE_PATH": str(database_path),
         "BROADCAST_RATE": str(RATE),
+        **({"DATABASE_URL": url} if url else {}),
         **extra,
     }
 
@@ -51,8 +57,8 @@ async def _stop(process: asyncio.subprocess.Process, log: Path) -> None:
     assert status == 0, log.read_text()  # noqa: ASYNC240 (the process has ended)
 
 
-async def _database(path: Path, members: range) -> Database:
-    database = SqliteDatabase(path)
+async def _database(path: Path, members: range, url: str | None = None) -> Database:
+    database = open_database(path=path, url=url)
     await database.open()
     await migrate(database)
     async with database.transaction() as connection:
@@ -94,15 +100,16 @@ def _add_users(server: BotApiServer, members: range) -> None:
         server.add_user(tg_id, first_name=f"P{tg_id}", username=None)
 
 
+@pytest.mark.usefixtures("backend")
 async def test_two_senders_deliver_2000_recipients_each_once(
-    server: BotApiServer, tmp_path: Path
+    server: BotApiServer, tmp_path: Path, database_url: str | None
 ) -> None:
     members = range(1, MEMBERS + 1)
     _add_users(server, members)
-    database = await _database(tmp_path / "bot.db", members)
+    database = await _database(tmp_path / "bot.db", members, database_url)
     try:
         broadcast_id = await _broadcast(database, "Rally on Sunday")
-        env = _environment(server, tmp_path / "bot.db")
+        env = _environment(server, tmp_path / "bot.db", database_url)
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         senders = [await _start(env, log, "sender", "--name", log.stem) for log in logs]
         try:
@@ -121,15 +128,16 @@ async def test_two_senders_deliver_2000_recipients_each_once(
     assert {row["lease_owner"] for row in owners} == {"a", "b"}, [dict(r) for r in owners]
 
 
+@pytest.mark.usefixtures("backend")
 async def test_a_sender_killed_mid_broadcast_loses_nobody(
-    server: BotApiServer, tmp_path: Path
+    server: BotApiServer, tmp_path: Path, database_url: str | None
 ) -> None:
     members = range(1, MEMBERS + 1)
     _add_users(server, members)
-    database = await _database(tmp_path / "bot.db", members)
+    database = await _database(tmp_path / "bot.db", members, database_url)
     try:
         broadcast_id = await _broadcast(database, "Rally on Sunday")
-        env = _environment(server, tmp_path / "bot.db")
+        env = _environment(server, tmp_path / "bot.db", database_url)
         logs = [tmp_path / "killed.log", tmp_path / "survivor.log"]
         # A short lease: the killed sender's rows come back to the survivor after 2 s.
         killed, survivor = [await _start(env, log, "sender", "--name", log.stem, "--lease", "2")
@@ -159,18 +167,19 @@ async def test_a_sender_killed_mid_broadcast_loses_nobody(
     assert broadcast.sent == MEMBERS
 
 
+@pytest.mark.usefixtures("backend")
 async def test_two_senders_never_send_to_one_chat_within_a_second(
-    server: BotApiServer, tmp_path: Path
+    server: BotApiServer, tmp_path: Path, database_url: str | None
 ) -> None:
     # More people than one claim takes (a quarter second at RATE), so both senders work.
     members = range(1, 601)
     _add_users(server, members)
-    database = await _database(tmp_path / "bot.db", members)
+    database = await _database(tmp_path / "bot.db", members, database_url)
     try:
         # Three broadcasts to the same people, sent side by side by two senders.
         texts = ["First", "Second", "Third"]
         broadcast_ids = [await _broadcast(database, text) for text in texts]
-        env = _environment(server, tmp_path / "bot.db")
+        env = _environment(server, tmp_path / "bot.db", database_url)
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         senders = [await _start(env, log, "sender", "--name", log.stem) for log in logs]
         try:
@@ -230,9 +239,11 @@ async def test_run_with_a_sender_process_delivers_an_announcement_and_shows_prog
         when = await _answer(server, COORDINATOR_ID, presses("Everyone", choice))
         preview = await _answer(server, COORDINATOR_ID, presses("Skip", when))
         status = await _answer(server, COORDINATOR_ID, presses("Send", preview),
-                               lambda r: r.text.startswith("Broadcast #"))
-        final = await server.wait_for(lambda: "Delivered 6 of 6" in server.messages[
-            (COORDINATOR_ID, status.message_id)]["text"], timeout=60)
+                               lambda r: r.text.startswith("Announcement 1:"))
+        final = await server.wait_for(lambda: server.messages[
+            (COORDINATOR_ID, status.message_id)]["text"] == texts("en").plural(
+            "announce.status.done", 6, name="Announcement 1", sent=6, blocked=0, failed=0),
+            timeout=60)
         assert final
     finally:
         await _stop(process, log)

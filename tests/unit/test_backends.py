@@ -64,6 +64,37 @@ async def test_a_failing_migration_leaves_the_previous_version(empty: Database) 
         await empty.fetch_all("SELECT * FROM half_done")
 
 
+async def test_migration_17_keeps_the_waiting_list_in_the_order_rows_were_written(
+    empty: Database,
+) -> None:
+    migrations = available()
+    await migrate(empty, [m for m in migrations if m.version < 17])
+    async with empty.transaction() as connection:
+        await connection.executemany(
+            "INSERT INTO users (tg_id, created_at) VALUES (?, '2026-01-01')",
+            [(tg_id,) for tg_id in (1, 7, 3, 5)])
+        await connection.execute(
+            "INSERT INTO organisations (id, name, name_key, country, created_at) "
+            "VALUES (1, 'Memorial', 'memorial', 'DE', '2026-01-01')")
+        await connection.execute(
+            "INSERT INTO events (id, org_id, title, description, kind, starts_at, timezone, "
+            "country, city, venue, disclosure, capacity, created_at, updated_at) VALUES (1, 1, "
+            "'Vigil', '', 'rally', '2026-12-01', 'UTC', 'DE', 'Berlin', 'Square', 'public', 1, "
+            "'2026-01-01', '2026-01-01')")
+        # Waiting since the same second: the order they were written in decides.
+        await connection.executemany(
+            "INSERT INTO rsvps (event_id, tg_id, answer, answered_at) VALUES (1, ?, ?, ?)",
+            [(1, "going", "2026-11-01"), (7, "waiting", "2026-11-02"),
+             (3, "waiting", "2026-11-02"), (5, "waiting", "2026-11-01T23:00")])
+    await migrate(empty, migrations)
+    events = Repositories(empty).events
+    assert await events.first_waiting(1) == 5
+    assert [await events.waiting_position(1, tg_id) for tg_id in (5, 7, 3)] == [1, 2, 3]
+    await events.set_answer(1, 7, "maybe", NOW)
+    await events.set_answer(1, 7, "waiting", NOW)
+    assert [await events.waiting_position(1, tg_id) for tg_id in (5, 3, 7)] == [1, 2, 3]
+
+
 @pytest.mark.usefixtures("backend")
 async def test_the_audit_log_is_append_only_and_names_people_by_pseudonym(
     database: Database,

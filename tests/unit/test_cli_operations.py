@@ -280,7 +280,7 @@ def test_reports_refuse_a_missing_or_outdated_database(database_path, tmp_path, 
 
 
 def test_help_of_each_operation() -> None:
-    for command in ("backup", "export", "stats", "run"):
+    for command in ("backup", "export", "stats", "run", "copy-to-postgres"):
         result = subprocess.run([sys.executable, "-m", "bot", command, "--help"],
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0

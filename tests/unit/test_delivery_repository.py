@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from storage.database import Database
+from storage.database import Connection, Database
 from storage.deliveries import (
+    CHUNK,
     Broadcast,
     ClaimedDelivery,
     DeliveryRepository,
@@ -94,6 +95,46 @@ async def test_explicit_recipients_are_streamed_deduplicated_and_skip_blocked_me
     texts = {(d.broadcast_id, d.chat_id): d.text for d in claimed.deliveries}
     assert texts[own, 1] == "<b>one</b>" and texts[own, 2] == "shared"
     assert texts[broadcast_id, 2500] == "Hi"
+
+
+async def test_explicit_recipients_cost_one_statement_a_chunk_not_one_a_row(
+    database: Database, repo: DeliveryRepository, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    statements: list[str] = []
+    for connection_class in Connection.__subclasses__():
+        for method in ("execute", "executemany"):
+            original = getattr(connection_class, method)
+
+            async def counted(self, sql, params=(), original=original):
+                statements.append(sql)
+                return await original(self, sql, params)
+
+            monkeypatch.setattr(connection_class, method, counted)
+    big = 4_000_000_001  # Telegram ids no longer fit in 32 bits
+    recipients = [(big + n, f"own {n}", '{"k": 1}') for n in range(2 * CHUNK + 1)]
+    broadcast_id = await repo.create(kind="digest", text="shared", recipients=recipients,
+                                     now=clock.now())
+    assert len(statements) == 2 + 3  # the broadcast, its total, and three chunks
+    found = await rows(database, broadcast_id)
+    assert len(found) == 2 * CHUNK + 1
+    assert (found[big + CHUNK]["text"], found[big + CHUNK]["reply_markup"]) == (
+        f"own {CHUNK}", '{"k": 1}')
+    claimed = (await claim(repo, clock, limit=3 * CHUNK)).deliveries
+    statements.clear()
+    retry_at = clock.now() + timedelta(minutes=1)
+    await repo.record([Outcome(delivery, Result.RETRY, f"timeout {delivery.chat_id}", retry_at)
+                       if (delivery.chat_id - big) % 2 else Outcome(delivery, Result.SENT)
+                       for delivery in claimed], clock.now(), wall=1.0)
+    # Two results, two chunks each at most, the counters and the broadcast's end.
+    assert len(statements) <= 2 * 2 + 3, statements
+    found = await rows(database, broadcast_id)
+    assert {row["status"] for chat, row in found.items() if (chat - big) % 2 == 0} == {"sent"}
+    odd = found[big + 1]
+    assert (odd["status"], odd["error"], odd["attempts"], odd["attempted_at"]) == (
+        "queued", f"timeout {big + 1}", 1, 1.0)
+    broadcast = await repo.get(broadcast_id)
+    assert broadcast.sent == sum(1 for chat in found if (chat - big) % 2 == 0)
 
 
 async def test_rows_are_written_in_the_callers_transaction(
