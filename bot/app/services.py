@@ -6,6 +6,7 @@ import contextlib
 
 from telegram import Bot
 
+from bot.app.scheduling import Leadership
 from bot.conversation.dialogue import Dialogues
 from bot.features.announcements import Announcements
 from bot.features.campaigns import Campaigns
@@ -40,7 +41,8 @@ class Services:
         self.clock: Clock = clock or SystemClock()
         self.database = open_database(path=settings.database_path, url=settings.database_url)
         self.repos = Repositories(self.database, settings.default_language)
-        self.flood = FloodGuard()
+        self.flood = FloodGuard(settings.flood_limit)
+        self.leadership = Leadership(self.repos.leases, self.clock, settings.scheduler_lease)
         self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,
                                       rate=settings.broadcast_rate)
         self.link = BotLink()
@@ -100,5 +102,7 @@ class Services:
         earlier one failed."""
         async with contextlib.AsyncExitStack() as steps:
             steps.push_async_callback(self.database.close)
+            # Handed over at a clean stop: another process takes the jobs at its next renewal.
+            steps.push_async_callback(self.leadership.release)
             steps.push_async_callback(self.delivery.stop)
             await self.announcements.stop_reporting()

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # Seconds a bot process leads the scheduled jobs without renewing (SPEC §11): another
+    # process sharing the database takes them over this long after the leader died.
+    scheduler_lease: float = Field(default=60.0, ge=0.3, le=3600)
+    # Updates a person may send in 10 seconds before the excess is dropped (§8).
+    flood_limit: int = Field(default=20, ge=1)
 
     @property
     def four_eyes(self) -> bool:
