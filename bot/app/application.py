@@ -63,7 +63,6 @@ async def start(application: Application) -> None:
     await set_default_commands(bot, services.settings.default_language)
     for tg_id in await services.repos.users.coordinator_ids():
         await services.members.refresh_menu(tg_id)
-    await services.leadership.renew()
     schedule(application)
     application.bot_data["senders"].start()
     log.info("started as @%s", bot.username)

@@ -111,10 +111,13 @@ async def _lease(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def schedule(application: Application) -> None:
     """(Re)create the recurring jobs: they keep no state, so a restart loses nothing."""
-    leadership = application.bot_data["services"].leadership
+    leadership: Leadership = application.bot_data["services"].leadership
+    # At once when the scheduler starts (a `first` already past when it starts would wait a
+    # whole interval): the process that takes the lease runs every job, so also at start.
     application.job_queue.run_repeating(
-        _lease, interval=leadership.lease / 3, first=leadership.lease / 3, name=LEASE,
-        job_kwargs={"id": LEASE, "replace_existing": True},
+        _lease, interval=leadership.lease / 3, name=LEASE,
+        job_kwargs={"id": LEASE, "replace_existing": True,
+                    "next_run_time": datetime.now(application.job_queue.scheduler.timezone)},
     )
     application.job_queue.run_repeating(
         _needs_housekeeping, interval=timedelta(hours=1), first=0, name=HOUSEKEEPING,
