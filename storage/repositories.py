@@ -10,6 +10,7 @@ from storage.deliveries import DeliveryRepository
 from storage.dialogues import DialogueRepository
 from storage.digests import DigestRepository
 from storage.events import EventRepository
+from storage.flood import FloodRepository
 from storage.leases import LeaseRepository
 from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
@@ -36,3 +37,4 @@ class Repositories:
         self.digests = DigestRepository(database)
         self.events = EventRepository(database)
         self.leases = LeaseRepository(database)
+        self.flood = FloodRepository(database)

@@ -50,7 +50,8 @@ def build_application(
     services.delivery.give_way_to(processor.idle)
     processor.person = services.database.person
     application.bot_data["services"] = services
-    application.bot_data["senders"] = SenderProcesses(senders)
+    application.bot_data["senders"] = SenderProcesses(
+        [settings.sender_name(f"sender-{number}") for number in range(1, senders + 1)])
     handlers.register(application)
     return application
 

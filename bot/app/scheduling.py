@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from telegram.ext import Application, ContextTypes
 
 from bot.infra.clock import Clock
+from bot.infra.flood import WINDOW
 from storage.leases import LeaseRepository
 
 log = logging.getLogger("coalition.scheduling")
@@ -93,11 +94,12 @@ async def _digests(context: ContextTypes.DEFAULT_TYPE) -> None:
 @_led
 async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Keep no more than needed: old recipient rows, texts of finished reminders and venue
-    reveals, expired invites and old re-delivery guards go."""
+    reveals, expired invites, old re-delivery guards and idle flood windows go."""
     services = context.application.bot_data["services"]
     await services.delivery.prune()
     await services.repos.organisations.prune_invites(services.clock.now())
     await services.repos.updates.prune(services.clock.now())
+    await services.repos.flood.prune(services.clock.now() - WINDOW)
 
 
 async def _lease(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.infra.i18n import texts
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.webhooks import WebhookDelivery
 from storage.postgres import PostgresDatabase
@@ -69,7 +70,8 @@ async def _replicas(server: BotApiServer, database_url: str, tmp_path: Path,
             "NO_PROXY": "127.0.0.1,localhost", "TELEGRAM_BOT_TOKEN": server.token,
             "TELEGRAM_API_BASE_URL": server.base_url, "DATABASE_URL": database_url,
             "WEBHOOK_URL": f"https://bot.example.org{PATH}", "WEBHOOK_PORT": str(port),
-            "WEBHOOK_SECRET": SECRET, "FLOOD_LIMIT": "1000", **settings,
+            "WEBHOOK_SECRET": SECRET, "FLOOD_LIMIT": "1000", "REPLICA": f"replica-{number}",
+            **settings,
         }
         with log.open("w") as stream:
             process = await asyncio.create_subprocess_exec(
@@ -165,6 +167,23 @@ async def test_one_persons_updates_alternating_between_replicas_are_answered_in_
     # Both replicas answered: the updates went to each in turn.
     assert all(len(re.findall(r"update=\d+ user=5100 ", log)) >= 25 for log in logs)
     print(f"50 updates alternating between two replicas: {elapsed:.2f} s")
+
+
+async def test_the_flood_limit_holds_per_person_across_replicas(server, postgres_server, tmp_path):
+    server.add_user(5200, first_name="Alice", language_code="en")
+    async with (_database(postgres_server) as (url, _),
+                _replicas(server, url, tmp_path, FLOOD_LIMIT="20") as replicas,
+                WebhookDelivery(server, [r.url for r in replicas], SECRET) as telegram):
+        telegram.start()
+        for _number in range(25):
+            server.user_sends(5200, "/help")
+        await server.wait_for(lambda: not server.pending_updates, timeout=60)
+        logs = [r.logged() for r in replicas]
+    answers = _texts(server, 5200)
+    # 20 answered, one warning, the rest dropped; each replica saw fewer than 20 of them.
+    assert len(answers) == 21 and answers[-1] == texts("en")("flood.warning")
+    assert len(set(answers[:20])) == 1
+    assert all(len(re.findall(r"update=\d+ user=5200 ", log)) < 20 for log in logs)
 
 
 async def _seed_digests(server: BotApiServer, database: PostgresDatabase, members: range,
