@@ -34,10 +34,10 @@ async def admit(update: Update, context: BotContext) -> None:
 
 
 async def limit_flood(update: Update, context: BotContext) -> None:
-    """Drop a person's excess updates before any database work, warning once a window."""
+    """Drop a person's excess updates before any other work, warning once a window."""
     user = update.effective_user
     services = context.services
-    verdict = services.flood.check(user.id, services.clock.now())
+    verdict = await services.flood.admit(user.id, services.clock.now())
     if verdict.allowed:
         return
     handler_name.set("gate.limit_flood")

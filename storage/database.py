@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,11 @@ class Database(ABC):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """One write transaction, committed at the end, rolled back on any exception."""
+
+    def person(self, tg_id: int) -> AbstractAsyncContextManager[None]:
+        """Held while one person's update is handled: one process (SQLite's only user) handles
+        one update at a time, so there is nothing to wait for; see PostgresDatabase.person."""
+        return nullcontext()
 
     @abstractmethod
     async def _execute_alone(self, sql: str, params: Params) -> Result:

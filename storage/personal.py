@@ -172,6 +172,7 @@ class PersonalDataRepository:
             await self._db.execute(
                 "UPDATE audit_people SET tg_id = NULL WHERE tg_id = ?", (tg_id,)
             )
+            await self._db.execute("DELETE FROM flood_windows WHERE tg_id = ?", (tg_id,))
             await self._db.execute("DELETE FROM users WHERE tg_id = ?", (tg_id,))
 
 

@@ -39,6 +39,8 @@ from storage.database import Connection, Database, Params, Result, _statements
 
 # The key of the advisory lock every write transaction holds (any constant: "coalition").
 WRITER_LOCK = 0x636F616C
+# The first of the two keys of a person's lock ("pers"); two-key locks never meet WRITER_LOCK.
+PERSON_LOCK = 0x70657273
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|::|\?(\d*)|:(\w+)")
 _DISTINCT = (re.compile(r"\bIS NOT (?!NULL\b|DISTINCT\b)"), "IS DISTINCT FROM ")
 _NOT_DISTINCT = (re.compile(r"\bIS (?!NOT\b|NULL\b|DISTINCT\b)"), "IS NOT DISTINCT FROM ")
@@ -227,6 +229,21 @@ class PostgresDatabase(Database):
                 await raw.execute("COMMIT")
             finally:
                 del self._bound[task]
+
+    @asynccontextmanager
+    async def person(self, tg_id: int) -> AsyncIterator[None]:
+        """One person's updates one at a time across every process sharing the database: a
+        session-level advisory lock on a connection of its own, held while the update is
+        handled and released with the connection if this process dies. Two people whose ids
+        hash alike merely wait for each other."""
+        async with self.pool.acquire() as raw:
+            await raw.execute("SELECT pg_advisory_lock($1, hashtext($2))", PERSON_LOCK,
+                              str(tg_id))
+            try:
+                yield
+            finally:
+                await raw.execute("SELECT pg_advisory_unlock($1, hashtext($2))", PERSON_LOCK,
+                                  str(tg_id))
 
     async def _execute_alone(self, sql: str, params: Params) -> Result:
         # Under the writer lock too: a write must not land between another transaction's read

@@ -10,6 +10,8 @@ from storage.deliveries import DeliveryRepository
 from storage.dialogues import DialogueRepository
 from storage.digests import DigestRepository
 from storage.events import EventRepository
+from storage.flood import FloodRepository
+from storage.leases import LeaseRepository
 from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
 from storage.personal import PersonalDataRepository
@@ -34,3 +36,5 @@ class Repositories:
         self.relay = RelayRepository(database)
         self.digests = DigestRepository(database)
         self.events = EventRepository(database)
+        self.leases = LeaseRepository(database)
+        self.flood = FloodRepository(database)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
 import handlers
 from bot.app.scheduling import schedule
@@ -47,8 +48,10 @@ def build_application(
     )
     services = Services(settings, clock, local_sender=not senders)
     services.delivery.give_way_to(processor.idle)
+    processor.person = services.database.person
     application.bot_data["services"] = services
-    application.bot_data["senders"] = SenderProcesses(senders)
+    application.bot_data["senders"] = SenderProcesses(
+        [settings.sender_name(f"sender-{number}") for number in range(1, senders + 1)])
     handlers.register(application)
     return application
 
@@ -98,10 +101,39 @@ def run_webhook(application: Application, settings: Settings, listen: str = "127
     SIGTERM; requests without the WEBHOOK_SECRET header are refused with 403."""
     url, path, secret = settings.webhook()
     _check_secret_in_constant_time()
+    _answer_once_handled(application.update_processor)
     application.run_webhook(
         listen=listen, port=settings.webhook_port, url_path=path, webhook_url=url,
         secret_token=secret, allowed_updates=Update.ALL_TYPES,
     )
+
+
+def _answer_once_handled(processor: UpdateProcessor) -> None:
+    """python-telegram-bot answers Telegram's post as soon as the update is queued. Telegram
+    sends a chat's next update only once the previous one was answered, so answering after
+    the update is handled keeps one person's updates in order even when replicas behind one
+    URL receive them: the next one reaches a replica only after this one is done."""
+    from http import HTTPStatus
+
+    from telegram.ext._utils.webhookhandler import TelegramHandler
+    from tornado.web import HTTPError
+
+    async def post(handler: TelegramHandler) -> None:
+        handler._validate_post()
+        try:
+            update = Update.de_json(json.loads(handler.request.body.decode()), handler.bot)
+        except Exception as error:
+            raise HTTPError(HTTPStatus.BAD_REQUEST, reason="Update could not be processed") \
+                from error
+        if update:
+            if isinstance(handler.bot, ExtBot):
+                handler.bot.insert_callback_data(update)
+            finished = processor.finished(update)
+            await handler.update_queue.put(update)
+            await finished
+        handler.set_status(HTTPStatus.OK)
+
+    TelegramHandler.post = post
 
 
 def _check_secret_in_constant_time() -> None:

@@ -73,13 +73,13 @@ class SenderProcesses:
     """The `coalition-bot sender` children of `run`: started with it, restarted with back-off
     when one dies, stopped (SIGTERM, their sends in flight finished) when it stops.
 
-    Each child has a fixed name (sender-1, …), so a restarted child takes back at once the rows
-    its dead predecessor had in flight; it is in a session of its own, so that a Ctrl-C in the
-    terminal reaches only `run`, which stops the children in order.
+    Each child has a fixed name (sender-1, …, after "REPLICA/" when set), so a restarted child
+    takes back at once the rows its dead predecessor had in flight; it is in a session of its
+    own, so that a Ctrl-C in the terminal reaches only `run`, which stops the children in order.
     """
 
-    def __init__(self, count: int) -> None:
-        self._names = [f"sender-{number}" for number in range(1, count + 1)]
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
         self._children: dict[str, asyncio.subprocess.Process] = {}
         self._watchers: list[asyncio.Task] = []
         self._stopping = False

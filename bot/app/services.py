@@ -6,6 +6,7 @@ import contextlib
 
 from telegram import Bot
 
+from bot.app.scheduling import Leadership
 from bot.conversation.dialogue import Dialogues
 from bot.features.announcements import Announcements
 from bot.features.campaigns import Campaigns
@@ -23,8 +24,9 @@ from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.config import Settings
 from bot.infra.delivery import DeliveryQueue, courier_for
-from bot.infra.flood import FloodGuard
+from bot.infra.flood import FloodGuard, SharedFloodGuard
 from storage.backend import open_database
+from storage.deliveries import IN_PROCESS
 from storage.repositories import Repositories
 from storage.schema import migrate
 
@@ -40,9 +42,14 @@ class Services:
         self.clock: Clock = clock or SystemClock()
         self.database = open_database(path=settings.database_path, url=settings.database_url)
         self.repos = Repositories(self.database, settings.default_language)
-        self.flood = FloodGuard()
+        # In memory when this process is the only one; in the database when several may share
+        # it (PostgreSQL), under the person's lock each update is handled with.
+        self.flood = (FloodGuard(settings.flood_limit) if self.database.dialect == "sqlite"
+                      else SharedFloodGuard(self.repos.flood, settings.flood_limit))
+        self.leadership = Leadership(self.repos.leases, self.clock, settings.scheduler_lease)
         self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,
-                                      rate=settings.broadcast_rate)
+                                      rate=settings.broadcast_rate,
+                                      owner=settings.sender_name(IN_PROCESS))
         self.link = BotLink()
         repos, database, clock = self.repos, self.database, self.clock
         self.dialogues = Dialogues(repos.dialogues, database, clock)
@@ -100,5 +107,7 @@ class Services:
         earlier one failed."""
         async with contextlib.AsyncExitStack() as steps:
             steps.push_async_callback(self.database.close)
+            # Handed over at a clean stop: another process takes the jobs at its next renewal.
+            steps.push_async_callback(self.leadership.release)
             steps.push_async_callback(self.delivery.stop)
             await self.announcements.stop_reporting()

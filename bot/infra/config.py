@@ -42,6 +42,19 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # This process's name among bot processes sharing a database (webhook replicas): its
+    # senders' names start with it, so that one replica never takes another's rows in flight
+    # for those its own previous run left (each replica its own, the same across restarts).
+    replica: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,40}$")
+    # Seconds a bot process leads the scheduled jobs without renewing (SPEC §11): another
+    # process sharing the database takes them over this long after the leader died.
+    scheduler_lease: float = Field(default=60.0, ge=0.3, le=3600)
+    # Updates a person may send in 10 seconds before the excess is dropped (§8).
+    flood_limit: int = Field(default=20, ge=1)
+
+    def sender_name(self, sender: str) -> str:
+        """A sender's name in the database (its leases), within this replica."""
+        return f"{self.replica}/{sender}" if self.replica else sender
 
     @property
     def four_eyes(self) -> bool:

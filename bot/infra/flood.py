@@ -6,6 +6,8 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.flood import FloodRepository
+
 LIMIT = 20
 WINDOW = timedelta(seconds=10)
 
@@ -25,6 +27,9 @@ class FloodGuard:
         self.window = window
         self._seen: dict[int, deque[datetime]] = {}
         self._warned: dict[int, datetime] = {}
+
+    async def admit(self, tg_id: int, now: datetime) -> Verdict:
+        return self.check(tg_id, now)
 
     def check(self, tg_id: int, now: datetime) -> Verdict:
         seen = self._seen.setdefault(tg_id, deque())
@@ -48,3 +53,26 @@ class FloodGuard:
                       or now - seen[-1] >= self.window]:
             self._seen.pop(tg_id, None)
             self._warned.pop(tg_id, None)
+
+
+class SharedFloodGuard:
+    """The same limit when bot processes share a PostgreSQL database: a person's window is read
+    and written in the database by whichever replica handles their update, under the person's
+    lock (Database.person) that update is handled with, so the limit holds across replicas."""
+
+    def __init__(self, repository: FloodRepository, limit: int = LIMIT,
+                 window: timedelta = WINDOW) -> None:
+        self._repository = repository
+        self.limit = limit
+        self.window = window
+
+    async def admit(self, tg_id: int, now: datetime) -> Verdict:
+        seen, warned = await self._repository.window(tg_id)
+        guard = FloodGuard(self.limit, self.window)
+        guard._seen[tg_id] = deque(seen)
+        if warned is not None:
+            guard._warned[tg_id] = warned
+        verdict = guard.check(tg_id, now)
+        await self._repository.keep(tg_id, list(guard._seen[tg_id]), guard._warned.get(tg_id),
+                                    now)
+        return verdict

@@ -6,7 +6,8 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
@@ -18,10 +19,18 @@ handler_name: contextvars.ContextVar[str | None] = contextvars.ContextVar("handl
 
 
 class UpdateProcessor(BaseUpdateProcessor):
-    """Sequential processing, so one person's updates act in the order they were sent."""
+    """Sequential processing, so one person's updates act in the order they were sent.
+
+    Across processes sharing a database (webhook replicas) a person's updates are handled one
+    at a time under `person` (the database's per-person lock), and `finished` lets the webhook
+    answer Telegram only once an update is handled, so Telegram sends that person's next
+    update, to whichever replica, after it."""
 
     def __init__(self) -> None:
         super().__init__(max_concurrent_updates=1)
+        self.person: Callable[[int], AbstractAsyncContextManager[None]] = (
+            lambda tg_id: nullcontext())
+        self._waiting: dict[int, asyncio.Future[None]] = {}
         self.last_update_id = 0
         # Every update handled, re-deliveries included: a repeat has an id already counted above.
         self.handled = 0
@@ -40,12 +49,16 @@ class UpdateProcessor(BaseUpdateProcessor):
         handler_name.set(None)
         started = time.perf_counter()
         self.idle.clear()
+        user = update.effective_user if isinstance(update, Update) else None
         try:
-            await coroutine
+            async with self.person(user.id) if user else nullcontext():
+                await coroutine
         finally:
             self.idle.set()
+            waiting = self._waiting.pop(id(update), None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(None)
             if isinstance(update, Update):
-                user = update.effective_user
                 log.info(
                     "update=%s user=%s handler=%s ms=%.1f",
                     update.update_id,
@@ -57,6 +70,10 @@ class UpdateProcessor(BaseUpdateProcessor):
                     self.last_update_id = max(self.last_update_id, update.update_id)
                     self.handled += 1
                     self._processed.notify_all()
+
+    def finished(self, update: Update) -> asyncio.Future[None]:
+        """Done once `update` (this object, to be queued next) has been handled."""
+        return self._waiting.setdefault(id(update), asyncio.get_running_loop().create_future())
 
     async def wait_processed(self, update_id: int) -> None:
         """Wait until the update with this id (and every earlier one) has been handled."""

@@ -169,6 +169,12 @@ class UserSide:
         self._wake_pollers()
         self._notify()
 
+    def confirm(self, update_id: int) -> None:
+        """The bot answered a webhook post of this update: it is no longer pending."""
+        self._pending = [u for u in self._pending if u["update_id"] != update_id]
+        self._redelivered.discard(update_id)
+        self._notify()
+
     @property
     def last_update_id(self) -> int:
         """The update_id given to the latest queued update (first_update_id - 1 before any)."""
