@@ -14,6 +14,7 @@ from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
 from storage.personal import PersonalDataRepository
 from storage.relay import RelayRepository
+from storage.shifts import ShiftRepository
 from storage.updates import UpdateRepository
 from storage.users import UserRepository
 
@@ -34,3 +35,4 @@ class Repositories:
         self.relay = RelayRepository(database)
         self.digests = DigestRepository(database)
         self.events = EventRepository(database)
+        self.shifts = ShiftRepository(database)
