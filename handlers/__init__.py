@@ -18,6 +18,7 @@ from handlers import (
     privacy,
     relay,
     settings,
+    shifts,
 )
 
 
@@ -34,5 +35,6 @@ def register(application: Application) -> None:
     relay.register(application)
     digests.register(application)
     events.register(application)
+    shifts.register(application)
     fallback.register(application)
     errors.register(application)

@@ -25,6 +25,9 @@ ROUTES = (
     # On an event's own card: choose whom (Going, + waiting list, + Maybe), the text, preview.
     button(callbacks.MessageAttendees, lambda s, session, press: s.relays.begin_attendees(
         session, press.event_id), role=Role.ORGANISER),
+    # On a shift's card, for the event's organisers: the text to the shift's people, preview.
+    button(callbacks.MessageShift, lambda s, session, press: s.relays.begin_shift(
+        session, press.shift_id), role=Role.ORGANISER),
 )
 
 

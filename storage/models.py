@@ -243,6 +243,29 @@ class Event(Post):
         return self.status == "scheduled" and self.visible
 
 
+ShiftRole = Annotated[str, StringConstraints(min_length=2, max_length=40)]
+ShiftState = Literal["taken", "waiting"]
+
+
+class Shift(BaseModel):
+    """A turn of an event (a reader's ten minutes, the set-up): a role, a time, places."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    event_id: int
+    role: ShiftRole
+    starts_at: datetime
+    ends_at: datetime
+    places: Annotated[int, Field(ge=1, le=1000)]
+    taken: int = 0
+    waiting: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(0, self.places - self.taken)
+
+
 class Campaign(BaseModel):
     """A world-wide commemoration (Returning the Names): one date range, many city sites."""
 

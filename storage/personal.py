@@ -55,6 +55,12 @@ class PersonalDataRepository:
             "SELECT e.title AS event, e.starts_at, r.answer, r.answered_at FROM rsvps r "
             "JOIN events e ON e.id = r.event_id WHERE r.tg_id = ? ORDER BY e.starts_at", (tg_id,),
         )
+        shifts = await db.fetch_all(
+            "SELECT e.title AS event, s.role, s.starts_at, s.ends_at, g.state, g.signed_at "
+            "FROM shift_signups g JOIN shifts s ON s.id = g.shift_id "
+            "JOIN events e ON e.id = s.event_id WHERE g.tg_id = ? ORDER BY s.starts_at",
+            (tg_id,),
+        )
         needs_posted = await db.fetch_all(
             "SELECT title, status, created_at FROM needs WHERE author_id = ? ORDER BY id",
             (tg_id,),
@@ -115,6 +121,7 @@ class PersonalDataRepository:
             "offers_of_help": [_plain(row) for row in offers],
             "relayed_messages_sent_at": [row[0] for row in relayed],
             "rsvps": [_plain(row) for row in rsvps],
+            "shifts": [_plain(row) for row in shifts],
             "needs_posted": [_plain(row) for row in needs_posted],
             "events_posted": [_plain(row) for row in events_posted],
             "announcements_written": [_plain(row) for row in announcements],

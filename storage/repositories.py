@@ -16,6 +16,7 @@ from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
 from storage.personal import PersonalDataRepository
 from storage.relay import RelayRepository
+from storage.shifts import ShiftRepository
 from storage.updates import UpdateRepository
 from storage.users import UserRepository
 
@@ -38,3 +39,4 @@ class Repositories:
         self.events = EventRepository(database)
         self.leases = LeaseRepository(database)
         self.flood = FloodRepository(database)
+        self.shifts = ShiftRepository(database)

@@ -83,7 +83,9 @@ async def _needs_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @_led
 async def _event_dues(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.application.bot_data["services"].events.run_dues()
+    services = context.application.bot_data["services"]
+    await services.events.run_dues()
+    await services.shifts.run_dues()
 
 
 @_led

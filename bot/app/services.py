@@ -20,6 +20,7 @@ from bot.features.organisations import Organisations
 from bot.features.posts import Posts
 from bot.features.privacy import Privacy
 from bot.features.relay import Relays
+from bot.features.shifts import Shifts
 from bot.infra.botlink import BotLink
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.config import Settings
@@ -72,13 +73,15 @@ class Services:
             self.delivery, self.dialogues, self.members, self.notices, clock, self.link,
             four_eyes=settings.four_eyes, cancel_window=settings.broadcast_cancel_window,
             per_hour=settings.broadcasts_per_hour)
-        self.events = Events(repos.events, self.dialogues, self.members, self.notices, database,
-                             clock)
+        self.events = Events(repos.events, repos.shifts, self.dialogues, self.members,
+                             self.notices, database, clock)
+        self.shifts = Shifts(repos.shifts, repos.events, self.dialogues, self.members,
+                             self.notices, database, clock, per_event=settings.shifts_per_event)
         self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,
                            self.notices, database, clock)
-        self.relays = Relays(repos.relay, repos.needs, repos.events, repos.organisations,
-                             self.dialogues, self.members, self.notices, self.announcements,
-                             clock)
+        self.relays = Relays(repos.relay, repos.needs, repos.events, repos.shifts,
+                             repos.organisations, self.dialogues, self.members, self.notices,
+                             self.announcements, clock)
         self.digests = Digests(repos.digests, repos.users, repos.audit, self.dialogues,
                                self.members, self.delivery, database, clock,
                                default_language=settings.default_language,
@@ -88,7 +91,7 @@ class Services:
                            self.dialogues, self.notices, database, clock)
         self.members.show_in_settings(self.digests.settings_line)
         self.privacy = Privacy(database, repos.personal, repos.deliveries, self.events,
-                               self.members, clock)
+                               self.shifts, self.members, clock)
 
     async def open(self, bot: Bot) -> None:
         """Open the database, migrate, apply configured coordinators, resume sending."""

@@ -385,6 +385,35 @@ class EventEditField(CallbackData, prefix="me:ef"):
     field: str = word(r"[a-z]{4,12}")
 
 
+class ShiftList(CallbackData, prefix="sh:e"):
+    event_id: int = number()
+
+
+class ShiftsPage(CallbackData, prefix="sh:l"):
+    event_id: int = number()
+    page: int = number(6)
+
+
+class ShiftCard(CallbackData, prefix="sh:o"):
+    shift_id: int = number()
+
+
+class ShiftTake(CallbackData, prefix="sh:t"):
+    shift_id: int = number()
+
+
+class ShiftGiveBack(CallbackData, prefix="sh:g"):
+    shift_id: int = number()
+
+
+class ShiftAdd(CallbackData, prefix="sh:a"):
+    event_id: int = number()
+
+
+class MessageShift(CallbackData, prefix="sh:m"):
+    shift_id: int = number()
+
+
 class CampaignsPage(CallbackData, prefix="cp:p"):
     page: int = number(6)
 

@@ -136,6 +136,8 @@ class Announcements:
         elif name == "event":
             event_id, _, who = detail.partition(":")
             label = t(f"audience.event.{who}", id=event_id)
+        elif name == "shift":
+            label = t("audience.shift", id=detail)
         else:
             label = t(f"audience.{name}")
         if not language:

@@ -33,6 +33,7 @@ from bot.conversation.callbacks import (
     MyEventsPage,
     OwnEvent,
     Rsvp,
+    ShiftList,
 )
 from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
 from bot.conversation.listing import (
@@ -65,6 +66,7 @@ from storage.database import Database
 from storage.deliveries import Topic
 from storage.events import EventFilter, EventRepository
 from storage.models import DISCLOSURES, KINDS, Answer, CancelReason, Event, User
+from storage.shifts import ShiftRepository
 
 log = logging.getLogger(__name__)
 
@@ -150,12 +152,33 @@ def event_dues(event: Event) -> dict[str, datetime]:
     return dues
 
 
+def when_in(t: Texts, start: datetime, end: datetime | None, zone: str) -> str:
+    """A time (and its end) as local to `zone`, with the zone named."""
+    local = start.astimezone(ZoneInfo(zone))
+    text = f"{local:%Y-%m-%d %H:%M}"
+    if end is not None:
+        local_end = end.astimezone(ZoneInfo(zone))
+        text += f"–{local_end:%H:%M}" if local_end.date() == local.date() else (
+            f" – {local_end:%Y-%m-%d %H:%M}")
+    return t("event.time_in", time=text, zone=zone)
+
+
+def when_for(t: Texts, start: datetime, end: datetime | None, zone: str,
+             viewer_zone: str) -> str:
+    """A time in the event's zone, and in the viewer's too when that is another one."""
+    when = when_in(t, start, end, zone)
+    if viewer_zone != zone:
+        when = t("event.time_both", own=when, viewer=when_in(t, start, end, viewer_zone))
+    return when
+
+
 class Events:
     def __init__(
-        self, events_repo: EventRepository, dialogues: Dialogues, members: Members,
-        notices: Notices, database: Database, clock: Clock,
+        self, events_repo: EventRepository, shifts_repo: ShiftRepository, dialogues: Dialogues,
+        members: Members, notices: Notices, database: Database, clock: Clock,
     ) -> None:
         self._repo = events_repo
+        self._shifts = shifts_repo
         self._dialogues = dialogues
         self._members = members
         self._notices = notices
@@ -287,22 +310,13 @@ class Events:
         return next((title for campaign_id, title in fitting_campaigns(answers)
                      if str(campaign_id) == chosen), None)
 
-    def _when(self, t: Texts, start: datetime, end: datetime | None, zone: str) -> str:
-        local = start.astimezone(ZoneInfo(zone))
-        text = f"{local:%Y-%m-%d %H:%M}"
-        if end is not None:
-            local_end = end.astimezone(ZoneInfo(zone))
-            text += f"–{local_end:%H:%M}" if local_end.date() == local.date() else (
-                f" – {local_end:%Y-%m-%d %H:%M}")
-        return t("event.time_in", time=text, zone=zone)
+    _when = staticmethod(when_in)
 
     def _details(self, t: Texts, fields: dict[str, Any], org_name: str, *, viewer_zone: str,
                  venue: str | None, campaign: str | None = None) -> Html:
         """An event as a person sees it: the venue only when given (the caller decides)."""
-        when = self._when(t, fields["starts_at"], fields.get("ends_at"), fields["timezone"])
-        if viewer_zone != fields["timezone"]:
-            when = t("event.time_both", own=when, viewer=self._when(
-                t, fields["starts_at"], fields.get("ends_at"), viewer_zone))
+        when = when_for(t, fields["starts_at"], fields.get("ends_at"), fields["timezone"],
+                        viewer_zone)
         lines = [t("event.details", title=fields["title"], organisation=org_name,
                    kind=t(f"kind.{fields['kind']}"), when=Html(when),
                    place=place(t.language, city=fields["city"], country=fields["country"]),
@@ -439,6 +453,8 @@ class Events:
                  Button(t("button.maybe"), Rsvp("maybe", event.id)),
                  Button(t("button.not_going"), Rsvp("not_going", event.id))],
                 [Button(t("button.calendar"), EventCalendar(event.id))]] if event.visible else []
+        if event.visible and await self._shifts.count_of_event(event.id):
+            rows[-1].append(Button(t("button.shifts"), ShiftList(event.id)))
         if coordinator:
             text = with_hidden_note(t, text, event)
             rows.append(moderation_row(t, "event", event))
@@ -555,9 +571,21 @@ class Events:
         item.add("dtstart", event.starts_at.astimezone(zone))
         if event.ends_at:
             item.add("dtend", event.ends_at.astimezone(zone))
-        item.add("location", place(session.texts.language, city=event.city, country=event.country,
-                                   first=(event.venue if visible else None,)))
+        location = place(session.texts.language, city=event.city, country=event.country,
+                         first=(event.venue if visible else None,))
+        item.add("location", location)
         calendar.add_component(item)
+        # One more VEVENT for each of the event's shifts this person took.
+        for shift in await self._shifts.taken_by(session.user.tg_id, event.id):
+            turn = icalendar.Event()
+            turn.add("uid", f"shift-{shift.id}@coalition-bot")
+            turn.add("dtstamp", self._clock.now())
+            turn.add("summary", session.texts("shift.calendar_summary", role=shift.role,
+                                              title=event.title))
+            turn.add("dtstart", shift.starts_at.astimezone(zone))
+            turn.add("dtend", shift.ends_at.astimezone(zone))
+            turn.add("location", location)
+            calendar.add_component(turn)
         calendar.add_missing_timezones()
         return calendar.to_ical(), f"event-{event.id}.ics"
 
@@ -629,8 +657,9 @@ class Events:
         text = with_hidden_note(t, await self._card_text(session, event), event)
         rows = [[Button(t("button.edit"), EventEdit(event.id)),
                  Button(t("button.cancel_event"), EventCancelAsk(event.id))]]
-        if event.visible:
-            rows.append([Button(t("button.message_attendees"), MessageAttendees(event.id))])
+        extra = [Button(t("button.message_attendees"), MessageAttendees(event.id))
+                 ] if event.visible else []
+        rows.append([*extra, Button(t("button.shifts"), ShiftList(event.id))])
         return Reply(text, rows)
 
     async def ask_cancel(self, session: Session, event_id: int) -> Reply:

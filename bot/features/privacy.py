@@ -9,6 +9,7 @@ from bot.conversation.replies import Button, Reply
 from bot.conversation.session import Session
 from bot.features.events import Events
 from bot.features.members import Members
+from bot.features.shifts import Shifts
 from bot.infra.clock import Clock
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
@@ -18,12 +19,14 @@ from storage.personal import PersonalDataRepository
 class Privacy:
     def __init__(
         self, database: Database, personal: PersonalDataRepository,
-        deliveries: DeliveryRepository, events: Events, members: Members, clock: Clock,
+        deliveries: DeliveryRepository, events: Events, shifts: Shifts, members: Members,
+        clock: Clock,
     ) -> None:
         self._database = database
         self._personal = personal
         self._deliveries = deliveries
         self._events = events
+        self._shifts = shifts
         self._members = members
         self._clock = clock
 
@@ -49,6 +52,7 @@ class Privacy:
             if await self._personal.is_last_coordinator(tg_id):
                 return Reply(session.texts("forget.last_coordinator"))
             await self._events.leave_all(tg_id)
+            await self._shifts.leave_all(tg_id)
             await self._deliveries.forget(tg_id, self._clock.now())
             await self._personal.forget(tg_id)
         await self._members.clear_menu(tg_id)

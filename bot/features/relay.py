@@ -1,7 +1,7 @@
 """Relayed conversations (SPEC §10.1): the bot is the channel between a helper and the
 organisers of the need they offered help for, so neither side learns who the other is;
-messages from an event's organisers to its attendees, who answer them the same way; and
-/myoffers, the offers a person made.
+messages from an event's organisers to its attendees (or to the people of one of its
+shifts), who answer them the same way; and /myoffers, the offers a person made.
 
 Every press and every send checks, at that moment, that the presser is that offer's helper (or
 that event's attendee) or an organiser of its organisation, and that the conversation is still
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
@@ -34,6 +34,7 @@ from bot.conversation.replies import Button, Reply
 from bot.conversation.session import Session
 from bot.features.announcements import TEXT as ANNOUNCEMENT
 from bot.features.announcements import Announcements, parse_text
+from bot.features.events import when_in
 from bot.features.members import Members
 from bot.features.notices import Notices
 from bot.infra.clock import Clock
@@ -43,6 +44,7 @@ from storage.models import Answer, Event, Need, Offer
 from storage.needs import NeedRepository
 from storage.organisations import OrganisationRepository
 from storage.relay import RelayRepository
+from storage.shifts import ShiftRepository
 
 RelayedText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 TEXT = Limit.of_type(RelayedText)
@@ -98,13 +100,15 @@ class Refused(Exception):
 class Relays:
     def __init__(
         self, relay_repo: RelayRepository, needs_repo: NeedRepository,
-        events_repo: EventRepository, orgs_repo: OrganisationRepository,
+        events_repo: EventRepository, shifts_repo: ShiftRepository,
+        orgs_repo: OrganisationRepository,
         dialogues: Dialogues, members: Members, notices: Notices,
         announcements: Announcements, clock: Clock,
     ) -> None:
         self._repo = relay_repo
         self._needs = needs_repo
         self._events = events_repo
+        self._shifts = shifts_repo
         self._orgs = orgs_repo
         self._announcements = announcements
         self._dialogues = dialogues
@@ -117,7 +121,7 @@ class Relays:
                      "title": answers["subject"], "count": TEXT.maximum}),
         ), finish=self._send), Flow(name="attendees", steps=(
             Step("group", "attendees.ask.group", options=self._groups,
-                 label="attendees.field.group"),
+                 label="attendees.field.group", when=lambda answers: "shift" not in answers),
             Step("text", "attendees.ask.text", parse=parse_text, formatted=True,
                  question_values=ANNOUNCEMENT.length_values, label="attendees.field.text"),
         ), preview=self._attendees_preview, publish_label="button.send",
@@ -150,10 +154,12 @@ class Relays:
         return thread
 
     async def _attendee_thread(self, session: Session, event_id: int) -> Thread:
-        """An attendee (Going, waiting or Maybe) answering the event's organisers."""
+        """An attendee (Going, waiting or Maybe, or holding one of its shifts) answering the
+        event's organisers."""
         event = await self._events.get(event_id)
         answer = await self._events.answer_of(event_id, session.user.tg_id)
-        if event is None or answer not in ("going", "waiting", "maybe"):
+        if event is None or (answer not in ("going", "waiting", "maybe") and not (
+                await self._shifts.taken_by(session.user.tg_id, event_id))):
             raise Refused
         if not event_open(event):
             raise Closed
@@ -240,6 +246,25 @@ class Relays:
         return await self._dialogues.start(session, "attendees", {
             "event": event.id, "title": event.title, "counts": counts})
 
+    async def begin_shift(self, session: Session, shift_id: int) -> Reply:
+        """Message this shift on a shift's card: the same dialogue, to the shift's people."""
+        shift = await self._shifts.get(shift_id)
+        event = await self._own_event(session, shift.event_id) if shift else None
+        if event is None:
+            return Reply(session.texts("not_available"))
+        if (limited := await self._limited(session)) is not None:
+            return limited
+        return await self._dialogues.start(session, "attendees", {
+            "event": event.id, "title": event.title, "shift": shift.id, "role": shift.role,
+            "zone": event.timezone, "starts_at": shift.starts_at.isoformat(),
+            "ends_at": shift.ends_at.isoformat()})
+
+    async def _recipients(self, answers: dict[str, Any]) -> list[int]:
+        """Who the message goes to: the shift's people, or the chosen group of attendees."""
+        if "shift" in answers:
+            return await self._shifts.people(answers["shift"])
+        return await self._events.attendees(answers["event"], GROUPS[answers["group"]])
+
     @staticmethod
     def _groups(session: Session, answers: dict[str, Any]) -> list[Option]:
         """The three groups, each with how many it had when Message attendees was pressed."""
@@ -248,7 +273,12 @@ class Relays:
 
     async def _attendees_preview(self, session: Session, answers: dict[str, Any]) -> str:
         t = session.texts
-        count = len(await self._events.attendees(answers["event"], GROUPS[answers["group"]]))
+        count = len(await self._recipients(answers))
+        if "shift" in answers:
+            return t.plural("attendees.preview_shift", count, title=answers["title"],
+                            role=answers["role"], text=Html(answers["text"]), when=Html(when_in(
+                                t, datetime.fromisoformat(answers["starts_at"]),
+                                datetime.fromisoformat(answers["ends_at"]), answers["zone"])))
         return t.plural("attendees.preview", count, title=answers["title"],
                         group=t(f"attendees.who.{answers['group']}"), text=Html(answers["text"]))
 
@@ -261,12 +291,13 @@ class Relays:
         if event is None:
             return Reply(t("not_available"))
         broadcast_id = await self._notices.each(
-            await self._events.attendees(event.id, GROUPS[answers["group"]]),
+            await self._recipients(answers),
             lambda tx: Reply(
                 tx("relay.from_organisation_event", organisation=event.org_name,
                    title=event.title, text=Html(answers["text"])),
                 [[Button(tx("button.reply"), AttendeeReply(event.id))]]),
-            audience=f"event:{event.id}:{answers['group']}")
+            audience=f"shift:{answers['shift']}" if "shift" in answers
+            else f"event:{event.id}:{answers['group']}")
         now = self._clock.now()
         await self._repo.record(session.user.tg_id, now, now - WINDOW)
         return await self._announcements.progress(session, broadcast_id)

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     broadcast_approvals_required: int = Field(default=0, ge=0, le=1)
     broadcast_cancel_window: int = Field(default=60, ge=0)
     broadcasts_per_hour: int = Field(default=5, ge=1)
+    # How many shifts of one event a member may take (or wait for) at once (SPEC §12.1).
+    shifts_per_event: int = Field(default=3, ge=1, le=100)
     webhook_url: str | None = None
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None

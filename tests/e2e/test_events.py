@@ -478,7 +478,8 @@ async def test_cancellation_tells_going_and_maybe_only(bot: BotUnderTest) -> Non
         await person.press(answer, card.last)
     await olga.send("/myevents")
     own = await olga.press("1")
-    assert button_labels(own.last) == ["Edit", "Cancel event", "Message attendees"]
+    assert button_labels(own.last) == ["Edit", "Cancel event", "Message attendees",
+                                       "Shifts"]
     why = await olga.press("Cancel event", own.last)
     assert why.text.startswith("Why is it cancelled? Everyone who answered Going or Maybe")
     assert button_labels(why.last) == ["Skip"]

@@ -16,8 +16,8 @@ VENUE = "Backyard of Main Street 5"
 
 @pytest.fixture
 def events(world: World) -> Events:
-    return Events(world.repos.events, world.dialogues, world.members, world.notices,
-                  world.database, world.clock)
+    return Events(world.repos.events, world.repos.shifts, world.dialogues, world.members,
+                  world.notices, world.database, world.clock)
 
 
 @pytest.fixture
