@@ -69,6 +69,9 @@ ROUTES = (
            role=Role.ORGANISER),
     button(callbacks.EventEditField, lambda s, session, press: s.events.begin_edit(
         session, press.event_id, press.field), role=Role.ORGANISER),
+    # How many people came: answering the organisers' question, or changing it later.
+    button(callbacks.AttendanceReport, lambda s, session, press: s.events.begin_attendance(
+        session, press.event_id, press.change), role=Role.ORGANISER),
     button(callbacks.CampaignsPage,
            lambda s, session, press: s.campaigns.overview(session, press.page),
            reply=edit),

@@ -385,6 +385,13 @@ class EventEditField(CallbackData, prefix="me:ef"):
     field: str = word(r"[a-z]{4,12}")
 
 
+class AttendanceReport(CallbackData, prefix="me:at"):
+    """How many came: answering the question (first answer counts) or changing it."""
+
+    event_id: int = number()
+    change: bool = flag("c")
+
+
 class CampaignsPage(CallbackData, prefix="cp:p"):
     page: int = number(6)
 

@@ -82,6 +82,8 @@ EXAMPLES = {
     callbacks.EventCancelAsk(26): "me:cx:26",
     callbacks.EventEdit(29): "me:ed:29",
     callbacks.EventEditField(30, "venue"): "me:ef:30:venue",
+    callbacks.AttendanceReport(33): "me:at:33",
+    callbacks.AttendanceReport(34, True): "me:at:34:c",
     callbacks.CampaignsPage(7): "cp:p:7",
     callbacks.CampaignCard(31): "cp:o:31",
     callbacks.CampaignSitesPage(32, 1): "cp:s:32:1",

@@ -76,6 +76,7 @@ NUMBER_EXCEPTIONS = {
     "event.own_line": "label form, as event.counts",
     "event.ask.hours": "a bare range of numbers",
     "event.ask.capacity": "a bare range of numbers",
+    "attendance.ask.people": "a bare range of numbers",
     "invalid.hours": "a bare range after «число часов»",
     "invalid.capacity": "a bare range of numbers",
     "rsvp.waiting": "«ваш номер … — 3»: a position, no word agrees",
