@@ -405,6 +405,17 @@ class CampaignSitesPage(CallbackData, prefix="cp:s"):
     page: int = number(6)
 
 
+class CampaignOverview(CallbackData, prefix="cp:ov"):
+    """A campaign's numbers by site, and their chart (coordinators, organisers of a site)."""
+
+    campaign_id: int = number()
+
+
+class CampaignOverviewPage(CallbackData, prefix="cp:op"):
+    campaign_id: int = number()
+    page: int = number(6)
+
+
 # Elections
 
 class ElectionsList(CallbackData, prefix="el:list", legacy=("el:list",)):

@@ -87,6 +87,8 @@ EXAMPLES = {
     callbacks.CampaignsPage(7): "cp:p:7",
     callbacks.CampaignCard(31): "cp:o:31",
     callbacks.CampaignSitesPage(32, 1): "cp:s:32:1",
+    callbacks.CampaignOverview(35): "cp:ov:35",
+    callbacks.CampaignOverviewPage(36, 2): "cp:op:36:2",
     callbacks.ElectionsList(2): "el:list:2",
     callbacks.ElectionAdd(): "el:add",
     callbacks.ElectionsRemoval(1): "el:rmp:1",

@@ -74,6 +74,8 @@ NUMBER_EXCEPTIONS = {
     "event.capacity": "«Мест: 50»: label form",
     "event.counts": "«Идут: 3 · Возможно: 1»: label form",
     "event.own_line": "label form, as event.counts",
+    "overview.site": "label form, as event.counts",
+    "overview.site_came": "label form, as event.counts",
     "event.ask.hours": "a bare range of numbers",
     "event.ask.capacity": "a bare range of numbers",
     "attendance.ask.people": "a bare range of numbers",
@@ -99,7 +101,7 @@ NAME_LAYOUT = {"campaign.line", "campaign.site", "digest.event_line", "digest.ne
                "digest.countdown", "digest.election_day", "elections.line", "elections.preview",
                "elections.added", "elections.removed", "event.details", "event.line",
                "event.own_line", "need.details", "need.line", "need.own_line", "org.line",
-               "myoffers.line", "event.campaign_line",
+               "myoffers.line", "event.campaign_line", "overview.site", "overview.site_came",
                # A broadcast's own name («Объявление 3») heads its status line.
                "announce.status.awaiting", "announce.status.scheduled",
                "announce.status.sending", "announce.status.done", "announce.status.cancelled",
