@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: sandbox run test lint migrate bench-delivery bench-needs bench-digest bench-updates clean
+.PHONY: sandbox run test lint migrate bench-delivery bench-needs bench-digest bench-updates bench-overview clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-digest: $(STAMP)
 
 bench-updates: $(STAMP)
 	$(BIN)/python -m benchmarks.updates
+
+bench-overview: $(STAMP)
+	$(BIN)/python -m benchmarks.overview
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from handlers.common import (
     BotContext,
     acknowledge,
     add_routes,
+    answer,
     button,
     command,
     edit,
@@ -31,6 +32,18 @@ async def add_to_calendar(update: Update, context: BotContext, session: Session,
     data, filename = made
     await acknowledge(update.callback_query)
     await update.effective_chat.send_document(InputFile(data, filename=filename))
+
+
+async def campaign_overview(update: Update, context: BotContext, session: Session,
+                            press: callbacks.CampaignOverview) -> None:
+    """The overview's first page, then its chart as a photo."""
+    campaigns = context.services.campaigns
+    await answer(update, await campaigns.site_overview(session, press.campaign_id))
+    chart = await campaigns.overview_chart(session, press.campaign_id)
+    if chart is not None:
+        picture, caption = chart
+        await update.effective_chat.send_photo(
+            InputFile(picture, filename=f"campaign-{press.campaign_id}.png"), caption=caption)
 
 
 ROUTES = (
@@ -69,6 +82,9 @@ ROUTES = (
            role=Role.ORGANISER),
     button(callbacks.EventEditField, lambda s, session, press: s.events.begin_edit(
         session, press.event_id, press.field), role=Role.ORGANISER),
+    # How many people came: answering the organisers' question, or changing it later.
+    button(callbacks.AttendanceReport, lambda s, session, press: s.events.begin_attendance(
+        session, press.event_id, press.change), role=Role.ORGANISER),
     button(callbacks.CampaignsPage,
            lambda s, session, press: s.campaigns.overview(session, press.page),
            reply=edit),
@@ -76,6 +92,10 @@ ROUTES = (
     button(callbacks.CampaignCard, lambda s, session, press: s.campaigns.card(
         session, press.campaign_id)),
     button(callbacks.CampaignSitesPage, lambda s, session, press: s.campaigns.card(
+        session, press.campaign_id, press.page), reply=edit),
+    # Coordinators and organisers of a site: numbers by site with totals, and a bar chart.
+    button(callbacks.CampaignOverview, act=campaign_overview),
+    button(callbacks.CampaignOverviewPage, lambda s, session, press: s.campaigns.site_overview(
         session, press.campaign_id, press.page), reply=edit),
 )
 

@@ -127,6 +127,9 @@ def _audience_condition(audience: str, default_language: str) -> tuple[str, tupl
         if event_id.isdigit() and answers:
             return (f"u.tg_id IN (SELECT tg_id FROM rsvps WHERE event_id = ? "
                     f"AND answer IN {answers})"), (int(event_id),)
+        if event_id.isdigit() and who == "organisers":
+            return ("u.tg_id IN (SELECT m.tg_id FROM memberships AS m JOIN events AS e "
+                    "ON e.org_id = m.org_id WHERE e.id = ?)"), (int(event_id),)
     if name == "alert":
         # alert:<category>:<organisation>: who asked for alerts in the category, except the
         # organisation that posted the need.

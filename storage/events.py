@@ -14,7 +14,7 @@ _EVENT = (
     "SELECT e.id, e.org_id, o.name AS org_name, o.status AS org_status, e.campaign_id, "
     "e.title, e.description, e.kind, e.starts_at, e.ends_at, e.timezone, e.country, e.city, "
     "e.venue, e.disclosure, e.disclose_hours, e.capacity, e.status, e.hidden_at, "
-    "e.hidden_reason, "
+    "e.hidden_reason, e.attendance, e.attendance_note, e.attendance_by, e.attendance_at, "
     "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'going') AS going, "
     "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'maybe') AS maybe, "
     "(SELECT count(*) FROM rsvps WHERE event_id = e.id AND answer = 'waiting') AS waiting "
@@ -117,6 +117,16 @@ class EventRepository(PostRepository):
             await self._db.execute(
                 "UPDATE event_dues SET done_at = ? WHERE event_id = ? AND done_at IS NULL",
                 (stored(now), event_id))
+        return cursor.rowcount == 1
+
+    async def report_attendance(self, event_id: int, people: int | None, note: str | None,
+                                tg_id: int, now: datetime, *, first: bool) -> bool:
+        """Store how many came (None: skipped); with `first`, only if nobody answered yet.
+        False when it was not stored."""
+        cursor = await self._db.execute(
+            "UPDATE events SET attendance = ?, attendance_note = ?, attendance_by = ?, "
+            "attendance_at = ? WHERE id = ? AND (? = 0 OR attendance_at IS NULL)",
+            (people, note, tg_id, stored(now), event_id, int(first)))
         return cursor.rowcount == 1
 
     # --- RSVPs -----------------------------------------------------------------------------

@@ -236,6 +236,11 @@ class Event(Post):
     going: int = 0
     maybe: int = 0
     waiting: int = 0
+    # How many came, as its organisers reported (SPEC §12.2); answered with no count: skipped.
+    attendance: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    attendance_note: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    attendance_by: int | None = None
+    attendance_at: datetime | None = None
 
     @property
     def listed(self) -> bool:

@@ -414,6 +414,13 @@ class MessageShift(CallbackData, prefix="sh:m"):
     shift_id: int = number()
 
 
+class AttendanceReport(CallbackData, prefix="me:at"):
+    """How many came: answering the question (first answer counts) or changing it."""
+
+    event_id: int = number()
+    change: bool = flag("c")
+
+
 class CampaignsPage(CallbackData, prefix="cp:p"):
     page: int = number(6)
 
@@ -423,6 +430,17 @@ class CampaignCard(CallbackData, prefix="cp:o"):
 
 
 class CampaignSitesPage(CallbackData, prefix="cp:s"):
+    campaign_id: int = number()
+    page: int = number(6)
+
+
+class CampaignOverview(CallbackData, prefix="cp:ov"):
+    """A campaign's numbers by site, and their chart (coordinators, organisers of a site)."""
+
+    campaign_id: int = number()
+
+
+class CampaignOverviewPage(CallbackData, prefix="cp:op"):
     campaign_id: int = number()
     page: int = number(6)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.conversation.answers import Limit, line_of, text_of
-from bot.conversation.callbacks import CampaignCard, CampaignSitesPage, CampaignsPage, EventCard
+from bot.conversation.callbacks import (
+    CampaignCard,
+    CampaignOverview,
+    CampaignOverviewPage,
+    CampaignSitesPage,
+    CampaignsPage,
+    EventCard,
+)
 from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
 from bot.conversation.listing import PAGE_SIZE, Entry, clamp_page, page_count, render_page, turning
 from bot.conversation.places import country_name, place
@@ -17,9 +25,10 @@ from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.text import fit_field
 from bot.conversation.timeparse import parse_coming_date, parse_date
+from bot.features.charts import bar_chart
 from bot.features.members import Members
 from bot.infra.clock import Clock
-from bot.infra.i18n import Html
+from bot.infra.i18n import Html, Texts
 from storage.audit import AuditRepository
 from storage.events import EventRepository
 from storage.models import Campaign, Event
@@ -160,4 +169,73 @@ class Campaigns:
         rows = [[Button(str(number), EventCard(site.id)) for number, site in shown]]
         rows.append(turning(t, page, len(sites),
                             lambda number: CampaignSitesPage(campaign_id, number)))
+        if _may_see_overview(session, sites):
+            rows.append([Button(t("button.overview"), CampaignOverview(campaign_id))])
         return Reply(text, [row for row in rows if row])
+
+    # --- the overview: numbers by site for those who run the campaign -----------------------
+
+    async def _overview_sites(self, session: Session,
+                              campaign_id: int) -> tuple[Campaign, list[Event]] | None:
+        """The campaign and its sites, if this person may see its overview now."""
+        campaign = await self._repo.campaign(campaign_id)
+        if campaign is None:
+            return None
+        sites = await self._repo.sites(campaign_id)
+        return (campaign, sites) if _may_see_overview(session, sites) else None
+
+    async def site_overview(self, session: Session, campaign_id: int, page: int = 0) -> Reply:
+        """Each site's date, Going and reported attendance, with the totals; paged like every
+        list. Organisations, never people."""
+        t = session.texts
+        found = await self._overview_sites(session, campaign_id)
+        if found is None:
+            return Reply(t("not_available"))
+        campaign, sites = found
+        page = clamp_page(page, len(sites))
+        reported = [site.attendance for site in sites if site.attendance is not None]
+        title = t.plural("overview.title", len(sites), campaign=campaign.title,
+                         going=sum(site.going for site in sites), came=sum(reported),
+                         reported=len(reported))
+        entries = [Entry(site.id, Html(_site_line(t, site)))
+                   for site in sites[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+        return render_page(t, title=title, empty=title, opens=EventCard,
+                           turn=lambda number: CampaignOverviewPage(campaign_id, number),
+                           entries=entries, page=page, total=len(sites))
+
+    async def overview_chart(self, session: Session, campaign_id: int) -> tuple[bytes, str] | None:
+        """A PNG bar chart of the sites, largest first, and its caption: by attendance once the
+        campaign is over, by Going until then. None when there is nothing to draw."""
+        found = await self._overview_sites(session, campaign_id)
+        if found is None or not found[1]:
+            return None
+        campaign, sites = found
+        t = session.texts
+        over = self._clock.now().date() > campaign.ends_on
+        bars = sorted(((site.attendance or 0) if over else site.going,
+                       place(t.language, city=site.city, first=(site.org_name,)))
+                      for site in sites)
+        bars.reverse()
+        # Drawing takes a noticeable fraction of a second: off the loop that answers people.
+        picture = await asyncio.to_thread(
+            bar_chart, [label for _, label in bars], [value for value, _ in bars],
+            campaign.title)
+        caption = t.plural("overview.chart_came" if over else "overview.chart_going",
+                           len(sites), campaign=campaign.title)
+        return picture, caption
+
+
+def _may_see_overview(session: Session, sites: list[Event]) -> bool:
+    """Coordinators, and organisers of any of the campaign's sites (SPEC §12.2)."""
+    return session.may(Role.COORDINATOR) or (
+        session.org_id is not None and session.org_id in {site.org_id for site in sites})
+
+
+def _site_line(t: Texts, site: Event) -> str:
+    day = f"{site.starts_at.astimezone(ZoneInfo(site.timezone)):%Y-%m-%d}"
+    where = place(t.language, city=site.city, country=site.country)
+    if site.attendance is None:
+        return t("overview.site", place=where, organisation=site.org_name, day=day,
+                 going=site.going)
+    return t("overview.site_came", place=where, organisation=site.org_name, day=day,
+             going=site.going, came=site.attendance)

@@ -22,6 +22,7 @@ from bot.conversation.answers import (
     web_address,
 )
 from bot.conversation.callbacks import (
+    AttendanceReport,
     EventCalendar,
     EventCancelAsk,
     EventCard,
@@ -72,6 +73,10 @@ log = logging.getLogger(__name__)
 
 GUESS = "ok"  # the guessed zone's button; dialogues stored by earlier versions keep it as the zone
 REMINDERS = {"remind_24h": timedelta(hours=24), "remind_1h": timedelta(hours=1)}
+# Organisers are asked how many came this long after the end, or after the start when the
+# event has no end (SPEC §12.2).
+ATTENDANCE_AFTER_END = timedelta(hours=2)
+ATTENDANCE_WITHOUT_END = timedelta(hours=3)
 COUNTRY_BUTTONS = 8
 PERIODS = (7, 30)
 EDIT_FIELDS = ("title", "description", "start", "venue", "capacity")
@@ -83,6 +88,8 @@ VENUE = Limit.of(Event, "venue")
 HOURS = Limit.of(Event, "disclose_hours")
 CAPACITY = Limit.of(Event, "capacity")
 CANCEL_REASON = Limit.of_type(CancelReason)
+ATTENDANCE = Limit.of(Event, "attendance")
+ATTENDANCE_NOTE = Limit.of(Event, "attendance_note")
 CANCEL, KEEP = "cancel", "keep"
 
 
@@ -101,6 +108,8 @@ parse_description = text_of(DESCRIPTION)
 parse_hours = number_of(HOURS, "invalid.hours")
 parse_capacity = number_of(CAPACITY, "invalid.capacity")
 parse_cancel_reason = text_of(CANCEL_REASON)
+parse_attendance = number_of(ATTENDANCE, "invalid.capacity")
+parse_attendance_note = text_of(ATTENDANCE_NOTE)
 
 
 def starts_at(answers: dict[str, Any]) -> datetime:
@@ -149,6 +158,8 @@ def event_dues(event: Event) -> dict[str, datetime]:
     dues = {what: event.starts_at - before for what, before in REMINDERS.items()}
     if event.disclosure == "going_before":
         dues["reveal"] = event.starts_at - timedelta(hours=event.disclose_hours or 0)
+    dues["attendance"] = (event.ends_at + ATTENDANCE_AFTER_END if event.ends_at
+                          else event.starts_at + ATTENDANCE_WITHOUT_END)
     return dues
 
 
@@ -228,11 +239,19 @@ class Events:
         # fields SPEC allows to change once people may have answered).
         self._edit_flow = Flow(name="event_edit", finish=self._edit, steps=tuple(
             step for step in steps if step.name in (*EDIT_FIELDS, START.time)))
+        attendance = (
+            Step("people", "attendance.ask.people", parse=parse_attendance, optional=True,
+                 question_values=self._attendance_values),
+            Step("note", "attendance.ask.note", parse=parse_attendance_note, optional=True,
+                 when=lambda answers: answers.get("people") is not None,
+                 question_values=ATTENDANCE_NOTE.length_values),
+        )
         dialogues.register(
             Flow(name="eventnew", steps=steps, preview=self._preview, finish=self._publish,
                  stored=stored_answers),
             self._edit_flow,
-            Flow(name="event_cancel", steps=cancelling, finish=self._cancel_or_keep))
+            Flow(name="event_cancel", steps=cancelling, finish=self._cancel_or_keep),
+            Flow(name="attendance", steps=attendance, finish=self._report_attendance))
 
     # --- registering -----------------------------------------------------------------------
 
@@ -592,7 +611,8 @@ class Events:
     # --- what events owe at given times ----------------------------------------------------
 
     async def run_dues(self) -> None:
-        """Reminders 24 h and 1 h before, and venue reveals, each once, through the queue.
+        """Reminders 24 h and 1 h before, venue reveals and the attendance question to the
+        organisers after the event, each once, through the queue.
 
         A reminder missed while the bot was down goes out now if the event has not begun."""
         now = self._clock.now()
@@ -603,7 +623,12 @@ class Events:
             async with self._database.transaction():
                 if not await self._repo.mark_done(event_id, what, now):
                     continue
-                if event is None or event.status != "scheduled" or event.starts_at <= now:
+                if event is None or event.status != "scheduled":
+                    continue
+                if what == "attendance":
+                    await self._ask_attendance(event)
+                    continue
+                if event.starts_at <= now:
                     continue
                 await self._send_to_rsvps(
                     event, "going", lambda t, event=event, what=what: self._due_text(
@@ -618,6 +643,62 @@ class Events:
         key = "event.reminder_venue" if visible else "event.reminder"
         return t(key, title=event.title, when=Html(when), venue=event.venue,
                  left=t(f"event.left.{what}"))
+
+    async def _ask_attendance(self, event: Event) -> None:
+        """"How many people came?" to each of the event's organisers, once."""
+        if event.attendance_at is not None:
+            return
+        await self._notices.broadcast(
+            f"event:{event.id}:organisers", lambda t: Reply(
+                t("attendance.question", title=event.title, when=Html(self._when(
+                    t, event.starts_at, event.ends_at, event.timezone))),
+                [[Button(t("button.attendance"), AttendanceReport(event.id))]]),
+            kind="notice")
+
+    # --- attendance ------------------------------------------------------------------------
+
+    async def begin_attendance(self, session: Session, event_id: int, change: bool) -> Reply:
+        """How many came: from the question, the first organiser's answer counts; from
+        /myevents (`change`), it replaces the one given."""
+        t = session.texts
+        event = await self._own_event(session, event_id)
+        if event is None or event.status != "scheduled" or event.starts_at > self._clock.now():
+            return Reply(t("not_available"))
+        if not change and event.attendance_at is not None:
+            return await self._attendance_answered(t, event)
+        return await self._dialogues.start(session, "attendance", {
+            "event": event.id, "title": event.title, "change": change})
+
+    def _attendance_values(self, session: Session, answers: dict[str, Any]) -> dict[str, object]:
+        return {"title": answers["title"], **ATTENDANCE.range_values(session, answers)}
+
+    async def _report_attendance(self, session: Session, answers: dict[str, Any]) -> Reply:
+        t = session.texts
+        session = await self._members.reload(session)
+        event = await self._own_event(session, answers["event"])
+        if event is None or event.status != "scheduled":
+            return Reply(t("not_available"))
+        people = answers.get("people")
+        if not await self._repo.report_attendance(
+                event.id, people, answers.get("note"), session.user.tg_id, self._clock.now(),
+                first=not answers["change"]):
+            return await self._attendance_answered(t, await self._repo.get(event.id))
+        if people is None:
+            return Reply(t("attendance.skipped", title=event.title))
+        return Reply(t.plural("attendance.saved", people, title=event.title))
+
+    async def _attendance_answered(self, t: Texts, event: Event) -> Reply:
+        """Another organiser answered first: who, by label, and what; changed in /myevents."""
+        return Reply(await self._members.answered_by(
+            t, "attendance.already_answered", event.attendance_by, title=event.title,
+            people=self._attendance_text(t, event)))
+
+    def _attendance_text(self, t: Texts, event: Event) -> str:
+        if event.attendance_at is None:
+            return t("attendance.not_reported")
+        if event.attendance is None:
+            return t("attendance.not_counted")
+        return t.plural("attendance.people", event.attendance)
 
     async def _send_to_rsvps(self, event: Event, who: str, render, topic: Topic) -> None:
         """A message to the event's Going (or Going and Maybe) members, in their languages;
@@ -660,6 +741,9 @@ class Events:
         extra = [Button(t("button.message_attendees"), MessageAttendees(event.id))
                  ] if event.visible else []
         rows.append([*extra, Button(t("button.shifts"), ShiftList(event.id))])
+        if event.starts_at <= self._clock.now():
+            text = Html(f"{text}\n{t('attendance.line', people=self._attendance_text(t, event))}")
+            rows.append([Button(t("button.attendance"), AttendanceReport(event.id, True))])
         return Reply(text, rows)
 
     async def ask_cancel(self, session: Session, event_id: int) -> Reply:

@@ -14,7 +14,8 @@ NOT_MODIFIED_DESCRIPTION = (
 
 # Methods that act on a chat: a user who blocked the bot makes them fail with 403.
 _BLOCKABLE_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "sendChatAction", "editMessageText", "editMessageReplyMarkup"}
+    {"sendMessage", "sendDocument", "sendPhoto", "sendChatAction", "editMessageText",
+     "editMessageReplyMarkup"}
 )
 
 

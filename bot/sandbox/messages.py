@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import struct
 import time
 from typing import IO, Any
 
@@ -13,6 +14,8 @@ from bot.sandbox.formatting import caption_text, message_text, utf16_len
 from bot.sandbox.keyboards import validate_reply_markup
 from bot.sandbox.params import Params
 from bot.sandbox.records import CallbackAnswer, SentRecord, StoredFile
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class MessageMethods(UserSide):
@@ -137,16 +140,7 @@ class MessageMethods(UserSide):
         return True
 
     async def _send_document(self, params: Params) -> dict[str, Any]:
-        chat_id = self._resolve_chat(params)
-        stored = self._document(params)
-        raw_caption = params.get_str("caption")
-        parse_mode = params.get_str("parse_mode") or None
-        caption, caption_entities = caption_text(
-            raw_caption, parse_mode, params.get_json("caption_entities")
-        )
-        markup = self._reply_markup(params)
-        replied = self._replied_message(params, chat_id)
-        message = self._new_message(chat_id, self.bot_user)
+        stored = self._upload(params, "document")
         document: dict[str, Any] = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -156,14 +150,38 @@ class MessageMethods(UserSide):
             document["file_name"] = stored.filename
         if stored.mime_type:
             document["mime_type"] = stored.mime_type
-        message["document"] = document
+        return self._send_file(params, "sendDocument", "document", document, stored)
+
+    async def _send_photo(self, params: Params) -> dict[str, Any]:
+        """A picture, kept as uploaded (tests read it back); PNG only, whose size the IHDR
+        chunk tells: Telegram's re-encoded sizes are no business of a test."""
+        stored = self._upload(params, "photo")
+        if stored.data[:8] != PNG_SIGNATURE or stored.data[12:16] != b"IHDR":
+            raise bad("IMAGE_PROCESS_FAILED")
+        width, height = struct.unpack(">II", stored.data[16:24])
+        photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                  "file_size": len(stored.data), "width": width, "height": height}]
+        return self._send_file(params, "sendPhoto", "photo", photo, stored)
+
+    def _send_file(self, params: Params, method: str, field: str, sent: object,
+                   stored: StoredFile) -> dict[str, Any]:
+        chat_id = self._resolve_chat(params)
+        raw_caption = params.get_str("caption")
+        parse_mode = params.get_str("parse_mode") or None
+        caption, caption_entities = caption_text(
+            raw_caption, parse_mode, params.get_json("caption_entities")
+        )
+        markup = self._reply_markup(params)
+        replied = self._replied_message(params, chat_id)
+        message = self._new_message(chat_id, self.bot_user)
+        message[field] = sent
         if caption:
             message["caption"] = caption
         if caption_entities:
             message["caption_entities"] = caption_entities
         self._keep(message, replied, markup)
         self._record(
-            "sendDocument",
+            method,
             chat_id,
             message,
             html=raw_caption,
@@ -174,9 +192,9 @@ class MessageMethods(UserSide):
         )
         return message
 
-    def _document(self, params: Params) -> StoredFile:
-        value = params.values.get("document")
-        upload = params.uploads.get("document")
+    def _upload(self, params: Params, field: str) -> StoredFile:
+        value = params.values.get(field)
+        upload = params.uploads.get(field)
         if upload is None and isinstance(value, str) and value.startswith("attach://"):
             upload = params.uploads.get(value.removeprefix("attach://"))
         if upload is not None:
@@ -196,7 +214,7 @@ class MessageMethods(UserSide):
             self.files[stored.file_id] = stored
             return stored
         if value is None or value == "":
-            raise bad("there is no document in the request")
+            raise bad(f"there is no {field} in the request")
         if isinstance(value, str) and value in self.files:
             return self.files[value]
         raise bad("wrong file identifier/HTTP URL specified")

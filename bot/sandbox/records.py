@@ -18,7 +18,7 @@ class SentRecord:
     html: str | None
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
-    document: bytes | None
+    document: bytes | None  # a document's or a photo's bytes
     filename: str | None
     caption: str | None
     time: float

@@ -82,6 +82,7 @@ class BotApiServer(MessageMethods, BotMethods, ErrorInjection):
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "getFile": self._get_file,
             "sendChatAction": self._send_chat_action,
             "setMyCommands": self._set_my_commands,
