@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import csv
 import json
-import logging
 import os
 import sqlite3
 import sys
@@ -21,6 +20,7 @@ from telegram import Update
 
 from bot.infra.config import Settings, SettingsError, load_settings
 from bot.infra.delivery import LEASE
+from bot.infra.logs import configure_logging
 from storage.schema import migrate
 
 EXIT_BAD_SETTING = 2
@@ -31,14 +31,6 @@ EXIT_REFUSED = 2
 LONG_EXPORT = 10_000
 # Cells starting so are read as formulas by spreadsheets (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # httpx logs every request URL, and the Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _fail(message: str) -> int:
@@ -455,7 +447,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    configure_logging()
     try:
         settings = load_settings()
         if args.command in ("run", "sender"):
@@ -465,4 +456,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTING
+    configure_logging(settings)
     return args.action(settings, args)
