@@ -63,12 +63,12 @@ async def _worker(kind: str) -> None:
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
     from bot.app.application import build_application, polling
-    from bot.app.cli import configure_logging
     from bot.infra.config import load_settings
+    from bot.infra.logs import configure_logging
 
     settings = load_settings()
     if kind == "full":
-        configure_logging()
+        configure_logging(settings)
         application = build_application(settings, senders=SENDERS)
         running = polling(application)
     else:

@@ -39,18 +39,26 @@ def tables(source: sqlite3.Connection) -> list[str]:
     return list(order.static_order())
 
 
-def _rows(cursor: sqlite3.Cursor, converters: list[Callable[[Any], Any]]) -> Iterator[tuple]:
+def _count(source: sqlite3.Connection, table: str) -> int:
+    return source.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _rows(cursor: sqlite3.Cursor, converters: list[Callable[[Any], Any]],
+          read: Callable[[int], None]) -> Iterator[tuple]:
+    """The cursor's rows converted, telling `read` how many after each batch."""
     while batch := cursor.fetchmany(BATCH):
         for row in batch:
             yield tuple(None if value is None else convert(value)
                         for convert, value in zip(converters, row, strict=True))
+        read(len(batch))
 
 
-async def copy_to_postgres(source: sqlite3.Connection,
-                           target: PostgresDatabase) -> list[Copied]:
+async def copy_to_postgres(source: sqlite3.Connection, target: PostgresDatabase,
+                           progress: Callable[[int, int], None] | None = None) -> list[Copied]:
     """Migrate the empty `target` and copy every table of `source` (read in one snapshot, at
-    the schema version of this code) into it, in one transaction: all of it, or nothing.
-    Raises TargetNotEmpty, or RuntimeError if a table's row counts differ."""
+    the schema version of this code) into it, in one transaction: all of it, or nothing;
+    `progress` follows the rows copied of all tables. Raises TargetNotEmpty, or RuntimeError
+    if a table's row counts differ."""
     async with target.transaction() as connection:
         raw = connection.raw
         present = await raw.fetch(
@@ -64,6 +72,15 @@ async def copy_to_postgres(source: sqlite3.Connection,
         copied_tables = tables(source)
         # Rows the migrations seeded (send_slots) give way to the source's.
         await raw.execute(f"TRUNCATE {', '.join(copied_tables)}")
+        total = sum(_count(source, table) for table in copied_tables)
+        done = 0
+
+        def read(rows: int) -> None:
+            nonlocal done
+            done += rows
+            if progress is not None:
+                progress(done, total)
+
         report = []
         for table in copied_tables:
             # Generated columns (hidden 2 and 3) are computed again by PostgreSQL.
@@ -75,8 +92,8 @@ async def copy_to_postgres(source: sqlite3.Connection,
             cursor = source.execute(f"SELECT {', '.join(columns)} FROM {table}")
             await raw.copy_records_to_table(
                 table, columns=columns,
-                records=_rows(cursor, [_TYPES[types[column]] for column in columns]))
-            rows = source.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                records=_rows(cursor, [_TYPES[types[column]] for column in columns], read))
+            rows = _count(source, table)
             landed = await raw.fetchval(f"SELECT count(*) FROM {table}")
             if landed != rows:
                 raise RuntimeError(f"{table}: {rows} rows in SQLite, {landed} in PostgreSQL")

@@ -6,11 +6,9 @@ import argparse
 import asyncio
 import csv
 import json
-import logging
 import os
 import sqlite3
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,27 +16,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from telegram import Update
+from tqdm import tqdm
 
 from bot.infra.config import Settings, SettingsError, load_settings
 from bot.infra.delivery import LEASE
+from bot.infra.logs import configure_logging
 from storage.schema import migrate
 
 EXIT_BAD_SETTING = 2
 EXIT_FAILED = 1
 # Nothing was done, and doing it again as it is would be refused again.
 EXIT_REFUSED = 2
-# Tables with fewer rows are exported in well under a second: no progress shown.
-LONG_EXPORT = 10_000
 # Cells starting so are read as formulas by spreadsheets (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # httpx logs every request URL, and the Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _fail(message: str) -> int:
@@ -47,38 +37,31 @@ def _fail(message: str) -> int:
 
 
 class Progress:
-    """Progress of long work on stderr: a bar redrawn in place on a terminal, otherwise a line
-    at each quarter, so that a cron mail stays short."""
-
-    WIDTH = 30
+    """Progress of long work: on a terminal, a bar on standard error with the counts, the rate
+    and the time left (tqdm); anywhere else (cron, CI) nothing at all, so that only the summary
+    is printed. A context manager, which ends the bar also when the work failed."""
 
     def __init__(self, label: str, unit: str, stream: IO[str] | None = None) -> None:
         self.label = label
         self.unit = unit
         self.stream = stream or sys.stderr
-        self.terminal = self.stream.isatty()
-        self._shown = -1
-        self._drawn_at = 0.0
+        self._bar: tqdm | None = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
     def __call__(self, done: int, total: int) -> None:
-        share = done / total if total else 1.0
-        if self.terminal:
-            now = time.monotonic()
-            if done < total and now - self._drawn_at < 0.1:
-                return
-            self._drawn_at = now
-            filled = round(share * self.WIDTH)
-            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                              f"{share:4.0%} {done:,}/{total:,} {self.unit}")
-            if done >= total:
-                self.stream.write("\n")
-        else:
-            quarter = int(share * 4)
-            if quarter == self._shown:
-                return
-            self._shown = quarter
-            self.stream.write(f"{self.label}: {share:.0%} ({done:,}/{total:,} {self.unit})\n")
-        self.stream.flush()
+        if not self.stream.isatty():
+            return
+        if self._bar is None:
+            self._bar = tqdm(desc=self.label, total=total, unit=self.unit, file=self.stream,
+                             unit_scale=self.unit == "B", dynamic_ncols=True)
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -126,17 +109,18 @@ def _copy_to_postgres(settings: Settings, args: argparse.Namespace) -> int:
         print(f"coalition-bot: {args.url!r} is not a postgresql:// URL", file=sys.stderr)
         return EXIT_REFUSED
 
-    async def copy(source: sqlite3.Connection) -> list:
+    async def copy(source: sqlite3.Connection, progress: Progress) -> list:
         target = PostgresDatabase(args.url, pool_size=1)
         await target.open()
         try:
-            return await copy_to_postgres(source, target)
+            return await copy_to_postgres(source, target, progress)
         finally:
             await target.close()
 
     try:
-        with _reading(settings) as source, snapshot(source):
-            report = asyncio.run(copy(source))
+        with (_reading(settings) as source, snapshot(source),
+              Progress("copy-to-postgres", "rows") as progress):
+            report = asyncio.run(copy(source, progress))
     except NoDatabase as error:
         return _fail(str(error))
     except (_Refused, TargetNotEmpty) as error:
@@ -176,12 +160,42 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     from storage.backup import BackupError, backup
     from storage.reports import NoDatabase
 
+    if not args.recipient:
+        print(f"coalition-bot: warning: {args.path} will not be encrypted: whoever gets the "
+              "file can read everything in it; give --recipient AGE_PUBLIC_KEY to encrypt it",
+              file=sys.stderr)
     try:
-        report = backup(settings.database_path, args.path, Progress("backup", "pages"))
+        with Progress("backup", "pages") as copying, Progress("encrypt", "B") as encrypting:
+            report = backup(settings.database_path, args.path, copying,
+                            recipients=args.recipient, encrypting=encrypting)
     except (BackupError, NoDatabase) as error:
         return _fail(str(error))
+    sealed = (f", encrypted for {report.recipients} "
+              f"recipient{'s' if report.recipients > 1 else ''}" if report.recipients else "")
     print(f"backup ok: {report.source} ({_size(report.source_bytes)}) -> {report.copy} "
-          f"({_size(report.copy_bytes)}, {report.pages:,} pages), integrity_check ok, "
+          f"({_size(report.copy_bytes)}, {report.pages:,} pages), integrity_check ok{sealed}, "
+          f"{report.seconds:.1f} s")
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, RestoreRefused, restore
+
+    try:
+        if settings.database_url:
+            raise RestoreRefused("restore writes the SQLite file at DATABASE_PATH, and "
+                                 "DATABASE_URL is set: unset it to restore a SQLite backup")
+        with Progress("restore", "B") as progress:
+            report = restore(args.path, settings.database_path, args.identity, progress)
+    except RestoreRefused as error:
+        print(f"coalition-bot: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except BackupError as error:
+        return _fail(str(error))
+    migrating = ("" if report.schema == report.newest else
+                 f" (the bot migrates it to {report.newest} when it starts)")
+    print(f"restore ok: {report.backup} ({'encrypted' if report.encrypted else 'plain'}) -> "
+          f"{report.database}, integrity_check ok, schema version {report.schema}{migrating}, "
           f"{report.seconds:.1f} s")
     return 0
 
@@ -247,15 +261,11 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
                       for table in TABLES}
 
             def table_rows(table: str) -> Iterator[dict[str, Any]]:
-                total = totals[table]
-                progress = Progress(f"export {table}", "rows") if total >= LONG_EXPORT else None
-                for number, row in enumerate(rows(connection, table, now,
-                                                  everything=everything), 1):
-                    if progress is not None and number % 1000 == 0:
-                        progress(number, total)
-                    yield row
-                if progress is not None:
-                    progress(total, total)
+                with Progress(f"export {table}", "rows") as progress:
+                    for number, row in enumerate(rows(connection, table, now,
+                                                      everything=everything), 1):
+                        progress(number, totals[table])
+                        yield row
 
             if args.format == "json":
                 path = target / "coalition-export.json" if folder and target else target
@@ -419,7 +429,23 @@ def parser() -> argparse.ArgumentParser:
                     "consistent moment, while the bot keeps running; then PRAGMA "
                     "integrity_check of the copy. Exit status 1 if anything failed.")
     backup.add_argument("path", type=Path, help="the backup file to write (replaced if present)")
+    backup.add_argument("--recipient", action="append", default=[], metavar="AGE_PUBLIC_KEY",
+                        help="encrypt the backup with age for this public key (age1…, from "
+                             "age-keygen); repeat it for several keys, any one of which "
+                             "decrypts. Without it the file is not encrypted (a warning says so)")
     backup.set_defaults(action=_backup)
+    restore = commands.add_parser(
+        "restore", help="restore a backup into a new database file (bot stopped)",
+        description="Decrypt the backup with --identity (or read a plain one) into DATABASE_PATH, "
+                    "which must not exist yet: stop the bot and move the old file away first. "
+                    "The restored database passes PRAGMA integrity_check, and its schema must "
+                    "not be newer than this coalition-bot's (an older one is migrated when the "
+                    "bot starts). Exit status 2 if refused, 1 if it failed.")
+    restore.add_argument("path", type=Path, help="the backup file")
+    restore.add_argument("--identity", type=Path, metavar="KEY_FILE",
+                         help="the age key file (from age-keygen) whose key the backup was "
+                              "encrypted for")
+    restore.set_defaults(action=_restore)
     export = commands.add_parser(
         "export", help="public needs, events and organisations as JSON or CSV",
         description="Export what members can see: approved organisations, their open needs "
@@ -455,7 +481,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    configure_logging()
     try:
         settings = load_settings()
         if args.command in ("run", "sender"):
@@ -465,4 +490,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTING
+    configure_logging(settings)
     return args.action(settings, args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     scheduler_lease: float = Field(default=60.0, ge=0.3, le=3600)
     # Updates a person may send in 10 seconds before the excess is dropped (§8).
     flood_limit: int = Field(default=20, ge=1)
+    # The log (bot/infra/logs.py): its least level, and `json` for one object a line.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     def sender_name(self, sender: str) -> str:
         """A sender's name in the database (its leases), within this replica."""
@@ -71,6 +74,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("default_language")
     @classmethod
@@ -139,6 +152,8 @@ class Settings(BaseSettings):
 _HINTS = {
     "coordinator_ids": "comma-separated Telegram user ids (integers), e.g. 123,456",
     "broadcast_rate": "a number of messages per second above 0 and at most 1000",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "log_format": "text (the default) or json, one JSON object a line",
 }
 
 

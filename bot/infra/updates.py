@@ -59,13 +59,13 @@ class UpdateProcessor(BaseUpdateProcessor):
             if waiting is not None and not waiting.done():
                 waiting.set_result(None)
             if isinstance(update, Update):
-                log.info(
-                    "update=%s user=%s handler=%s ms=%.1f",
-                    update.update_id,
-                    user.id if user else "-",
-                    handler_name.get() or "-",
-                    (time.perf_counter() - started) * 1000,
-                )
+                fields = {"update_id": update.update_id, "user_id": user.id if user else None,
+                          "handler": handler_name.get(),
+                          "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+                # The same fields as keys of their own for a JSON log (bot/infra/logs.py).
+                log.info("update=%s user=%s handler=%s ms=%.1f", fields["update_id"],
+                         fields["user_id"] or "-", fields["handler"] or "-",
+                         fields["duration_ms"], extra=fields)
                 async with self._processed:
                     self.last_update_id = max(self.last_update_id, update.update_id)
                     self.handled += 1

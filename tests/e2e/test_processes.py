@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -44,6 +45,48 @@ async def test_run_answers_start_and_stops_cleanly_on_sigterm(server: BotApiServ
     log = stderr.decode()
     assert "handler=general.start" in log and "user=4242" in log
     assert server.token.split(":")[1] not in log
+
+
+async def test_json_log_has_the_update_fields_and_neither_texts_nor_the_token(
+    server: BotApiServer, tmp_path
+) -> None:
+    """LOG_FORMAT=json at DEBUG, the most a log shows: each line one object with the update
+    log's fields, httpx's request lines with the token redacted, and no message text."""
+    server.add_user(4242, first_name="Alice", language_code="en")
+    secret_text = "Zyxwv-private-words-42"
+    env = {**_environment(server, tmp_path), "LOG_FORMAT": "json", "LOG_LEVEL": "debug"}
+    process = await _start("run", env=env)
+    try:
+        for text in ("/start", secret_text):
+            seen = len(server.outbox)
+            server.user_sends(4242, text)
+            await server.wait_for(lambda seen=seen: next(
+                (r for r in server.outbox[seen:] if r.chat_id == 4242), None), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    log = stderr.decode()
+    lines = [json.loads(line) for line in log.splitlines()]
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    updates = [line for line in lines if line["logger"] == "coalition.updates"]
+    assert (updates[0]["user_id"], updates[0]["handler"]) == (4242, "general.start")
+    assert all(isinstance(line["update_id"], int) and line["duration_ms"] >= 0
+               and line["level"] == "INFO" for line in updates)
+    assert len(updates) == 2
+    assert any(line["logger"] == "httpx" and "/bot[token]/getUpdates" in line["message"]
+               for line in lines)
+    assert server.token not in log and server.token.split(":")[1] not in log
+    assert secret_text not in log
+
+
+async def test_a_bad_log_level_stops_start_up_with_one_line(server: BotApiServer, tmp_path):
+    env = {**_environment(server, tmp_path), "LOG_LEVEL": "LOUD"}
+    process = await _start("run", env=env)
+    _stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert stderr.decode() == ("coalition-bot: LOG_LEVEL: invalid value, one of DEBUG, INFO, "
+                               "WARNING, ERROR\n")
 
 
 async def test_sandbox_chat_from_a_pipe(tmp_path) -> None:

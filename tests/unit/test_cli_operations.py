@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import storage.backup
-from bot.app.cli import main
+from bot.app.cli import Progress, main
 from storage.backup import backup
 from storage.database import SqliteDatabase
 from storage.deliveries import DeliveryRepository, Outcome, Result
@@ -297,7 +298,9 @@ def test_backup_prints_ok_and_sizes(database_path, tmp_path, capsys) -> None:
     captured = capsys.readouterr()
     assert captured.out.startswith(f"backup ok: {database_path} (")
     assert "integrity_check ok" in captured.out and "pages" in captured.out
-    assert "backup: 100%" in captured.err
+    # Not a terminal: no progress, only the warning that the copy is not encrypted.
+    assert captured.err.startswith(f"coalition-bot: warning: {target} will not be encrypted")
+    assert captured.err.count("\n") == 1 and "\r" not in captured.err
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT count(*) FROM needs").fetchone()[0] == 4
 
@@ -376,3 +379,47 @@ async def test_backup_mid_broadcast_restores_with_matching_counts(tmp_path, monk
     assert 0 < row["sent"] + row["blocked"] + row["failed"] < RECIPIENTS
     # The copy may fall between a claim and its outcomes: at most that one batch is in flight.
     assert counts.get("sending", 0) in (0, 20)
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_a_bar_with_counts_and_time_left_on_a_terminal() -> None:
+    terminal = _Terminal()
+    with Progress("backup", "pages", terminal) as progress:
+        for done in range(0, 2001, 250):
+            progress(done, 2000)
+    drawn = terminal.getvalue()
+    assert "\r" in drawn and "backup: 100%|##########|" in drawn
+    assert "2000/2000" in drawn and "pages/s" in drawn
+    assert "<" in drawn  # elapsed<left
+
+
+def test_progress_writes_nothing_when_not_a_terminal() -> None:
+    pipe = io.StringIO()
+    with Progress("backup", "pages", pipe) as progress:
+        for done in range(0, 2001, 250):
+            progress(done, 2000)
+    assert pipe.getvalue() == ""
+
+
+def test_export_to_a_pipe_prints_only_its_summary(database_path, tmp_path) -> None:
+    _seed(database_path)
+    with sqlite3.connect(database_path) as db:
+        db.executemany(
+            "INSERT INTO needs (org_id, title, description, category, urgency, country, "
+            "status, created_at, updated_at) VALUES (1, ?, '', 'other', 'normal', 'DE', "
+            "'open', ?, ?)", [(f"Need {number}", _at(), _at()) for number in range(12_000)])
+    target = tmp_path / "public.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--output", str(target)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DATABASE_PATH": str(database_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == f"exported 2 organisations, 12,002 needs, 3 events to {target}\n"
