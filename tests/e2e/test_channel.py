@@ -82,6 +82,27 @@ async def test_a_public_event_is_posted_edited_in_place_and_marked_cancelled(
     assert list(bot.server.channel_posts(CHANNEL)) == [post.message_id]
 
 
+async def test_an_event_a_coordinator_hides_is_withdrawn_and_comes_back_when_unhidden(
+    with_channel: BotUnderTest,
+) -> None:
+    bot = with_channel
+    olga = await organiser(bot)
+    await _register(olga)
+    [post] = await _channel_shows(bot, 1)
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.send("/start")
+    event_id = await bot.services.database.fetch_value(
+        "SELECT id FROM events WHERE title = ?", (TITLE,))
+    card = await coordinator.press_forged(f"ev:o:{event_id}")
+    await coordinator.press("Hide", card.last)
+    hidden = await coordinator.send("Not a commemoration")
+    [_, withdrawn] = await _channel_shows(bot, 2)
+    assert (withdrawn.message_id, withdrawn.text) == (post.message_id, EN("channel.withdrawn"))
+    await coordinator.press("Unhide", hidden.last)
+    [*_, back] = await _channel_shows(bot, 3)
+    assert (back.message_id, back.text) == (post.message_id, post.text)
+
+
 async def test_a_venue_for_people_going_never_reaches_the_channel(
     with_channel: BotUnderTest,
 ) -> None:
