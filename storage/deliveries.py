@@ -33,6 +33,9 @@ _PRIORITY = "CASE kind WHEN 'announcement' THEN 1 WHEN 'digest' THEN 2 ELSE 0 EN
 _OPEN = "('draft', 'awaiting_approval', 'scheduled', 'sending')"
 # The name of the sender inside the bot's own process (`run --senders 0`, the tests).
 IN_PROCESS = "bot"
+# The chat id of a delivery to the coalition's channel (SPEC §12.3): no person has it, and the
+# queue sends it to the channel configured (CHANNEL_ID, a number or an @name).
+CHANNEL = 0
 
 
 class Broadcast(BaseModel):
@@ -57,6 +60,7 @@ class Broadcast(BaseModel):
     resent: int
     finished_at: datetime | None
     topic: Topic | None = None
+    channel_subject: str | None = None
 
     @property
     def pending(self) -> int:
@@ -74,6 +78,8 @@ class ClaimedDelivery:
     text: str
     reply_markup: str | None
     attempts: int
+    # What a channel post is about ('event:12'): posted once, then edited in place.
+    subject: str | None = None
 
 
 class Result(StrEnum):
@@ -198,6 +204,8 @@ class DeliveryRepository:
         reply_markup: str | None = None,
         status: str = "scheduled",
         topic: Topic | None = None,
+        channel: bool = False,
+        channel_subject: str | None = None,
     ) -> int:
         """A broadcast and a queued row per recipient, in one transaction; returns its id.
 
@@ -205,7 +213,8 @@ class DeliveryRepository:
         iterable of chat ids, or (chat id, own text[, own buttons]), streamed in chunks (own
         texts and buttons: each person's in their language); `audience` is
         then only a label ('direct' by default). Members known to have blocked the bot are left
-        out; a chat id given twice gets one row.
+        out; a chat id given twice gets one row. `channel` adds a row for the coalition's
+        channel; with a `channel_subject` that row edits the subject's earlier channel post.
         """
         if status not in INITIAL_STATUSES:
             raise ValueError(f"a broadcast starts as one of {INITIAL_STATUSES}, not {status!r}")
@@ -218,9 +227,10 @@ class DeliveryRepository:
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO broadcasts (kind, author_id, audience, text, reply_markup, status, "
-                "created_at, not_before, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "created_at, not_before, topic, channel_subject) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (kind, author_id, audience or DIRECT, text, reply_markup, status, created,
-                 stored(not_before or now), topic),
+                 stored(not_before or now), topic, channel_subject),
             )
             broadcast_id = cursor.value
             if condition is not None:
@@ -234,6 +244,9 @@ class DeliveryRepository:
             else:
                 total = await self._insert_recipients(
                     connection, broadcast_id, recipients or (), created)
+            if channel:
+                total += await self._insert_recipients(
+                    connection, broadcast_id, [CHANNEL], created)
             await connection.execute(
                 "UPDATE broadcasts SET total = ? WHERE id = ?", (total, broadcast_id))
         return broadcast_id
@@ -275,6 +288,34 @@ class DeliveryRepository:
         )
         return cursor.rowcount == 1
 
+    async def channel_message(self, subject: str) -> int | None:
+        """The id of the channel message posted for `subject`, if one was."""
+        return await self._db.fetch_value(
+            "SELECT message_id FROM channel_posts WHERE subject = ?", (subject,))
+
+    async def remember_channel_message(self, subject: str, message_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO channel_posts (subject, message_id) VALUES (?, ?) "
+            "ON CONFLICT (subject) DO UPDATE SET message_id = excluded.message_id",
+            (subject, message_id))
+
+    async def channel_known(self, subject: str) -> bool:
+        """Whether anything about `subject` was ever queued for the channel."""
+        return bool(await self._db.fetch_value(
+            "SELECT count(*) FROM broadcasts WHERE channel_subject = ?", (subject,)))
+
+    async def channel_lost(self, now: datetime) -> bool:
+        """Record that the channel refuses the bot; True only for the first refusal since it
+        last worked (whoever gets True tells the coordinators)."""
+        cursor = await self._db.execute(
+            "UPDATE channel_state SET lost_at = ? WHERE id = 1 AND lost_at IS NULL",
+            (stored(now),))
+        return cursor.rowcount == 1
+
+    async def channel_works(self) -> None:
+        await self._db.execute(
+            "UPDATE channel_state SET lost_at = NULL WHERE id = 1 AND lost_at IS NOT NULL")
+
     async def claim(
         self,
         now: datetime,
@@ -313,12 +354,12 @@ class DeliveryRepository:
                 (at, *held),
             )
             active = await connection.fetch_all(
-                "SELECT id, text, reply_markup FROM broadcasts WHERE status = 'sending' "
-                f"ORDER BY {_PRIORITY}, id"
+                "SELECT id, text, reply_markup, channel_subject FROM broadcasts "
+                f"WHERE status = 'sending' ORDER BY {_PRIORITY}, id"
             )
             deliveries: list[ClaimedDelivery] = []
             lease_until = stored(now + lease)
-            for broadcast_id, text, markup in active:
+            for broadcast_id, text, markup, subject in active:
                 wanted = limit - len(deliveries)
                 if wanted <= 0:
                     break
@@ -328,7 +369,8 @@ class DeliveryRepository:
                     chat_free_after=None if chat_interval is None else wall - chat_interval)
                 deliveries.extend(
                     ClaimedDelivery(row[0], broadcast_id, row[1], row[2] or text,
-                                    row[3] or markup, row[4])
+                                    row[3] or markup, row[4],
+                                    subject if row[1] == CHANNEL else None)
                     for row in sorted(rows, key=lambda row: row[0])
                 )
             finished = await self._finish(connection, [b.id for b in started], at)

@@ -15,12 +15,15 @@ import sys
 import time
 from datetime import timedelta
 
+from bot.features.channel import Channel
+from bot.features.notices import Notices
 from bot.infra.clock import SystemClock
 from bot.infra.config import Settings
 from bot.infra.delivery import DeliveryQueue, courier_for
 from storage.backend import open_database
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
+from storage.users import UserRepository
 
 log = logging.getLogger("coalition.senders")
 
@@ -43,9 +46,15 @@ async def run_sender(
     await database.open()
     try:
         await migrate(database)
-        queue = DeliveryQueue(
-            DeliveryRepository(database, settings.default_language), SystemClock(),
-            rate=settings.broadcast_rate, owner=name, lease=lease)
+        deliveries = DeliveryRepository(database, settings.default_language)
+        queue = DeliveryQueue(deliveries, SystemClock(), rate=settings.broadcast_rate,
+                              owner=name, lease=lease, channel=settings.channel_id)
+        # A sender that finds the channel refusing the bot tells the coordinators itself.
+        users = UserRepository(database)
+        queue.when_channel_lost(Channel(
+            deliveries, queue, users,
+            Notices(users, queue, default_language=settings.default_language),
+            channel_id=settings.channel_id, language=settings.default_language).report_lost)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

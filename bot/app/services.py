@@ -10,6 +10,7 @@ from bot.app.scheduling import Leadership
 from bot.conversation.dialogue import Dialogues
 from bot.features.announcements import Announcements
 from bot.features.campaigns import Campaigns
+from bot.features.channel import Channel
 from bot.features.coordinators import Coordinators
 from bot.features.digests import Digests
 from bot.features.events import Events
@@ -50,7 +51,8 @@ class Services:
         self.leadership = Leadership(self.repos.leases, self.clock, settings.scheduler_lease)
         self.delivery = DeliveryQueue(self.repos.deliveries, self.clock,
                                       rate=settings.broadcast_rate,
-                                      owner=settings.sender_name(IN_PROCESS))
+                                      owner=settings.sender_name(IN_PROCESS),
+                                      channel=settings.channel_id)
         self.link = BotLink()
         repos, database, clock = self.repos, self.database, self.clock
         self.dialogues = Dialogues(repos.dialogues, database, clock)
@@ -60,6 +62,10 @@ class Services:
             default_timezone=settings.default_timezone)
         self.notices = Notices(repos.users, self.delivery,
                                default_language=settings.default_language)
+        self.channel = Channel(repos.deliveries, self.delivery, repos.users, self.notices,
+                               channel_id=settings.channel_id,
+                               language=settings.default_language)
+        self.delivery.when_channel_lost(self.channel.report_lost)
         self.organisations = Organisations(
             database, repos.organisations, repos.users, repos.audit, self.dialogues,
             self.members, self.notices, clock, self.link,
@@ -72,9 +78,9 @@ class Services:
             database, repos.deliveries, repos.announcements, repos.users, repos.audit,
             self.delivery, self.dialogues, self.members, self.notices, clock, self.link,
             four_eyes=settings.four_eyes, cancel_window=settings.broadcast_cancel_window,
-            per_hour=settings.broadcasts_per_hour)
+            per_hour=settings.broadcasts_per_hour, channel=self.channel.enabled)
         self.events = Events(repos.events, repos.shifts, self.dialogues, self.members,
-                             self.notices, database, clock)
+                             self.notices, database, clock, self.channel)
         self.shifts = Shifts(repos.shifts, repos.events, self.dialogues, self.members,
                              self.notices, database, clock, per_event=settings.shifts_per_event)
         self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,
@@ -88,7 +94,8 @@ class Services:
                                default_timezone=settings.default_timezone)
         self.campaigns = Campaigns(repos.events, repos.audit, self.dialogues, self.members, clock)
         self.posts = Posts(repos.needs, repos.events, repos.organisations, repos.audit,
-                           self.dialogues, self.notices, database, clock)
+                           self.dialogues, self.notices, database, clock,
+                           self.events.show_on_channel)
         self.members.show_in_settings(self.digests.settings_line)
         self.privacy = Privacy(database, repos.personal, repos.deliveries, self.events,
                                self.shifts, self.members, clock)

@@ -52,6 +52,7 @@ NOT_STARTED = ("awaiting_approval", "scheduled")
 CARD_EXCERPT = 300  # characters of a not yet sent announcement shown on its card
 NOW = ("now", "сейчас")  # typed instead of a time: send it as soon as it may go
 SEND = Moment("send_at", "send_time")
+YES, NO = "yes", "no"  # also posted to the coalition's channel, or not
 
 
 def parse_text(text: str, session: Session, answers: dict[str, Any]) -> str:
@@ -74,7 +75,10 @@ class Announcements:
         announcements: AnnouncementRepository, users: UserRepository, audit: AuditRepository,
         queue: DeliveryQueue, dialogues: Dialogues, members: Members, notices: Notices,
         clock: Clock, link: BotLink, *, four_eyes: bool, cancel_window: int, per_hour: int,
+        channel: bool = False,
     ) -> None:
+        """`channel`: a coalition's channel is set, so the author is asked whether to post
+        there too (SPEC §12.3)."""
         self._database = database
         self._deliveries = deliveries
         self._announcements = announcements
@@ -100,6 +104,10 @@ class Announcements:
                 Step("country", "announce.ask.country", parse=parse_country_answer,
                      label="announce.field.country",
                      when=lambda answers: answers.get("audience") == "country"),
+                Step("channel", "announce.ask.channel", label="announce.field.channel",
+                     options=[Option(YES, "button.channel_post"),
+                              Option(NO, "button.channel_skip")],
+                     when=lambda answers: channel),
                 # Skip, or "now" typed, sends it as soon as it may go.
                 *SEND.steps(self._send_at_question, "announce.ask.send_time",
                             zone=lambda session, answers: self._members.timezone(session.user),
@@ -167,9 +175,12 @@ class Announcements:
         count = await self._deliveries.count_audience(audience)
         start = self._chosen_start(answers, self._clock.now())
         key = "announce.preview.four_eyes" if self._four_eyes else "announce.preview"
-        return t.plural(key, count, text=Html(answers["text"]),
-                        audience=self._audience_label(t, audience), when=self._when(session, start),
-                        window=self._cancel_window)
+        preview = t.plural(key, count, text=Html(answers["text"]),
+                           audience=self._audience_label(t, audience),
+                           when=self._when(session, start), window=self._cancel_window)
+        if answers.get("channel") == YES:
+            return f"{preview}\n{t('announce.preview.channel')}"
+        return preview
 
     async def _schedule(self, session: Session, answers: dict[str, Any]) -> Reply:
         t = session.texts
@@ -186,6 +197,7 @@ class Announcements:
             kind="announcement", text=answers["text"], audience=audience, author_id=author,
             not_before=self._chosen_start(answers, now),
             status="awaiting_approval" if four_eyes else "scheduled",
+            channel=answers.get("channel") == YES,
         )
         await self._audit.record(author, "announce.create", f"broadcast:{broadcast_id}", now)
         if four_eyes:

@@ -52,6 +52,7 @@ from bot.conversation.replies import Button, Reply
 from bot.conversation.roles import Role
 from bot.conversation.session import Session
 from bot.conversation.timeparse import local_to_utc, parse_future_datetime, parse_time
+from bot.features.channel import Channel
 from bot.features.members import (
     CITY,
     Members,
@@ -186,7 +187,7 @@ def when_for(t: Texts, start: datetime, end: datetime | None, zone: str,
 class Events:
     def __init__(
         self, events_repo: EventRepository, shifts_repo: ShiftRepository, dialogues: Dialogues,
-        members: Members, notices: Notices, database: Database, clock: Clock,
+        members: Members, notices: Notices, database: Database, clock: Clock, channel: Channel,
     ) -> None:
         self._repo = events_repo
         self._shifts = shifts_repo
@@ -195,6 +196,7 @@ class Events:
         self._notices = notices
         self._database = database
         self._clock = clock
+        self._channel = channel
         steps = (
             Step("title", "event.ask.title", parse=parse_title,
                  question_values=TITLE.length_values),
@@ -363,10 +365,31 @@ class Events:
         fields = self._fields(answers)
         if fields["starts_at"] <= self._clock.now():
             return Reply(t("invalid.datetime_past"))
-        event_id = await self._repo.create(session.org_id, session.user.tg_id, fields,
-                                           self._clock.now())
-        await self._repo.set_dues(event_id, event_dues(await self._repo.get(event_id)))
+        async with self._database.transaction():
+            event_id = await self._repo.create(session.org_id, session.user.tg_id, fields,
+                                               self._clock.now())
+            await self._repo.set_dues(event_id, event_dues(await self._repo.get(event_id)))
+            await self.show_on_channel(event_id)
         return Reply(t("event.published", title=fields["title"]))
+
+    async def show_on_channel(self, event_id: int) -> None:
+        """Post the event to the coalition's channel, or bring its post there up to date: the
+        card anyone may read, in the default language and the event's own zone, the venue only
+        when public (otherwise the card says who gets it); cancelled, it says so; no longer
+        visible (hidden, its organisation suspended), the post says it was withdrawn."""
+        event = await self._repo.get(event_id)
+        text = None
+        if event is not None and event.visible:
+            t = self._channel.texts
+            campaign = await self._repo.campaign(event.campaign_id) if event.campaign_id else None
+            text = self._details(t, event.model_dump(), event.org_name,
+                                 viewer_zone=event.timezone,
+                                 venue=event.venue if event.disclosure == "public" else None,
+                                 campaign=campaign.title if campaign else None)
+            if event.status == "cancelled":
+                text = t("channel.event_cancelled", card=text)
+        await self._channel.show(f"event:{event_id}", text,
+                                 may_open=event is not None and event.listed)
 
     # --- browsing --------------------------------------------------------------------------
 
@@ -782,6 +805,7 @@ class Events:
                 title=event.title, organisation=event.org_name, reason=reason or "",
                 when=Html(self._when(tx, event.starts_at, event.ends_at, event.timezone))),
                 "cancellation")
+            await self.show_on_channel(event.id)
         return Reply(t("event.cancelled", title=event.title))
 
     async def edit_menu(self, session: Session, event_id: int) -> Reply:
@@ -832,6 +856,7 @@ class Events:
         if field in ("start", "venue"):
             await self._send_to_rsvps(changed, "going", lambda tx: self._change_text(
                 tx, changed, field, now), "change")
+        await self.show_on_channel(event.id)
         return await self.own_card(session, event.id)
 
     def _change_text(self, t: Texts, event: Event, field: str, now: datetime) -> str:

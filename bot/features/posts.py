@@ -3,6 +3,7 @@ organisation's organisers are told. Who sees a post is `Post.visible`, in one pl
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from bot.conversation.answers import Limit, text_of
@@ -46,7 +47,10 @@ class Posts:
         self, needs_repo: NeedRepository, events_repo: EventRepository,
         orgs_repo: OrganisationRepository, audit_repo: AuditRepository, dialogues: Dialogues,
         notices: Notices, database: Database, clock: Clock,
+        event_changed: Callable[[int], Awaitable[None]],
     ) -> None:
+        """`event_changed`: told an event's id once it is hidden or unhidden (its post on the
+        coalition's channel follows)."""
         self._needs_repo = needs_repo
         self._events_repo = events_repo
         self._orgs_repo = orgs_repo
@@ -55,6 +59,7 @@ class Posts:
         self._notices = notices
         self._database = database
         self._clock = clock
+        self._event_changed = event_changed
         dialogues.register(Flow(
             name="hide_post",
             steps=(Step("reason", "post.ask.hide_reason", parse=parse_hide_reason,
@@ -86,6 +91,8 @@ class Posts:
             organisers = await self._orgs_repo.members(post.org_id)
             await self._notices.send(organisers, lambda tx: Reply(tx(
                 f"{kind}.hidden_notice", title=post.title, reason=reason)))
+            if kind == "event":
+                await self._event_changed(post.id)
         return Reply(t(f"{kind}.hidden", title=post.title),
                      [[Button(t("button.unhide"), PostUnhide(kind, post.id))]])
 
@@ -101,4 +108,6 @@ class Posts:
             organisers = await self._orgs_repo.members(post.org_id)
             await self._notices.send(organisers, lambda tx: Reply(tx(
                 f"{kind}.unhidden_notice", title=post.title)))
+            if kind == "event":
+                await self._event_changed(post.id)
         return Reply(t(f"{kind}.unhidden", title=post.title))

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 LANGUAGES = ("en", "ru")
 # Telegram's rule for setWebhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# A channel's id (-1001234567890) or public @name (5 to 32 characters).
+_CHANNEL = re.compile(r"-100\d{5,16}|@[A-Za-z][A-Za-z0-9_]{4,31}")
 
 
 class SettingsError(Exception):
@@ -56,6 +58,8 @@ class Settings(BaseSettings):
     # The log (bot/infra/logs.py): its least level, and `json` for one object a line.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # The coalition's channel, where the bot is an admin (SPEC §12.3); unset: no posting.
+    channel_id: str | None = None
 
     def sender_name(self, sender: str) -> str:
         """A sender's name in the database (its leases), within this replica."""
@@ -100,6 +104,14 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone name such as Europe/Berlin") from None
         return value
+
+    @field_validator("channel_id")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value and not _CHANNEL.fullmatch(value.strip()):
+            raise ValueError("must be a channel id such as -1001234567890 or a name such as "
+                             "@our_coalition")
+        return value.strip() if value else None
 
     @field_validator("webhook_url")
     @classmethod

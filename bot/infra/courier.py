@@ -1,4 +1,5 @@
-"""The delivery queue's line to Telegram: sendMessage, and only that, over a pool of its own.
+"""The delivery queue's line to Telegram: sendMessage (and editMessageText for the channel's
+posts), over a pool of its own.
 
 Interactive replies go through python-telegram-bot's Bot; mass sending does not. Bot's
 `send_message` builds a full `Message` from every answer, and the queue runs on the event loop
@@ -50,6 +51,7 @@ class Courier:
 
     def __init__(self, token: str, base_url: str, *, pool: int, timeout: float = 5.0) -> None:
         self._url = f"{base_url}{token}/sendMessage"
+        self._edit_url = f"{base_url}{token}/editMessageText"
         self._pool = pool
         self._timeout = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout,
                                               connect=timeout + 1)
@@ -70,11 +72,23 @@ class Courier:
 
     async def send(self, chat_id: int, text: str, reply_markup: str | None = None) -> None:
         """Send Telegram-HTML `text` (and a keyboard's JSON); raise Undelivered if refused."""
+        await self._post(self._url, b"chat_id=%d&%s" % (chat_id, _encoded(text, reply_markup)))
+
+    async def post(self, chat: str, text: str, reply_markup: str | None = None, *,
+                   message_id: int | None = None) -> int:
+        """Send `text` to a chat named by its id or @name (the channel), or with `message_id`
+        edit that message; the message's id. Raise Undelivered if refused."""
+        fields = {"chat_id": chat} | ({} if message_id is None else {"message_id": message_id})
+        answer = await self._post(
+            self._url if message_id is None else self._edit_url,
+            b"%s&%s" % (urlencode(fields).encode(), _encoded(text, reply_markup)))
+        return int(json.loads(answer)["result"]["message_id"])
+
+    async def _post(self, url: str, body: bytes) -> bytes:
         if self._session is None:
             raise RuntimeError("the courier is not open")
-        body = b"chat_id=%d&%s" % (chat_id, _encoded(text, reply_markup))
         try:
-            async with self._session.post(self._url, data=body) as response:
+            async with self._session.post(url, data=body) as response:
                 answer = await response.read()
                 status = response.status
         except TimeoutError as error:
@@ -83,6 +97,7 @@ class Courier:
             raise Undelivered(f"network: {error!r}") from error
         if status != HTTPStatus.OK:
             raise _refusal(status, answer)
+        return answer
 
 
 @lru_cache(maxsize=32)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from time import monotonic, time
 
@@ -16,6 +16,7 @@ from telegram import TelegramObject
 from bot.infra.clock import Clock
 from bot.infra.courier import Courier, Undelivered
 from storage.deliveries import (
+    CHANNEL,
     IN_PROCESS,
     Broadcast,
     ClaimedDelivery,
@@ -92,7 +93,9 @@ class DeliveryQueue:
         rate: float = 25.0,
         owner: str = IN_PROCESS,
         lease: timedelta = LEASE,
+        channel: str | None = None,
     ):
+        """`channel`: the coalition's channel (CHANNEL_ID), where rows for CHANNEL go."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self._repo = repository
@@ -124,6 +127,8 @@ class DeliveryQueue:
         self._next_slot = self._slots_end = 0.0
         self._paused_until = 0.0
         self._give_way: asyncio.Event | None = None
+        self._channel = channel
+        self._on_channel_lost: Callable[[str], Awaitable[None]] | None = None
 
     async def enqueue(
         self,
@@ -137,6 +142,8 @@ class DeliveryQueue:
         reply_markup: str | TelegramObject | None = None,
         status: str = "scheduled",
         topic: Topic | None = None,
+        channel: bool = False,
+        channel_subject: str | None = None,
     ) -> int:
         """Write a broadcast and a row per recipient (see DeliveryRepository.create).
 
@@ -149,7 +156,8 @@ class DeliveryQueue:
         broadcast_id = await self._repo.create(
             kind=kind, text=text, now=self._clock.now(), audience=audience,
             recipients=recipients, author_id=author_id, not_before=not_before,
-            reply_markup=reply_markup, status=status, topic=topic,
+            reply_markup=reply_markup, status=status, topic=topic, channel=channel,
+            channel_subject=channel_subject,
         )
         self.wake()
         return broadcast_id
@@ -300,6 +308,11 @@ class DeliveryQueue:
         """The next held delivery; a claim holds at most one per chat (see the repository)."""
         return self._batch.popleft() if self._batch else None
 
+    def when_channel_lost(self, report: Callable[[str], Awaitable[None]]) -> None:
+        """Call `report` (with Telegram's reason) when the channel starts refusing the bot:
+        once, not again until a post there went through."""
+        self._on_channel_lost = report
+
     def give_way_to(self, idle: asyncio.Event) -> None:
         """Start no send while `idle` is clear (a person's update is being handled), so that
         interactive replies never wait behind a broadcast."""
@@ -345,11 +358,20 @@ class DeliveryQueue:
     async def _attempt(self, delivery: ClaimedDelivery) -> Outcome:
         assert self._courier is not None
         try:
-            await self._courier.send(delivery.chat_id, delivery.text, delivery.reply_markup)
+            if delivery.chat_id != CHANNEL:
+                await self._courier.send(delivery.chat_id, delivery.text, delivery.reply_markup)
+            elif self._channel is None:
+                return Outcome(delivery, Result.FAILED, "CHANNEL_ID is not set")
+            else:
+                await self._to_channel(self._channel, delivery)
         except Undelivered as refusal:
             if refusal.retry_after is not None:
                 self._pause(refusal.retry_after)
                 return Outcome(delivery, Result.POSTPONED)
+            if refusal.recipient_gone and delivery.chat_id == CHANNEL:
+                # Removed from the channel: retrying would not help until someone adds it back.
+                await self._channel_lost(refusal.reason)
+                return Outcome(delivery, Result.FAILED, refusal.reason)
             if refusal.recipient_gone:
                 return Outcome(delivery, Result.BLOCKED, refusal.reason)
             return self._failure(delivery, refusal.reason, uncertain=refusal.uncertain)
@@ -358,6 +380,33 @@ class DeliveryQueue:
             log.exception("sending delivery %d failed unexpectedly", delivery.id)
             return self._failure(delivery, f"{type(error).__name__}: {error}"[:200])
         return Outcome(delivery, Result.SENT)
+
+    async def _to_channel(self, channel: str, delivery: ClaimedDelivery) -> None:
+        """Post to the channel, or edit the post made earlier about the same subject; its
+        message id is stored at once, so an edit after a restart finds it."""
+        assert self._courier is not None
+        subject = delivery.subject
+        earlier = await self._repo.channel_message(subject) if subject else None
+        try:
+            posted = await self._courier.post(channel, delivery.text, delivery.reply_markup,
+                                              message_id=earlier)
+        except Undelivered as refusal:
+            # An edit to what the post already says went through before.
+            if earlier is None or "not modified" not in refusal.reason:
+                raise
+        else:
+            if subject and earlier is None:
+                await self._repo.remember_channel_message(subject, posted)
+        await self._repo.channel_works()
+
+    async def _channel_lost(self, reason: str) -> None:
+        log.warning("the channel refuses the bot: %s", reason)
+        try:
+            if await self._repo.channel_lost(self._clock.now()) and self._on_channel_lost:
+                await self._on_channel_lost(reason)
+        except Exception:
+            # The row's outcome must still be recorded.
+            log.exception("could not report that the channel refuses the bot")
 
     def _failure(
         self, delivery: ClaimedDelivery, reason: str, *, uncertain: bool = False

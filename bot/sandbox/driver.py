@@ -37,6 +37,8 @@ class UserSide:
         self.callback_answers: list[CallbackAnswer] = []
         # The reply keyboard under each chat's input field, while the bot has not removed it.
         self.reply_keyboards: dict[int, dict[str, Any]] = {}
+        # Channels the bot is an admin of, by id: it may post and edit there.
+        self.channels: dict[int, dict[str, Any]] = {}
 
         self._last_message_id: dict[int, int] = {}
         self._next_update_id = first_update_id
@@ -68,6 +70,16 @@ class UserSide:
             user["language_code"] = language_code
         self.users[user_id] = user
         return user
+
+    def add_channel(self, chat_id: int, title: str, username: str | None = None) -> None:
+        """A channel where the bot is an admin (inject a 403 to say it was removed)."""
+        self.channels[chat_id] = {"id": chat_id, "type": "channel", "title": title} | (
+            {"username": username} if username else {})
+
+    def channel_posts(self, chat_id: int) -> dict[int, str]:
+        """What a channel shows now: each message's latest text, by message id."""
+        return {message_id: message.get("text", "")
+                for (chat, message_id), message in self.messages.items() if chat == chat_id}
 
     def user_sends(self, user_id: int, text: str,
                    entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -227,6 +239,8 @@ class UserSide:
             raise ValueError(f"unknown user {user_id}; call add_user first") from None
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id in self.channels:
+            return dict(self.channels[chat_id])
         user = self.users[chat_id]
         chat = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
         if "username" in user:
@@ -242,7 +256,8 @@ class UserSide:
         if raw.startswith("@"):
             wanted = raw[1:].lower()
             return next(
-                (uid for uid, u in self.users.items() if u.get("username", "").lower() == wanted),
+                (uid for uid, u in (*self.users.items(), *self.channels.items())
+                 if u.get("username", "").lower() == wanted),
                 None,
             )
         with contextlib.suppress(ValueError):
@@ -254,17 +269,15 @@ class UserSide:
         if raw is None or raw == "":
             raise bad("chat_id is empty")
         chat_id = self._chat_id_of(raw)
-        if chat_id is None or chat_id not in self.users:
+        if chat_id is None or (chat_id not in self.users and chat_id not in self.channels):
             raise ApiError(400, CHAT_NOT_FOUND_DESCRIPTION)
         return chat_id
 
     def _new_message(self, chat_id: int, sender: dict[str, Any]) -> dict[str, Any]:
         message_id = self._last_message_id.get(chat_id, 0) + 1
         self._last_message_id[chat_id] = message_id
-        return {
-            "message_id": message_id,
-            "from": dict(sender),
-            "chat": self._chat(chat_id),
-            "date": int(time.time()),
-        }
+        chat = self._chat(chat_id)
+        # A channel's posts are signed by the channel, not by the bot that wrote them.
+        author = {"sender_chat": chat} if chat["type"] == "channel" else {"from": dict(sender)}
+        return {"message_id": message_id, **author, "chat": chat, "date": int(time.time())}
 

@@ -12,6 +12,7 @@ import pytest
 from bot.app.services import Services
 from bot.conversation.dialogue import Dialogues
 from bot.conversation.session import Session
+from bot.features.channel import Channel
 from bot.features.members import Members
 from bot.features.notices import Notices
 from bot.infra.config import load_settings
@@ -33,6 +34,7 @@ class World:
     delivery: DeliveryQueue
     members: Members
     notices: Notices
+    channel: Channel
 
     async def member(self, tg_id: int, *, timezone: str | None = None,
                      country: str | None = None) -> Session:
@@ -80,6 +82,6 @@ async def world(tmp_path, clock: FakeClock, backend: str,
     try:
         yield World(database, services.repos, clock,
                     Dialogues(services.repos.dialogues, database, clock), services.delivery,
-                    services.members, services.notices)
+                    services.members, services.notices, services.channel)
     finally:
         await database.close()

@@ -43,6 +43,8 @@ def test_values_come_from_environment_and_env_file(monkeypatch, tmp_path) -> Non
         ("BROADCAST_RATE", "1001", "BROADCAST_RATE: invalid value, a number"),
         ("DEFAULT_LANGUAGE", "de", "DEFAULT_LANGUAGE: invalid value, must be one of en, ru"),
         ("ORG_APPROVALS_REQUIRED", "3", "ORG_APPROVALS_REQUIRED: invalid value"),
+        ("CHANNEL_ID", "coalition_news", "CHANNEL_ID: invalid value, must be a channel id"),
+        ("CHANNEL_ID", "1234567890", "CHANNEL_ID: invalid value, must be a channel id"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, variable, value, expected) -> None:
@@ -51,6 +53,12 @@ def test_bad_value_names_the_variable(monkeypatch, variable, value, expected) ->
         load_settings()
     assert str(raised.value).startswith(expected)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["-1001234567890", "@coalition_news"])
+def test_a_channel_is_an_id_or_a_name(monkeypatch, value) -> None:
+    monkeypatch.setenv("CHANNEL_ID", f" {value} ")
+    assert load_settings().channel_id == value
 
 
 def test_missing_token_points_to_the_sandbox() -> None:

@@ -17,7 +17,7 @@ VENUE = "Backyard of Main Street 5"
 @pytest.fixture
 def events(world: World) -> Events:
     return Events(world.repos.events, world.repos.shifts, world.dialogues, world.members,
-                  world.notices, world.database, world.clock)
+                  world.notices, world.database, world.clock, world.channel)
 
 
 @pytest.fixture
