@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from telegram import Update
 
+from bot.app.startup import StartupFailure
 from bot.infra.config import Settings, SettingsError, load_settings
 from bot.infra.delivery import LEASE
 from storage.schema import migrate
@@ -81,9 +82,22 @@ class Progress:
         self.stream.flush()
 
 
+def _before_start(settings: Settings, **checks: bool) -> tuple[list[int], int]:
+    """The start-up checks (bot.app.startup): whatever fails in them is one line."""
+    from bot.app.startup import StartupFailure, before_start, unexpected
+
+    try:
+        return asyncio.run(before_start(settings, **checks))
+    except StartupFailure:
+        raise
+    except Exception as error:
+        raise unexpected(error) from None
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.application import build_application, run_webhook
 
+    _before_start(settings, telegram=True, polling=not args.webhook)
     application = build_application(settings, senders=args.senders)
     if args.webhook:
         run_webhook(application, settings, listen=args.listen)
@@ -95,23 +109,13 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 def _sender(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.senders import run_sender
 
+    _before_start(settings, telegram=True)
     asyncio.run(run_sender(settings, args.name, timedelta(seconds=args.lease), args.parent))
     return 0
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.backend import open_database
-    from storage.schema import current_version
-
-    async def apply() -> tuple[list[int], int]:
-        database = open_database(path=settings.database_path, url=settings.database_url)
-        await database.open()
-        try:
-            return await migrate(database), await current_version(database)
-        finally:
-            await database.close()
-
-    applied, version = asyncio.run(apply())
+    applied, version = _before_start(settings, telegram=False)
     where = "PostgreSQL" if settings.database_url else settings.database_path
     print(f"{where}: schema version {version}, applied {applied or 'nothing'}")
     return 0
@@ -465,4 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTING
-    return args.action(settings, args)
+    try:
+        return args.action(settings, args)
+    except StartupFailure as failure:
+        print(f"coalition-bot: {failure}", file=sys.stderr)
+        return failure.status
