@@ -121,6 +121,23 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.check import check
+    from bot.app.startup import unexpected
+
+    try:
+        findings = asyncio.run(check(settings))
+    except Exception as error:
+        raise unexpected(error) from None
+    return _report(findings)
+
+
+def _report(findings: list[Any]) -> int:
+    for finding in findings:
+        print(finding)
+    return 0 if all(finding.ok for finding in findings) else EXIT_FAILED
+
+
 def _copy_to_postgres(settings: Settings, args: argparse.Namespace) -> int:
     from storage.postgres import PostgresDatabase
     from storage.reports import NoDatabase, snapshot
@@ -404,6 +421,14 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         action=_migrate
     )
+    commands.add_parser(
+        "check", help="is everything set up right? one line each, ok or problem",
+        description="Check the settings; the database (reachable, integrity check, migrations "
+                    "up to date); Telegram (reachable, the token valid) and the webhook against "
+                    "the mode WEBHOOK_URL chooses; that every COORDINATOR_IDS entry started the "
+                    "bot; and that the delivery queue's oldest unsent message waits less than "
+                    "10 minutes. Exit status 0 only if all are ok, 1 otherwise."
+    ).set_defaults(action=_check)
     copy = commands.add_parser(
         "copy-to-postgres", help="copy the SQLite database into an empty PostgreSQL database",
         description="Copy every table of the SQLite database at DATABASE_PATH (stop the bot "
@@ -467,6 +492,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "run" and args.webhook:
                 settings.webhook()
     except SettingsError as error:
+        if args.command == "check":
+            from bot.app.check import Finding
+
+            return _report([Finding("settings", False, str(error))])
         print(f"coalition-bot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTING
     try:
