@@ -18,7 +18,6 @@ from tests.e2e.test_processes import _environment, _start
 from tests.e2e.test_startup import corrupt_database
 
 COORDINATOR = 900
-NOW = datetime.now(UTC)
 
 
 async def _prepared(tmp_path, *, started: tuple[int, ...] = (COORDINATOR,)) -> None:
@@ -28,7 +27,7 @@ async def _prepared(tmp_path, *, started: tuple[int, ...] = (COORDINATOR,)) -> N
     try:
         await migrate(database)
         for tg_id in started:
-            await UserRepository(database).ensure(tg_id, NOW)
+            await UserRepository(database).ensure(tg_id, datetime.now(UTC))
     finally:
         await database.close()
 
@@ -118,7 +117,8 @@ async def test_a_coordinator_who_never_started_the_bot(server, tmp_path):
 
 async def test_an_old_unsent_message_in_the_delivery_queue(server, tmp_path):
     await _prepared(tmp_path)
-    due = NOW - timedelta(minutes=25)
+    # 25 min and a few seconds: the check starts within the next 50 s.
+    due = datetime.now(UTC) - timedelta(minutes=25, seconds=5)
     connection = sqlite3.connect(tmp_path / "run.db")
     broadcast = connection.execute(
         "INSERT INTO broadcasts (kind, audience, text, status, created_at, not_before, total) "
