@@ -18,6 +18,7 @@ from typing import IO, Any
 from telegram import Update
 from tqdm import tqdm
 
+from bot.app.startup import StartupFailure
 from bot.infra.config import Settings, SettingsError, load_settings
 from bot.infra.delivery import LEASE
 from bot.infra.logs import configure_logging
@@ -64,9 +65,22 @@ class Progress:
         self._bar.update(done - self._bar.n)
 
 
+def _before_start(settings: Settings, **checks: bool) -> tuple[list[int], int]:
+    """The start-up checks (bot.app.startup): whatever fails in them is one line."""
+    from bot.app.startup import StartupFailure, before_start, unexpected
+
+    try:
+        return asyncio.run(before_start(settings, **checks))
+    except StartupFailure:
+        raise
+    except Exception as error:
+        raise unexpected(error) from None
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.application import build_application, run_webhook
 
+    _before_start(settings, telegram=True, polling=not args.webhook)
     application = build_application(settings, senders=args.senders)
     if args.webhook:
         run_webhook(application, settings, listen=args.listen)
@@ -78,26 +92,33 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 def _sender(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.senders import run_sender
 
+    _before_start(settings, telegram=True)
     asyncio.run(run_sender(settings, args.name, timedelta(seconds=args.lease), args.parent))
     return 0
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.backend import open_database
-    from storage.schema import current_version
-
-    async def apply() -> tuple[list[int], int]:
-        database = open_database(path=settings.database_path, url=settings.database_url)
-        await database.open()
-        try:
-            return await migrate(database), await current_version(database)
-        finally:
-            await database.close()
-
-    applied, version = asyncio.run(apply())
+    applied, version = _before_start(settings, telegram=False)
     where = "PostgreSQL" if settings.database_url else settings.database_path
     print(f"{where}: schema version {version}, applied {applied or 'nothing'}")
     return 0
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app.check import check
+    from bot.app.startup import unexpected
+
+    try:
+        findings = asyncio.run(check(settings))
+    except Exception as error:
+        raise unexpected(error) from None
+    return _report(findings)
+
+
+def _report(findings: list[Any]) -> int:
+    for finding in findings:
+        print(finding)
+    return 0 if all(finding.ok for finding in findings) else EXIT_FAILED
 
 
 def _copy_to_postgres(settings: Settings, args: argparse.Namespace) -> int:
@@ -410,6 +431,14 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         action=_migrate
     )
+    commands.add_parser(
+        "check", help="is everything set up right? one line each, ok or problem",
+        description="Check the settings; the database (reachable, integrity check, migrations "
+                    "up to date); Telegram (reachable, the token valid) and the webhook against "
+                    "the mode WEBHOOK_URL chooses; that every COORDINATOR_IDS entry started the "
+                    "bot; and that the delivery queue's oldest unsent message waits less than "
+                    "10 minutes. Exit status 0 only if all are ok, 1 otherwise."
+    ).set_defaults(action=_check)
     copy = commands.add_parser(
         "copy-to-postgres", help="copy the SQLite database into an empty PostgreSQL database",
         description="Copy every table of the SQLite database at DATABASE_PATH (stop the bot "
@@ -488,7 +517,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "run" and args.webhook:
                 settings.webhook()
     except SettingsError as error:
+        if args.command == "check":
+            from bot.app.check import Finding
+
+            return _report([Finding("settings", False, str(error))])
         print(f"coalition-bot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTING
     configure_logging(settings)
-    return args.action(settings, args)
+    try:
+        return args.action(settings, args)
+    except StartupFailure as failure:
+        print(f"coalition-bot: {failure}", file=sys.stderr)
+        return failure.status

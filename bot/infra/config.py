@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Seconds a bot process leads the scheduled jobs without renewing (SPEC §11): another
     # process sharing the database takes them over this long after the leader died.
     scheduler_lease: float = Field(default=60.0, ge=0.3, le=3600)
+    # Seconds `run` and `sender` keep trying to reach Telegram at start before they give up
+    # with exit status 1 (for systemd to start them again later).
+    startup_retry_seconds: float = Field(default=300.0, ge=0)
     # Updates a person may send in 10 seconds before the excess is dropped (§8).
     flood_limit: int = Field(default=20, ge=1)
     # The log (bot/infra/logs.py): its least level, and `json` for one object a line.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from typing import Any
 
 from bot.sandbox.driver import UserSide
@@ -29,6 +30,8 @@ class BotMethods(UserSide):
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
+        # What getWebhookInfo reports of Telegram's last failed post to the webhook, if any.
+        self.webhook_last_error: str | None = None
         self.polls_waiting = 0
         self._poll_generation = 0
         self._closing = False
@@ -103,11 +106,16 @@ class BotMethods(UserSide):
         return True
 
     async def _get_webhook_info(self, params: Params) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self.webhook_last_error is not None:
+            info["last_error_date"] = int(time.time())
+            info["last_error_message"] = self.webhook_last_error
+        return info
+
     def _command_key(self, params: Params) -> tuple[str, str]:
         scope = params.get_json("scope")
         if scope is not None and not (isinstance(scope, dict) and "type" in scope):
