@@ -214,7 +214,9 @@ class DeliveryRepository:
         texts and buttons: each person's in their language); `audience` is
         then only a label ('direct' by default). Members known to have blocked the bot are left
         out; a chat id given twice gets one row. `channel` adds a row for the coalition's
-        channel; with a `channel_subject` that row edits the subject's earlier channel post.
+        channel; with a `channel_subject` that row edits the subject's earlier channel post, and
+        supersedes what is still open about the subject: those broadcasts are cancelled, so an
+        older text waiting for a retry never overwrites this one.
         """
         if status not in INITIAL_STATUSES:
             raise ValueError(f"a broadcast starts as one of {INITIAL_STATUSES}, not {status!r}")
@@ -225,6 +227,8 @@ class DeliveryRepository:
             condition, params = _audience_condition(audience, self._default_language)
         created = stored(now)
         async with self._db.transaction() as connection:
+            if channel_subject is not None:
+                await self._cancel(connection, "channel_subject = ?", (channel_subject,), created)
             cursor = await connection.execute(
                 "INSERT INTO broadcasts (kind, author_id, audience, text, reply_markup, status, "
                 "created_at, not_before, topic, channel_subject) "
@@ -516,13 +520,20 @@ class DeliveryRepository:
     async def cancel(self, broadcast_id: int, now: datetime) -> bool:
         """Cancel a broadcast that has not finished; rows in flight may still be delivered."""
         async with self._db.transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
-                f"WHERE id = ? AND status IN {_OPEN}",
-                (stored(now), broadcast_id),
-            )
-            if cursor.rowcount == 0:
-                return False
+            return bool(await self._cancel(connection, "id = ?", (broadcast_id,), stored(now)))
+
+    @staticmethod
+    async def _cancel(
+        connection: Connection, condition: str, params: tuple, at: str
+    ) -> list[int]:
+        """Cancel the open broadcasts that meet `condition`, and their queued rows (a row in
+        flight that comes back for a retry is cancelled then: see `record`); their ids."""
+        cancelled = [row[0] for row in await connection.fetch_all(
+            "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
+            f"WHERE {condition} AND status IN {_OPEN} RETURNING id",
+            (at, *params),
+        )]
+        for broadcast_id in cancelled:
             cursor = await connection.execute(
                 "UPDATE deliveries SET status = 'cancelled' "
                 "WHERE broadcast_id = ? AND status = 'queued'",
@@ -532,7 +543,7 @@ class DeliveryRepository:
                 "UPDATE broadcasts SET cancelled = cancelled + ? WHERE id = ?",
                 (cursor.rowcount, broadcast_id),
             )
-        return True
+        return cancelled
 
     async def prune(self, finished_before: datetime) -> int:
         """Delete the recipient rows of broadcasts that ended before then, and the rows of

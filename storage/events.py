@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +22,8 @@ _EVENT = (
     "FROM events AS e CROSS JOIN organisations AS o ON o.id = e.org_id"
 )
 EDITABLE = frozenset({"title", "description", "starts_at", "ends_at", "venue", "capacity"})
+# Event ids read at a time when all of an organisation's events are gone through.
+_PAGE = 500
 
 
 
@@ -66,6 +69,17 @@ class EventRepository(PostRepository):
     async def get(self, event_id: int) -> Event | None:
         row = await self._db.fetch_one(f"{_EVENT} WHERE e.id = ?", (event_id,))
         return None if row is None else Event.model_validate(dict(row))
+
+    async def ids_of_organisation(self, org_id: int) -> AsyncIterator[int]:
+        """Every event of an organisation, a page at a time: never all of them in memory."""
+        after = 0
+        while page := await self._db.fetch_all(
+            "SELECT id FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (org_id, after, _PAGE),
+        ):
+            for (event_id,) in page:
+                yield event_id
+            after = page[-1][0]
 
     async def upcoming(self, where: EventFilter, now: datetime, offset: int,
                        limit: int) -> list[Event]:

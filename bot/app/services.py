@@ -66,10 +66,6 @@ class Services:
                                channel_id=settings.channel_id,
                                language=settings.default_language)
         self.delivery.when_channel_lost(self.channel.report_lost)
-        self.organisations = Organisations(
-            database, repos.organisations, repos.users, repos.audit, self.dialogues,
-            self.members, self.notices, clock, self.link,
-            approvals_required=settings.org_approvals_required)
         self.coordinators = Coordinators(
             database, repos.users, repos.coordinator_grants, repos.audit, self.dialogues,
             self.members, self.notices, clock, self.link, configured=settings.coordinator_ids,
@@ -81,6 +77,10 @@ class Services:
             per_hour=settings.broadcasts_per_hour, channel=self.channel.enabled)
         self.events = Events(repos.events, repos.shifts, self.dialogues, self.members,
                              self.notices, database, clock, self.channel)
+        self.organisations = Organisations(
+            database, repos.organisations, repos.users, repos.audit, self.dialogues,
+            self.members, self.notices, clock, self.link, self.events.show_organisation_on_channel,
+            approvals_required=settings.org_approvals_required)
         self.shifts = Shifts(repos.shifts, repos.events, self.dialogues, self.members,
                              self.notices, database, clock, per_event=settings.shifts_per_event)
         self.needs = Needs(repos.needs, repos.organisations, self.dialogues, self.members,

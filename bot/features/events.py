@@ -376,7 +376,8 @@ class Events:
         """Post the event to the coalition's channel, or bring its post there up to date: the
         card anyone may read, in the default language and the event's own zone, the venue only
         when public (otherwise the card says who gets it); cancelled, it says so; no longer
-        visible (hidden, its organisation suspended), the post says it was withdrawn."""
+        visible (hidden, its organisation suspended), the post says it was withdrawn. A first
+        post only for an upcoming event that members see."""
         event = await self._repo.get(event_id)
         text = None
         if event is not None and event.visible:
@@ -388,8 +389,15 @@ class Events:
                                  campaign=campaign.title if campaign else None)
             if event.status == "cancelled":
                 text = t("channel.event_cancelled", card=text)
-        await self._channel.show(f"event:{event_id}", text,
-                                 may_open=event is not None and event.listed)
+        await self._channel.show(
+            f"event:{event_id}", text,
+            may_open=event is not None and event.listed and event.starts_at > self._clock.now())
+
+    async def show_organisation_on_channel(self, org_id: int) -> None:
+        """An organisation suspended or reinstated: each of its events' channel posts follows,
+        by the same rule as one event's (withdrawn, or back once visible again)."""
+        async for event_id in self._repo.ids_of_organisation(org_id):
+            await self.show_on_channel(event_id)
 
     # --- browsing --------------------------------------------------------------------------
 

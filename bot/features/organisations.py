@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -67,7 +68,8 @@ class Organisations:
     def __init__(
         self, database: Database, organisations: OrganisationRepository, users: UserRepository,
         audit: AuditRepository, dialogues: Dialogues, members: Members, notices: Notices,
-        clock: Clock, link: BotLink, *, approvals_required: int,
+        clock: Clock, link: BotLink,
+        events_on_channel: Callable[[int], Awaitable[None]], *, approvals_required: int,
     ) -> None:
         self._database = database
         self._repo = organisations
@@ -78,6 +80,7 @@ class Organisations:
         self._notices = notices
         self._clock = clock
         self._link = link
+        self._events_on_channel = events_on_channel
         self._approvals_required = approvals_required
         dialogues.register(
             Flow(
@@ -218,7 +221,8 @@ class Organisations:
         return Reply(t("org.rejected", name=organisation.name))
 
     async def change_status(self, session: Session, org_id: int, target: OrgStatus) -> Reply:
-        """Suspend an approved organisation or reinstate a suspended one; rights follow at once."""
+        """Suspend an approved organisation or reinstate a suspended one; rights, and its events
+        on the channel, follow at once."""
         t = session.texts
         expected: OrgStatus = "approved" if target == "suspended" else "suspended"
         now = self._clock.now()
@@ -230,6 +234,7 @@ class Organisations:
                 return Reply(t("not_available"))
             action = "org.suspend" if target == "suspended" else "org.reinstate"
             await self._audit.record(session.user.tg_id, action, f"org:{org_id}", now)
+            await self._events_on_channel(org_id)
             organisers = await self._repo.members(org_id)
             key = "org.suspended_notice" if target == "suspended" else "org.reinstated_notice"
             await self._notices.send(organisers, lambda tx: Reply(tx(

@@ -4,6 +4,7 @@ a channel that refuses the bot reported to coordinators once; nothing without CH
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -101,6 +102,54 @@ async def test_an_event_a_coordinator_hides_is_withdrawn_and_comes_back_when_unh
     await coordinator.press("Unhide", hidden.last)
     [*_, back] = await _channel_shows(bot, 3)
     assert (back.message_id, back.text) == (post.message_id, post.text)
+
+
+async def test_a_suspended_organisations_posts_are_withdrawn_and_come_back_when_reinstated(
+    with_channel: BotUnderTest,
+) -> None:
+    bot = with_channel
+    olga = await organiser(bot)
+    await _register(olga)
+    await _register(olga, title="Returning the Names — Köln")
+    posts = await _channel_shows(bot, 2)
+    coordinator = bot.person("en", tg_id=COORDINATOR_ID)
+    await coordinator.send("/orgs")
+    await coordinator.press("Suspend", (await coordinator.press("1")).last)
+    withdrawn = (await _channel_shows(bot, 4))[2:]
+    assert {(r.method, r.message_id, r.text) for r in withdrawn} == {
+        ("editMessageText", post.message_id, EN("channel.withdrawn")) for post in posts}
+    await coordinator.send("/orgs")
+    await coordinator.press("Reinstate", (await coordinator.press("1")).last)
+    back = (await _channel_shows(bot, 6))[4:]
+    assert {(r.message_id, r.text) for r in back} == {(p.message_id, p.text) for p in posts}
+    assert bot.server.channel_posts(CHANNEL) == {p.message_id: p.text for p in posts}
+
+
+async def test_a_post_retried_late_never_overwrites_a_newer_edit(
+    with_channel: BotUnderTest,
+) -> None:
+    bot = with_channel
+    bot.server.inject_error("sendMessage", chat_id=CHANNEL, error_code=500,
+                            description="Internal Server Error")
+    olga = await organiser(bot)
+    await _register(olga)
+    await bot.server.wait_for(lambda: [r for r in bot.server.rejected if r.chat_id == CHANNEL])
+    own = await _own_event(olga)
+    await olga.press("Edit", own.last)
+    await olga.press("Title")
+    first = await bot.services.database.fetch_value(
+        "SELECT min(id) FROM broadcasts WHERE channel_subject IS NOT NULL")
+    await olga.send(f"{TITLE}, Mitte")
+    await _channel_shows(bot, 1)
+    # The first post's retry is due now: superseded by the edit, it never goes out.
+    bot.clock.advance(seconds=31)
+    bot.services.delivery.wake()
+    async with asyncio.timeout(5):
+        await bot.services.delivery.finished(first)
+    await bot.services.delivery.drain()
+    [text] = bot.server.channel_posts(CHANNEL).values()
+    assert f"{TITLE}, Mitte" in text
+    assert len(_channel(bot)) == 1
 
 
 async def test_a_venue_for_people_going_never_reaches_the_channel(
