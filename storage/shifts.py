@@ -51,6 +51,18 @@ class ShiftRepository:
         return await self._db.fetch_value(
             "SELECT count(*) FROM shifts WHERE event_id = ?", (event_id,))
 
+    async def coverage(self, event_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """Per event with shifts: places taken and places in all, over its shifts."""
+        if not event_ids:
+            return {}
+        rows = await self._db.fetch_all(
+            "SELECT s.event_id, CAST(coalesce(sum(t.taken), 0) AS INTEGER), "
+            "CAST(sum(s.places) AS INTEGER) FROM shifts AS s LEFT JOIN (SELECT shift_id, "
+            "count(*) AS taken FROM shift_signups WHERE state = 'taken' GROUP BY shift_id) "
+            f"AS t ON t.shift_id = s.id WHERE s.event_id IN ({', '.join('?' * len(event_ids))}) "
+            "GROUP BY s.event_id", tuple(event_ids))
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     # --- sign-ups ----------------------------------------------------------------------------
 
     async def state_of(self, shift_id: int, tg_id: int) -> ShiftState | None:
