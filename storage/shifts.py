@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from storage.database import Database
 from storage.models import Shift, ShiftState
 from storage.posts import visible
-from storage.timestamps import stored
+from storage.timestamps import loaded, stored
 
 _SHIFT = (
     "SELECT s.id, s.event_id, s.role, s.starts_at, s.ends_at, s.places, "
@@ -36,6 +36,21 @@ class ShiftRepository:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (event_id, role, stored(starts_at), stored(ends_at), places,
                      stored(starts_at - remind_before)))
+
+    async def move(self, event_id: int, by: timedelta, now: datetime) -> list[Shift]:
+        """Move the event's shifts and their reminders by `by`; a reminder already sent is
+        owed again when its new time is still to come. The shifts as moved."""
+        rows = await self._db.fetch_all(
+            "SELECT id, starts_at, ends_at, remind_at FROM shifts WHERE event_id = ?",
+            (event_id,))
+        for shift_id, starts_at, ends_at, remind_at in rows:
+            remind_at = loaded(remind_at) + by
+            await self._db.execute(
+                "UPDATE shifts SET starts_at = ?, ends_at = ?, remind_at = ?, reminded_at = "
+                "CASE WHEN ? THEN NULL ELSE reminded_at END WHERE id = ?",
+                (stored(loaded(starts_at) + by), stored(loaded(ends_at) + by), stored(remind_at),
+                 remind_at > now, shift_id))
+        return await self.of_event(event_id, 0, len(rows))
 
     async def get(self, shift_id: int) -> Shift | None:
         row = await self._db.fetch_one(f"{_SHIFT} WHERE s.id = ?", (shift_id,))

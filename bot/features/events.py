@@ -816,7 +816,9 @@ class Events:
         if field == "start":
             start = starts_at(answers)
             ends_at = event.ends_at + (start - event.starts_at) if event.ends_at else None
-            await self._repo.update(event.id, now, starts_at=start, ends_at=ends_at)
+            async with self._database.transaction():
+                await self._repo.update(event.id, now, starts_at=start, ends_at=ends_at)
+                await self._move_shifts(event, start - event.starts_at, now)
         elif field == "capacity" and answers["capacity"] is None:
             return Reply(t("not_available"))
         else:
@@ -833,6 +835,15 @@ class Events:
             await self._send_to_rsvps(changed, "going", lambda tx: self._change_text(
                 tx, changed, field, now), "change")
         return await self.own_card(session, event.id)
+
+    async def _move_shifts(self, event: Event, by: timedelta, now: datetime) -> None:
+        """The event's shifts move with it, so that they stay within it; those holding one
+        are told its new time."""
+        for shift in await self._shifts.move(event.id, by, now):
+            await self._notices.send(
+                await self._shifts.people(shift.id), lambda tx, shift=shift: Reply(tx(
+                    "shift.moved", role=shift.role, title=event.title, when=Html(self._when(
+                        tx, shift.starts_at, shift.ends_at, event.timezone)))))
 
     def _change_text(self, t: Texts, event: Event, field: str, now: datetime) -> str:
         when = Html(self._when(t, event.starts_at, event.ends_at, event.timezone))

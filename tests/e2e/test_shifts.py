@@ -202,6 +202,44 @@ async def test_reminder_one_hour_before_the_shift_once(bot: BotUnderTest) -> Non
         (first, second)) == 0
 
 
+async def test_moving_the_event_moves_its_shifts_their_reminders_and_tells_their_people(
+        bot: BotUnderTest) -> None:
+    olga, _ = await _event(bot)
+    await _add(olga, role="Reader", start="12:00", end="12:20", length="10")
+    first, second = await _shift_ids(bot, "Reader")
+    anna = bot.person("en")
+    await anna.send("/start")
+    await _take(anna, first)
+    await olga.send("/myevents")
+    own = await olga.press("1")
+    await olga.press("Edit", own.last)
+    await olga.press("Start time")
+    await olga.send("2026-12-06 11:00")
+    moved = await bot.server.wait_for(lambda: [
+        r.text for r in anna.received() if "moved with it" in (r.text or "")])
+    assert moved == [f"🕑 The event “{TITLE}” has a new time, and your shift “Reader” moved "
+                     "with it: 2026-12-06 12:00–12:10 (Europe/Berlin)."]
+    assert [(shift.starts_at.isoformat(), shift.ends_at.isoformat()) for shift in (
+        await bot.services.repos.shifts.get(first), await bot.services.repos.shifts.get(second))
+    ] == [("2026-12-06T11:00:00+00:00", "2026-12-06T11:10:00+00:00"),
+          ("2026-12-06T11:10:00+00:00", "2026-12-06T11:20:00+00:00")]
+    dues = bot.application.job_queue.get_jobs_by_name("event-dues")[0]
+
+    def reminders() -> list[str]:
+        return [r.text for r in anna.received() if (r.text or "").startswith("⏰ Your shift")]
+
+    # Not at the old time, but 1 hour before the new one.
+    bot.clock.set(datetime.fromisoformat("2026-12-05T10:00:30+00:00"))
+    await dues.run(bot.application)
+    await bot.services.delivery.drain()
+    assert reminders() == []
+    bot.clock.set(datetime.fromisoformat("2026-12-06T10:00:30+00:00"))
+    await dues.run(bot.application)
+    await bot.server.wait_for(reminders)
+    assert reminders() == [f"⏰ Your shift “Reader” of “{TITLE}” begins in 1 hour: "
+                           "2026-12-06 12:00–12:10 (Europe/Berlin)."]
+
+
 async def test_the_calendar_file_has_one_vevent_per_taken_shift(bot: BotUnderTest) -> None:
     olga, event_id = await _event(bot)
     await _add(olga, role="Reader", start="12:00", end="12:30", length="10")
