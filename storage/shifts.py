@@ -134,6 +134,16 @@ class ShiftRepository:
             (tg_id, event_id))
         return [_shift(row) for row in rows]
 
+    async def coming_for(self, tg_id: int, now: datetime) -> list[Shift]:
+        """The shifts not yet begun this person holds a place on, of scheduled events shown
+        to members, soonest first."""
+        rows = await self._db.fetch_all(
+            f"{_SHIFT} JOIN events AS e ON e.id = s.event_id WHERE s.id IN (SELECT shift_id "
+            "FROM shift_signups WHERE tg_id = ? AND state = 'taken') AND s.starts_at > ? AND "
+            f"e.status = 'scheduled' AND {visible('e')} ORDER BY s.starts_at, s.id",
+            (tg_id, stored(now)))
+        return [_shift(row) for row in rows]
+
     async def signed_by(self, tg_id: int) -> list[int]:
         """Every shift this person took or waits for."""
         rows = await self._db.fetch_all(
