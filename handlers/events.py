@@ -51,7 +51,8 @@ ROUTES = (
     command("eventnew", lambda s, session: s.events.begin(session)),
     # Upcoming events, soonest first.
     command("events", lambda s, session: s.events.browse(session, _BLANK, 0)),
-    # The organisation's events with RSVP counts.
+    # The organisation's events with RSVP counts for its organisers; for everyone the events
+    # they answered Going or Maybe to and the shifts they took.
     command("myevents", lambda s, session: s.events.own(session, 0)),
     # Campaigns and their city sites.
     command("campaigns", lambda s, session: s.campaigns.overview(session, 0)),
@@ -69,6 +70,8 @@ ROUTES = (
     button(callbacks.EventCalendar, act=add_to_calendar),
     button(callbacks.MyEventsPage, lambda s, session, press: s.events.own(session, press.page),
            reply=edit, role=Role.ORGANISER),
+    button(callbacks.MyPlansPage, lambda s, session, press: s.events.plans(session, press.page),
+           reply=edit),
     # One of the organisation's events with Edit and Cancel event.
     button(callbacks.OwnEvent, lambda s, session, press: s.events.own_card(session, press.event_id),
            role=Role.ORGANISER),

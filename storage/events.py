@@ -177,6 +177,18 @@ class EventRepository(PostRepository):
             (tg_id, stored(now)))
         return [Event.model_validate(dict(row)) for row in rows]
 
+    async def answered_by(self, tg_id: int, now: datetime) -> list[tuple[Event, Answer]]:
+        """The scheduled events not yet begun, shown to members, that this person answered
+        Going or Maybe to, soonest first, with the answer."""
+        rows = await self._db.fetch_all(
+            f"{_EVENT} WHERE e.id IN (SELECT event_id FROM rsvps WHERE tg_id = ? "
+            "AND answer IN ('going', 'maybe')) AND e.status = 'scheduled' AND e.starts_at > ? "
+            f"AND {visible('e')} ORDER BY e.starts_at, e.id", (tg_id, stored(now)))
+        answers = dict(await self._db.fetch_all(
+            "SELECT event_id, answer FROM rsvps WHERE tg_id = ?", (tg_id,)))
+        return [(event, answers[event.id]) for event in (
+            Event.model_validate(dict(row)) for row in rows) if event.id in answers]
+
     async def first_waiting(self, event_id: int) -> int | None:
         return await self._db.fetch_value(
             "SELECT tg_id FROM rsvps WHERE event_id = ? AND answer = 'waiting' "

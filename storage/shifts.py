@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from storage.database import Database
 from storage.models import Shift, ShiftState
 from storage.posts import visible
-from storage.timestamps import stored
+from storage.timestamps import loaded, stored
 
 _SHIFT = (
     "SELECT s.id, s.event_id, s.role, s.starts_at, s.ends_at, s.places, "
@@ -37,6 +37,21 @@ class ShiftRepository:
                     (event_id, role, stored(starts_at), stored(ends_at), places,
                      stored(starts_at - remind_before)))
 
+    async def move(self, event_id: int, by: timedelta, now: datetime) -> list[Shift]:
+        """Move the event's shifts and their reminders by `by`; a reminder already sent is
+        owed again when its new time is still to come. The shifts as moved."""
+        rows = await self._db.fetch_all(
+            "SELECT id, starts_at, ends_at, remind_at FROM shifts WHERE event_id = ?",
+            (event_id,))
+        for shift_id, starts_at, ends_at, remind_at in rows:
+            remind_at = loaded(remind_at) + by
+            await self._db.execute(
+                "UPDATE shifts SET starts_at = ?, ends_at = ?, remind_at = ?, reminded_at = "
+                "CASE WHEN ? THEN NULL ELSE reminded_at END WHERE id = ?",
+                (stored(loaded(starts_at) + by), stored(loaded(ends_at) + by), stored(remind_at),
+                 remind_at > now, shift_id))
+        return await self.of_event(event_id, 0, len(rows))
+
     async def get(self, shift_id: int) -> Shift | None:
         row = await self._db.fetch_one(f"{_SHIFT} WHERE s.id = ?", (shift_id,))
         return None if row is None else _shift(row)
@@ -50,6 +65,18 @@ class ShiftRepository:
     async def count_of_event(self, event_id: int) -> int:
         return await self._db.fetch_value(
             "SELECT count(*) FROM shifts WHERE event_id = ?", (event_id,))
+
+    async def coverage(self, event_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """Per event with shifts: places taken and places in all, over its shifts."""
+        if not event_ids:
+            return {}
+        rows = await self._db.fetch_all(
+            "SELECT s.event_id, CAST(coalesce(sum(t.taken), 0) AS INTEGER), "
+            "CAST(sum(s.places) AS INTEGER) FROM shifts AS s LEFT JOIN (SELECT shift_id, "
+            "count(*) AS taken FROM shift_signups WHERE state = 'taken' GROUP BY shift_id) "
+            f"AS t ON t.shift_id = s.id WHERE s.event_id IN ({', '.join('?' * len(event_ids))}) "
+            "GROUP BY s.event_id", tuple(event_ids))
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     # --- sign-ups ----------------------------------------------------------------------------
 
@@ -105,6 +132,16 @@ class ShiftRepository:
             f"{_SHIFT} WHERE s.id IN (SELECT shift_id FROM shift_signups WHERE tg_id = ? "
             "AND state = 'taken') AND s.event_id = ? ORDER BY s.starts_at, s.id",
             (tg_id, event_id))
+        return [_shift(row) for row in rows]
+
+    async def coming_for(self, tg_id: int, now: datetime) -> list[Shift]:
+        """The shifts not yet begun this person holds a place on, of scheduled events shown
+        to members, soonest first."""
+        rows = await self._db.fetch_all(
+            f"{_SHIFT} JOIN events AS e ON e.id = s.event_id WHERE s.id IN (SELECT shift_id "
+            "FROM shift_signups WHERE tg_id = ? AND state = 'taken') AND s.starts_at > ? AND "
+            f"e.status = 'scheduled' AND {visible('e')} ORDER BY s.starts_at, s.id",
+            (tg_id, stored(now)))
         return [_shift(row) for row in rows]
 
     async def signed_by(self, tg_id: int) -> list[int]:

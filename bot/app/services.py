@@ -92,7 +92,8 @@ class Services:
                                self.members, self.delivery, database, clock,
                                default_language=settings.default_language,
                                default_timezone=settings.default_timezone)
-        self.campaigns = Campaigns(repos.events, repos.audit, self.dialogues, self.members, clock)
+        self.campaigns = Campaigns(repos.events, repos.shifts, repos.audit, self.dialogues,
+                                   self.members, clock)
         self.posts = Posts(repos.needs, repos.events, repos.organisations, repos.audit,
                            self.dialogues, self.notices, database, clock,
                            self.events.show_on_channel)

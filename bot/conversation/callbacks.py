@@ -364,6 +364,12 @@ class MyEventsPage(CallbackData, prefix="me:p"):
     page: int = number(6)
 
 
+class MyPlansPage(CallbackData, prefix="me:y"):
+    """A page of the events the person answered Going or Maybe to and the shifts they took."""
+
+    page: int = number(6)
+
+
 class OwnEvent(CallbackData, prefix="me:o"):
     event_id: int = number()
 

@@ -32,6 +32,7 @@ from bot.infra.i18n import Html, Texts
 from storage.audit import AuditRepository
 from storage.events import EventRepository
 from storage.models import Campaign, Event
+from storage.shifts import ShiftRepository
 
 TITLE = Limit.of(Campaign, "title")
 DESCRIPTION = Limit.of(Campaign, "description")
@@ -66,10 +67,11 @@ def _last_day_holds(session: Session, answers: dict[str, Any]) -> None:
 
 class Campaigns:
     def __init__(
-        self, events_repo: EventRepository, audit_repo: AuditRepository, dialogues: Dialogues,
-        members: Members, clock: Clock,
+        self, events_repo: EventRepository, shifts_repo: ShiftRepository,
+        audit_repo: AuditRepository, dialogues: Dialogues, members: Members, clock: Clock,
     ) -> None:
         self._repo = events_repo
+        self._shifts = shifts_repo
         self._audit_repo = audit_repo
         self._dialogues = dialogues
         self._members = members
@@ -185,8 +187,8 @@ class Campaigns:
         return (campaign, sites) if _may_see_overview(session, sites) else None
 
     async def site_overview(self, session: Session, campaign_id: int, page: int = 0) -> Reply:
-        """Each site's date, Going and reported attendance, with the totals; paged like every
-        list. Organisations, never people."""
+        """Each site's date, Going, shift coverage and reported attendance, with the totals;
+        paged like every list. Organisations, never people."""
         t = session.texts
         found = await self._overview_sites(session, campaign_id)
         if found is None:
@@ -194,10 +196,13 @@ class Campaigns:
         campaign, sites = found
         page = clamp_page(page, len(sites))
         reported = [site.attendance for site in sites if site.attendance is not None]
+        coverage = await self._shifts.coverage([site.id for site in sites])
         title = t.plural("overview.title", len(sites), campaign=campaign.title,
-                         going=sum(site.going for site in sites), came=sum(reported),
-                         reported=len(reported))
-        entries = [Entry(site.id, Html(_site_line(t, site)))
+                         going=sum(site.going for site in sites),
+                         shifts=_coverage(tuple(map(sum, zip(*coverage.values(), strict=True)))
+                                          if coverage else None),
+                         came=sum(reported), reported=len(reported))
+        entries = [Entry(site.id, Html(_site_line(t, site, _coverage(coverage.get(site.id)))))
                    for site in sites[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
         return render_page(t, title=title, empty=title, opens=EventCard,
                            turn=lambda number: CampaignOverviewPage(campaign_id, number),
@@ -231,11 +236,16 @@ def _may_see_overview(session: Session, sites: list[Event]) -> bool:
         session.org_id is not None and session.org_id in {site.org_id for site in sites})
 
 
-def _site_line(t: Texts, site: Event) -> str:
+def _coverage(places: tuple[int, int] | None) -> str:
+    """Places taken of all places in shifts, or a dash where there are no shifts."""
+    return "—" if places is None else "{}/{}".format(*places)
+
+
+def _site_line(t: Texts, site: Event, shifts: str) -> str:
     day = f"{site.starts_at.astimezone(ZoneInfo(site.timezone)):%Y-%m-%d}"
     where = place(t.language, city=site.city, country=site.country)
     if site.attendance is None:
         return t("overview.site", place=where, organisation=site.org_name, day=day,
-                 going=site.going)
+                 going=site.going, shifts=shifts)
     return t("overview.site_came", place=where, organisation=site.org_name, day=day,
-             going=site.going, came=site.attendance)
+             going=site.going, shifts=shifts, came=site.attendance)

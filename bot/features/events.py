@@ -23,6 +23,7 @@ from bot.conversation.answers import (
 )
 from bot.conversation.callbacks import (
     AttendanceReport,
+    CallbackData,
     EventCalendar,
     EventCancelAsk,
     EventCard,
@@ -32,8 +33,10 @@ from bot.conversation.callbacks import (
     EventsPage,
     MessageAttendees,
     MyEventsPage,
+    MyPlansPage,
     OwnEvent,
     Rsvp,
+    ShiftCard,
     ShiftList,
 )
 from bot.conversation.dialogue import Dialogues, Flow, Invalid, Option, Step
@@ -737,12 +740,42 @@ class Events:
         await self._notices.broadcast(
             f"event:{event.id}:{who}", lambda t: Reply(render(t)), kind="reminder", topic=topic)
 
+    # --- a person's own plans: events answered, shifts taken ------------------------------
+
+    async def plans(self, session: Session, page: int) -> Reply:
+        """The coming events the person answered Going or Maybe to and the shifts they took,
+        soonest first, in their zone; an event opens its card, a shift its card (Give back)."""
+        t, tg_id, now = session.texts, session.user.tg_id, self._clock.now()
+        viewer = self._members.timezone(session.user)
+        answered = await self._repo.answered_by(tg_id, now)
+        events = {event.id: event for event, _ in answered}
+        plans: list[tuple[datetime, str, CallbackData]] = [(event.starts_at, t(
+            f"myplans.{answer}", title=event.title, when=Html(when_for(
+                t, event.starts_at, event.ends_at, event.timezone, viewer))), EventCard(event.id))
+            for event, answer in answered]
+        for shift in await self._shifts.coming_for(tg_id, now):
+            event = events.get(shift.event_id) or await self._repo.get(shift.event_id)
+            plans.append((shift.starts_at, t("myplans.shift", role=shift.role, title=event.title,
+                                             when=Html(when_for(t, shift.starts_at, shift.ends_at,
+                                                                event.timezone, viewer))),
+                           ShiftCard(shift.id)))
+        plans.sort(key=lambda plan: plan[0])
+        page, shown = page_of(plans, page)
+        return render_page(t, title=t.plural("myplans.title", len(plans)),
+                           empty=t("myplans.empty"), opens=lambda number: shown[number][2],
+                           turn=MyPlansPage, entries=[
+                               Entry(number, Html(line))
+                               for number, (_, line, _) in enumerate(shown)],
+                           page=page, total=len(plans))
+
     # --- the organisation's own events -----------------------------------------------------
 
     async def own(self, session: Session, page: int) -> Reply:
+        """/myevents: the organisation's events for its organisers, with their own plans a
+        button away; everyone else's own plans."""
         t, org_id, now = session.texts, session.org_id, self._clock.now()
         if org_id is None:
-            return Reply(t("organiser.no_organisation"))
+            return await self.plans(session, page)
         total = await self._repo.count_of_organisation(org_id)
         page = clamp_page(page, total)
         events = await self._repo.of_organisation(org_id, now, page * PAGE_SIZE, PAGE_SIZE)
@@ -753,7 +786,8 @@ class Events:
             waiting=event.waiting))) for event in events]
         return render_page(t, title=t.plural("event.own_title", total),
                            empty=t("event.own_empty"), opens=OwnEvent, turn=MyEventsPage,
-                           entries=entries, page=page, total=total)
+                           entries=entries, page=page, total=total,
+                           extra=[[Button(t("button.my_plans"), MyPlansPage(0))]])
 
     async def _own_event(self, session: Session, event_id: int) -> Event | None:
         event = await self._repo.get(event_id)
@@ -848,7 +882,9 @@ class Events:
         if field == "start":
             start = starts_at(answers)
             ends_at = event.ends_at + (start - event.starts_at) if event.ends_at else None
-            await self._repo.update(event.id, now, starts_at=start, ends_at=ends_at)
+            async with self._database.transaction():
+                await self._repo.update(event.id, now, starts_at=start, ends_at=ends_at)
+                await self._move_shifts(event, start - event.starts_at, now)
         elif field == "capacity" and answers["capacity"] is None:
             return Reply(t("not_available"))
         else:
@@ -866,6 +902,15 @@ class Events:
                 tx, changed, field, now), "change")
         await self.show_on_channel(event.id)
         return await self.own_card(session, event.id)
+
+    async def _move_shifts(self, event: Event, by: timedelta, now: datetime) -> None:
+        """The event's shifts move with it, so that they stay within it; those holding one
+        are told its new time."""
+        for shift in await self._shifts.move(event.id, by, now):
+            await self._notices.send(
+                await self._shifts.people(shift.id), lambda tx, shift=shift: Reply(tx(
+                    "shift.moved", role=shift.role, title=event.title, when=Html(self._when(
+                        tx, shift.starts_at, shift.ends_at, event.timezone)))))
 
     def _change_text(self, t: Texts, event: Event, field: str, now: datetime) -> str:
         when = Html(self._when(t, event.starts_at, event.ends_at, event.timezone))

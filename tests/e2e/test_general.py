@@ -34,7 +34,7 @@ async def test_start_in_russian_from_the_telegram_client_language(bot: BotUnderT
 
 MEMBER_COMMANDS = [command.name for command in COMMANDS if command.role == Role.MEMBER]
 ORGANISER_COMMANDS = [command.name for command in COMMANDS if command.role == Role.ORGANISER]
-PRIVILEGED = {"invite", "neednew", "myneeds", "eventnew", "myevents", "announce", "broadcasts",
+PRIVILEGED = {"invite", "neednew", "myneeds", "eventnew", "announce", "broadcasts",
               "orgs", "coordinators", "audit", "campaignnew"}
 
 

@@ -460,10 +460,12 @@ async def test_expiry_and_still_needed_by_the_clock(bot: BotUnderTest) -> None:
 
 async def test_a_coordinator_without_an_organisation_is_told_why_not(bot: BotUnderTest) -> None:
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
-    for command in ("/neednew", "/eventnew", "/myneeds", "/myevents"):
+    for command in ("/neednew", "/eventnew", "/myneeds"):
         reply = await coordinator.send(command)
         assert reply.text == EN("organiser.no_organisation")
         assert await bot.services.repos.dialogues.get(COORDINATOR_ID) is None
+    # /myevents is everyone's: their own plans.
+    assert (await coordinator.send("/myevents")).text == EN("myplans.empty")
 
 
 async def test_a_suspended_organisation_gets_no_offers_and_no_still_needed(

@@ -5,7 +5,7 @@ size, and who may see it."""
 from __future__ import annotations
 
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,12 +26,14 @@ CAMPAIGN = "Returning the Names 2026"
 SITES = (("Free Voices", "DE", "Berlin", "Europe/Berlin", 3, 40),
          ("Memorial GE", "GE", "Tbilisi", "Asia/Tbilisi", 1, None),
          ("Memorial LT", "LT", "Vilnius", "Europe/Vilnius", 2, 15))
+# Shifts of two sites as (places, taken, waiting); Tbilisi has none.
+SHIFTS = {"Berlin": ((3, 3, 1), (3, 1, 0)), "Vilnius": ((2, 2, 0),)}
 
 
 async def _seed(bot: BotUnderTest) -> tuple[int, dict[str, Person]]:
-    """A campaign of three sites, each of another organisation, with Going answers and two
-    attendance reports; the organisers by organisation."""
-    events, now = bot.services.repos.events, bot.clock.now()
+    """A campaign of three sites, each of another organisation, with Going answers, shifts on
+    two of them and two attendance reports; the organisers by organisation."""
+    events, shifts, now = bot.services.repos.events, bot.services.repos.shifts, bot.clock.now()
     campaign_id = await events.create_campaign({
         "title": CAMPAIGN, "description": "Reading the names.", "starts_on": "2026-12-05",
         "ends_on": "2026-12-05"}, COORDINATOR_ID, now)
@@ -51,6 +53,15 @@ async def _seed(bot: BotUnderTest) -> tuple[int, dict[str, Person]]:
             member = bot.person("en")
             await bot.services.repos.users.ensure(member.tg_id, now)
             await events.set_answer(event_id, member.tg_id, "going", now)
+        for number, (places, taken, waiting) in enumerate(SHIFTS.get(city, ())):
+            starts_at = datetime(2026, 12, 5, 9 + number, tzinfo=UTC)
+            await shifts.create(event_id, [("Reader", starts_at, starts_at + timedelta(hours=1),
+                                            places)], timedelta(hours=1))
+            [shift] = await shifts.of_event(event_id, number, 1)
+            for state in ["taken"] * taken + ["waiting"] * waiting:
+                member = bot.person("en")
+                await bot.services.repos.users.ensure(member.tg_id, now)
+                await shifts.sign(shift.id, member.tg_id, state, now)
         if came is not None:
             await events.report_attendance(event_id, came, None, host.tg_id, now, first=True)
     return campaign_id, hosts
@@ -78,11 +89,12 @@ async def test_overview_numbers_totals_and_chart_of_three_sites(bot: BotUnderTes
     text = overview.messages[0].text
     assert text.splitlines() == [
         f"Overview of “{CAMPAIGN}”",
-        "3 sites · Going 6 · Came 55 (reported by 2)",
+        "3 sites · Going 6 · Shift places 6/8 · Came 55 (reported by 2)",
         "",
-        "1. Berlin, Germany — Free Voices, 2026-12-05: Going 3 · Came 40",
-        "2. Tbilisi, Georgia — Memorial GE, 2026-12-05: Going 1 · Came: not reported",
-        "3. Vilnius, Lithuania — Memorial LT, 2026-12-05: Going 2 · Came 15",
+        "1. Berlin, Germany — Free Voices, 2026-12-05: Going 3 · Shift places 4/6 · Came 40",
+        "2. Tbilisi, Georgia — Memorial GE, 2026-12-05: Going 1 · Shift places — · "
+        "Came: not reported",
+        "3. Vilnius, Lithuania — Memorial LT, 2026-12-05: Going 2 · Shift places 2/2 · Came 15",
         "",
         "Page 1 of 1"]
     assert button_labels(overview.messages[0]) == ["1", "2", "3"]
@@ -97,8 +109,18 @@ async def test_overview_numbers_totals_and_chart_of_three_sites(bot: BotUnderTes
     await ru.press("Русский")
     card = await _open_campaign(ru)
     overview = await ru.press("Обзор", card.last)
-    assert overview.messages[0].text.splitlines()[:2] == [
-        f"Обзор кампании «{CAMPAIGN}»", "3 площадки · Идут: 6 · Пришли: 55 (сообщили: 2)"]
+    assert overview.messages[0].text.splitlines() == [
+        f"Обзор кампании «{CAMPAIGN}»",
+        "3 площадки · Идут: 6 · Места в сменах: 6/8 · Пришли: 55 (сообщили: 2)",
+        "",
+        "1. Berlin, Германия — Free Voices, 2026-12-05: идут: 3 · места в сменах: 4/6 · "
+        "пришли: 40",
+        "2. Tbilisi, Грузия — Memorial GE, 2026-12-05: идут: 1 · места в сменах: — · "
+        "явка не указана",
+        "3. Vilnius, Литва — Memorial LT, 2026-12-05: идут: 2 · места в сменах: 2/2 · "
+        "пришли: 15",
+        "",
+        "Страница 1 из 1"]
     after = _photos(ru)[-1]
     assert after.caption == f"«{CAMPAIGN}»: сколько пришло, по площадкам (3 площадки)"
     assert _png_size(after.document) == chart_size(3)
@@ -111,7 +133,7 @@ async def test_organisers_of_one_site_see_it_all_but_no_names_others_see_nothing
     card = await _open_campaign(tbilisi)
     overview = await tbilisi.press("Overview", card.last)
     text = overview.messages[0].text
-    assert "3 sites · Going 6 · Came 55" in text
+    assert "3 sites · Going 6 · Shift places 6/8 · Came 55" in text
     people = [row[0] for row in await bot.services.database.fetch_all(
         "SELECT coalesce(label, '') FROM users")]
     assert not [name for name in people if name and name in text]

@@ -202,6 +202,84 @@ async def test_reminder_one_hour_before_the_shift_once(bot: BotUnderTest) -> Non
         (first, second)) == 0
 
 
+async def test_myevents_lists_a_members_events_and_shifts_in_their_zone(
+        bot: BotUnderTest) -> None:
+    olga, event_id = await _event(bot)
+    await _add(olga, role="Reader", start="12:00", end="12:30", length="10")
+    first, _, third = await _shift_ids(bot, "Reader")
+    anna = bot.person("en")
+    await anna.send("/start")
+    await bot.services.repos.users.update(anna.tg_id, timezone="Asia/Tbilisi")
+    nothing = await anna.send("/myevents")
+    assert nothing.text == ("Nothing planned yet. Answer Going or Maybe to an event in /events, "
+                            "or take a shift on its card, and it will be listed here.")
+    await _take(anna, third)
+    await _take(anna, first)
+    card = await _open_card(anna, event_id)
+    await anna.press("Maybe", card.last)
+
+    plans = await anna.send("/myevents")
+    assert plans.text.splitlines() == [
+        "Your plans — coming up: 3", "",
+        f"1. “{TITLE}”, 2026-12-05 11:00–17:00 (Europe/Berlin), that is 2026-12-05 14:00–20:00 "
+        "(Asia/Tbilisi) for you: maybe",
+        f"2. Your shift “Reader” of “{TITLE}”, 2026-12-05 12:00–12:10 (Europe/Berlin), that is "
+        "2026-12-05 15:00–15:10 (Asia/Tbilisi) for you",
+        f"3. Your shift “Reader” of “{TITLE}”, 2026-12-05 12:20–12:30 (Europe/Berlin), that is "
+        "2026-12-05 15:20–15:30 (Asia/Tbilisi) for you",
+        "", "Page 1 of 1"]
+    # A shift opens its card with Give back; given back, it leaves the list.
+    shift = await anna.press("3", plans.last)
+    assert "12:20–12:30" in shift.text and button_labels(shift.last)[0] == "Give back"
+    await anna.press("Give back", shift.last)
+    assert (await anna.send("/myevents")).text.splitlines()[0] == "Your plans — coming up: 2"
+    assert (await anna.press("1", plans.last)).text.startswith(TITLE)
+
+    # An organiser keeps the organisation's events, with their own plans a button away.
+    own = await olga.send("/myevents")
+    assert own.text.startswith("Your organisation's 1 event")
+    mine = await olga.press("Your plans", own.last)
+    assert mine.text.startswith("Nothing planned yet.")
+
+
+async def test_moving_the_event_moves_its_shifts_their_reminders_and_tells_their_people(
+        bot: BotUnderTest) -> None:
+    olga, _ = await _event(bot)
+    await _add(olga, role="Reader", start="12:00", end="12:20", length="10")
+    first, second = await _shift_ids(bot, "Reader")
+    anna = bot.person("en")
+    await anna.send("/start")
+    await _take(anna, first)
+    await olga.send("/myevents")
+    own = await olga.press("1")
+    await olga.press("Edit", own.last)
+    await olga.press("Start time")
+    await olga.send("2026-12-06 11:00")
+    moved = await bot.server.wait_for(lambda: [
+        r.text for r in anna.received() if "moved with it" in (r.text or "")])
+    assert moved == [f"🕑 The event “{TITLE}” has a new time, and your shift “Reader” moved "
+                     "with it: 2026-12-06 12:00–12:10 (Europe/Berlin)."]
+    assert [(shift.starts_at.isoformat(), shift.ends_at.isoformat()) for shift in (
+        await bot.services.repos.shifts.get(first), await bot.services.repos.shifts.get(second))
+    ] == [("2026-12-06T11:00:00+00:00", "2026-12-06T11:10:00+00:00"),
+          ("2026-12-06T11:10:00+00:00", "2026-12-06T11:20:00+00:00")]
+    dues = bot.application.job_queue.get_jobs_by_name("event-dues")[0]
+
+    def reminders() -> list[str]:
+        return [r.text for r in anna.received() if (r.text or "").startswith("⏰ Your shift")]
+
+    # Not at the old time, but 1 hour before the new one.
+    bot.clock.set(datetime.fromisoformat("2026-12-05T10:00:30+00:00"))
+    await dues.run(bot.application)
+    await bot.services.delivery.drain()
+    assert reminders() == []
+    bot.clock.set(datetime.fromisoformat("2026-12-06T10:00:30+00:00"))
+    await dues.run(bot.application)
+    await bot.server.wait_for(reminders)
+    assert reminders() == [f"⏰ Your shift “Reader” of “{TITLE}” begins in 1 hour: "
+                           "2026-12-06 12:00–12:10 (Europe/Berlin)."]
+
+
 async def test_the_calendar_file_has_one_vevent_per_taken_shift(bot: BotUnderTest) -> None:
     olga, event_id = await _event(bot)
     await _add(olga, role="Reader", start="12:00", end="12:30", length="10")

@@ -88,10 +88,13 @@ async def _every_message_fits(value: dict[str, str]) -> None:
                 member, organiser = bot.person("en"), bot.person("ru")
                 coordinator = bot.person("en", tg_id=COORDINATOR_ID)
                 ids = await _seed(bot, organiser, value)
+                await bot.services.repos.users.ensure(member.tg_id, START)
+                await bot.services.repos.events.set_answer(ids["event"], member.tg_id, "going",
+                                                           START)
                 actions = [
                     (member, "/needs"), (member, f"nd:o:{ids['need']}"), (member, "/events"),
                     (member, f"ev:o:{ids['event']}"), (member, "/campaigns"),
-                    (member, f"cp:o:{ids['campaign']}"), (member, "/digest"),
+                    (member, f"cp:o:{ids['campaign']}"), (member, "/digest"), (member, "/myevents"),
                     (organiser, "/myneeds"), (organiser, f"mn:o:{ids['need']}"),
                     (organiser, "/myevents"), (organiser, f"me:o:{ids['event']}"),
                     (organiser, f"cp:o:{ids['campaign']}"), (organiser, "/digest"),

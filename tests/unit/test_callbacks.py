@@ -78,6 +78,7 @@ EXAMPLES = {
     callbacks.Rsvp("not_going", 23): "rsvp:not_going:23",
     callbacks.EventCalendar(24): "ics:24",
     callbacks.MyEventsPage(6): "me:p:6",
+    callbacks.MyPlansPage(2): "me:y:2",
     callbacks.OwnEvent(25): "me:o:25",
     callbacks.EventCancelAsk(26): "me:cx:26",
     callbacks.EventEdit(29): "me:ed:29",
