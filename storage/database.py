@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,13 +108,25 @@ class Database(ABC):
             async with self.transaction():
                 pass
 
-    def _take_attached(self, task: asyncio.Task | None) -> tuple[str, Params] | None:
-        return self._attached.pop(task, None)
-
-    def _restore_attached(self, task: asyncio.Task | None,
-                          attached: tuple[str, Params] | None) -> None:
-        if attached is not None:
-            self._attached[task] = attached
+    @asynccontextmanager
+    async def _committed(self, connection: Connection, raw: Callable[[str], Awaitable[object]],
+                         begin: str) -> AsyncIterator[Connection]:
+        """`begin`, the task's attached write, the body, COMMIT; on any exception ROLLBACK, and
+        the attached write waits for the task's next transaction."""
+        task = asyncio.current_task()
+        await raw(begin)
+        attached = self._attached.pop(task, None)
+        try:
+            if attached is not None:
+                await connection.execute(*attached)
+            yield connection
+        except BaseException:
+            await raw("ROLLBACK")
+            if attached is not None:
+                self._attached[task] = attached
+            raise
+        else:
+            await raw("COMMIT")
 
     @abstractmethod
     def _in_transaction(self) -> bool: ...
@@ -215,19 +227,11 @@ class SqliteDatabase(Database):
         task = asyncio.current_task()
         async with self._lock:
             connection = self.connection
-            await connection.raw.execute("BEGIN IMMEDIATE")
             self._owner = task
-            attached = self._take_attached(task)
             try:
-                if attached is not None:
-                    await connection.execute(*attached)
-                yield connection
-            except BaseException:
-                await connection.raw.execute("ROLLBACK")
-                self._restore_attached(task, attached)
-                raise
-            else:
-                await connection.raw.execute("COMMIT")
+                async with self._committed(connection, connection.raw.execute,
+                                           "BEGIN IMMEDIATE"):
+                    yield connection
             finally:
                 self._owner = None
 

@@ -213,20 +213,13 @@ class PostgresDatabase(Database):
             return
         async with self.pool.acquire() as raw:
             connection = _PostgresConnection(raw)
-            # BEGIN and the writer lock in one round trip.
-            await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK:d})")
             self._bound[task] = connection
-            attached = self._take_attached(task)
             try:
-                if attached is not None:
-                    await connection.execute(*attached)
-                yield connection
-            except BaseException:
-                await raw.execute("ROLLBACK")
-                self._restore_attached(task, attached)
-                raise
-            else:
-                await raw.execute("COMMIT")
+                # BEGIN and the writer lock in one round trip.
+                async with self._committed(
+                        connection, raw.execute,
+                        f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK:d})"):
+                    yield connection
             finally:
                 del self._bound[task]
 
