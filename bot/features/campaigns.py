@@ -133,7 +133,7 @@ class Campaigns:
 
     async def overview(self, session: Session, page: int) -> Reply:
         t = session.texts
-        campaigns = await self._repo.campaigns(self._clock.now().date(), open_only=False)
+        campaigns = await self._repo.campaigns(self._members.today(session.user), open_only=False)
         page = clamp_page(page, len(campaigns))
         shown = campaigns[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         entries = [Entry(campaign.id, Html(t(
@@ -216,7 +216,7 @@ class Campaigns:
             return None
         campaign, sites = found
         t = session.texts
-        over = self._clock.now().date() > campaign.ends_on
+        over = self._members.today(session.user) > campaign.ends_on
         bars = sorted(((site.attendance or 0) if over else site.going,
                        place(t.language, city=site.city, first=(site.org_name,)))
                       for site in sites)

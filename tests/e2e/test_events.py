@@ -998,3 +998,24 @@ async def test_every_bad_campaign_answer_keeps_the_step_and_saves_nothing(
     assert reply.text.startswith(reason.replace("<i>", "").replace("</i>", "")), reply.text
     assert (await bot.services.dialogues.current(COORDINATOR_ID)).step == step
     assert await bot.services.database.fetch_value("SELECT count(*) FROM campaigns") == 0
+
+
+async def test_campaigns_end_by_the_viewers_date_not_the_servers(bot: BotUnderTest) -> None:
+    # 05:00 UTC on 1 December is still 30 November in Los Angeles: a campaign whose last day
+    # is 30 November is still on there (listed by its first day), and over in Berlin (listed
+    # after the coming ones).
+    bot.clock.set(datetime(2026, 12, 1, 5, 0, tzinfo=UTC))
+    for title, first, last in (("November vigil", "2026-11-28", "2026-11-30"),
+                               ("Names week", "2026-12-02", "2026-12-06")):
+        await bot.services.repos.events.create_campaign(
+            {"title": title, "description": "d", "starts_on": first, "ends_on": last},
+            COORDINATOR_ID, bot.clock.now())
+    angeleno, berliner = bot.person("en"), bot.person("en")
+    for person, zone in ((angeleno, "America/Los_Angeles"), (berliner, "Europe/Berlin")):
+        await person.send("/start")
+        await bot.services.database.execute(
+            "UPDATE users SET timezone = ? WHERE tg_id = ?", (zone, person.tg_id))
+    assert (await angeleno.send("/campaigns")).text.splitlines()[2:4] == [
+        "1. November vigil (2026-11-28 – 2026-11-30)", "2. Names week (2026-12-02 – 2026-12-06)"]
+    assert (await berliner.send("/campaigns")).text.splitlines()[2:4] == [
+        "1. Names week (2026-12-02 – 2026-12-06)", "2. November vigil (2026-11-28 – 2026-11-30)"]
