@@ -127,6 +127,27 @@ async def test_skip_without_an_end_three_hours_after_the_start(bot: BotUnderTest
                          "(skipped). You can change it in /myevents.")
 
 
+async def test_two_organisers_answering_at_once_the_first_answer_stays(
+        bot: BotUnderTest) -> None:
+    """Both open the question before either answers: the later answer is not stored."""
+    olga = await organiser(bot)
+    await bot.services.repos.users.update(olga.tg_id, label="Olga")
+    helper = await _second_organiser(bot, None, "en")
+    await _register(olga)
+    event_id = await _event_id(bot, TITLE)
+    await _run_dues(bot, "2026-12-05T13:30:00+00:00")
+    [mine], [theirs] = await _asked(bot, olga), await _asked(bot, helper)
+    await olga.press("Attendance", mine)
+    await helper.press("Attendance", theirs)
+    await olga.send("42")
+    await olga.press("Skip")
+    await helper.send("7")
+    late = await helper.press("Skip")
+    assert late.text == (f"“Olga” has already answered for “{TITLE}”: 42 people. You can "
+                         "change it in /myevents.")
+    assert await _attendance(bot, event_id) == (42, None, olga.tg_id)
+
+
 async def test_a_cancelled_event_is_not_asked_and_members_may_not_answer(
         bot: BotUnderTest) -> None:
     olga = await organiser(bot)
