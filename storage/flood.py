@@ -22,7 +22,8 @@ class FloodRepository:
 
     async def keep(self, tg_id: int, seen: list[datetime], warned: datetime | None,
                    now: datetime) -> None:
-        await self._db.execute(
+        # Only this person's update, under their lock (Database.person), reads and writes it.
+        await self._db.execute_independent(
             "INSERT INTO flood_windows (tg_id, seen, last_at, warned_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (tg_id) DO UPDATE SET seen = excluded.seen, last_at = excluded.last_at, "
             "warned_at = excluded.warned_at",

@@ -19,7 +19,9 @@ sibling (see storage/migrations/__init__.py).
 Transactions: every write transaction first takes one transaction-scoped advisory lock
 (WRITER_LOCK), so write transactions run one at a time across every process, as SQLite's
 BEGIN IMMEDIATE makes them; the code reads, then writes on what it read, inside one transaction
-(claims, capacity checks, "is this the last coordinator?"), and relies on that. Reads outside a
+(claims, capacity checks, "is this the last coordinator?"), and relies on that. A write
+no transaction reads and then writes on (`Database.execute_independent`) commits on its own
+without the lock. Reads outside a
 transaction go to the pool and see the last committed state (READ COMMITTED). SERIALIZABLE would
 need every transaction to be re-run on a conflict, which `async with transaction()` cannot do.
 """
@@ -151,6 +153,14 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+async def _returned_clean(connection: asyncpg.Connection) -> None:
+    """What a connection needs when it goes back to the pool: nothing. asyncpg rolls back a
+    transaction left open (before calling this), no code sets session settings or listens, and
+    the one session-level lock (`person`) is released by its holder or its connection closed.
+    asyncpg's default reset query (unlock all, close all, unlisten, reset all) would cost a
+    round trip on every release, a third of all of them when handling an update."""
+
+
 class _PostgresConnection(Connection):
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.raw = connection
@@ -187,7 +197,8 @@ class PostgresDatabase(Database):
         self._bound: dict[asyncio.Task | None, _PostgresConnection] = {}
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=self._pool_size)
+        self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=self._pool_size,
+                                               reset=_returned_clean)
         await self._pool.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)")
 
@@ -230,19 +241,31 @@ class PostgresDatabase(Database):
         handled and released with the connection if this process dies. Two people whose ids
         hash alike merely wait for each other."""
         async with self.pool.acquire() as raw:
-            await raw.execute("SELECT pg_advisory_lock($1, hashtext($2))", PERSON_LOCK,
-                              str(tg_id))
+            released = False
             try:
-                yield
-            finally:
-                await raw.execute("SELECT pg_advisory_unlock($1, hashtext($2))", PERSON_LOCK,
+                await raw.execute("SELECT pg_advisory_lock($1, hashtext($2))", PERSON_LOCK,
                                   str(tg_id))
+                try:
+                    yield
+                finally:
+                    await raw.execute("SELECT pg_advisory_unlock($1, hashtext($2))",
+                                      PERSON_LOCK, str(tg_id))
+                    released = True
+            finally:
+                if not released:
+                    # Cancelled or failed around the lock: whether the server holds it is
+                    # unknown, and closing the session releases it (see _returned_clean).
+                    raw.terminate()
 
     async def _execute_alone(self, sql: str, params: Params) -> Result:
         # Under the writer lock too: a write must not land between another transaction's read
         # and its write, as SQLite's single writer guarantees.
         async with self.transaction() as connection:
             return await connection.execute(sql, params)
+
+    async def _execute_independent(self, sql: str, params: Params) -> Result:
+        async with self.pool.acquire() as raw:
+            return await _PostgresConnection(raw).execute(sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]:
         connection = self._bound.get(asyncio.current_task())

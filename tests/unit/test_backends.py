@@ -1,19 +1,21 @@
 """Both backends: migrations and their version, the upgrade of today's SQLite files, the
 guarantees the repositories rely on (append-only audit log, Telegram ids beyond 32 bits,
-re-entrant transactions that roll back whole)."""
+re-entrant transactions that roll back whole, independent writes, the person lock)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from storage.audit import AuditRepository
 from storage.database import Database, SqliteDatabase
-from storage.postgres import PostgresDatabase, translate, translate_schema
+from storage.postgres import PERSON_LOCK, PostgresDatabase, translate, translate_schema
 from storage.repositories import Repositories
 from storage.schema import available, current_version, migrate
 from tests.postgres import drop_database, fresh_database
@@ -136,6 +138,113 @@ async def test_transactions_nest_and_roll_back_whole_with_the_attached_write(
         (BIG_ID,))
     assert (result.rowcount, result.value) == (1, BIG_ID)
     assert await database.fetch_value("SELECT update_id FROM processed_updates") == 7
+
+
+@pytest.mark.usefixtures("backend")
+async def test_an_independent_write_is_part_of_a_transaction_it_is_made_in(
+    database: Database,
+) -> None:
+    flood = "INSERT INTO flood_windows (tg_id, seen, last_at) VALUES (?, '', '2026-11-30')"
+    with pytest.raises(RuntimeError):
+        async with database.transaction():
+            await database.execute_independent(flood, (1,))
+            raise RuntimeError("boom")
+    assert await database.fetch_value("SELECT count(*) FROM flood_windows") == 0
+    await database.execute_independent(flood, (2,))
+    assert await database.fetch_value("SELECT tg_id FROM flood_windows") == 2
+
+
+async def _while_a_writer_waits(database: Database, write) -> None:
+    """Run `write` while another task holds a write transaction open."""
+    inside, done = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with database.transaction():
+            inside.set()
+            await done.wait()
+
+    holder = asyncio.create_task(writer())
+    await inside.wait()
+    try:
+        await asyncio.wait_for(write(), 5)
+    finally:
+        done.set()
+        await holder
+
+
+async def test_independent_writes_on_postgresql_do_not_wait_for_the_writer_lock(
+    postgres_server: str,
+) -> None:
+    """A person's flood window and an update's id need no place in the order of write
+    transactions: they commit while another transaction holds the writer lock (one round trip
+    instead of three), where any other write waits for it."""
+    name, url = await fresh_database(postgres_server)
+    database = PostgresDatabase(url)
+    await database.open()
+    try:
+        await _while_a_writer_waits(database, lambda: database.execute_independent(
+            "INSERT INTO flood_windows (tg_id, seen, last_at) VALUES (1, '', '2026-11-30')"))
+
+        async def settle() -> None:
+            database.attach("INSERT INTO processed_updates (update_id, processed_at) "
+                            "VALUES (7, '2026-11-30')")
+            await database.flush()
+
+        await _while_a_writer_waits(database, settle)
+        with pytest.raises(TimeoutError):
+            await _while_a_writer_waits(database, lambda: database.execute(
+                "INSERT INTO users (tg_id, created_at) VALUES (6, '2026-01-01')"))
+        assert await database.fetch_value("SELECT count(*) FROM flood_windows") == 1
+        assert await database.fetch_value("SELECT count(*) FROM processed_updates") == 1
+    finally:
+        await database.close()
+        await drop_database(postgres_server, name)
+
+
+async def test_a_person_lock_is_never_left_behind_in_the_pool(
+    postgres_server: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Connections go back to the pool without asyncpg's reset query (a round trip each), so a
+    person lock whose release failed must not stay with its connection: that connection is
+    closed, which releases it."""
+    name, url = await fresh_database(postgres_server)
+    database = PostgresDatabase(url, pool_size=1)
+    await database.open()
+    other = await asyncpg.connect(url)
+
+    async def taken_elsewhere() -> bool:
+        taken = await other.fetchval("SELECT pg_try_advisory_lock($1, hashtext('42'))",
+                                     PERSON_LOCK)
+        if taken:
+            await other.execute("SELECT pg_advisory_unlock($1, hashtext('42'))", PERSON_LOCK)
+        return not taken
+
+    try:
+        async with database.person(42):
+            assert await taken_elsewhere()
+        assert not await taken_elsewhere()
+
+        execute = asyncpg.connection.Connection.execute
+
+        async def failing_unlock(connection, query, *args, **kwargs):
+            if "pg_advisory_unlock" in query:
+                raise ConnectionError("the network went away")
+            return await execute(connection, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.connection.Connection, "execute", failing_unlock)
+        with pytest.raises(ConnectionError):
+            async with database.person(42):
+                pass
+        monkeypatch.undo()
+        # Its connection was closed: the lock is released as soon as the server notices.
+        await asyncio.wait_for(other.execute(
+            "SELECT pg_advisory_lock($1, hashtext('42'))", PERSON_LOCK), 5)
+        # The pool's one connection was replaced and works.
+        assert await database.fetch_value("SELECT 1") == 1
+    finally:
+        await other.close()
+        await database.close()
+        await drop_database(postgres_server, name)
 
 
 async def test_a_sqlite_file_of_schema_13_upgrades_in_place_with_its_rows(tmp_path) -> None:
