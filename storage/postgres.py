@@ -185,7 +185,9 @@ class _PostgresConnection(Connection):
 
 
 class PostgresDatabase(Database):
-    """A pool per process; a transaction binds one pooled connection to its task."""
+    """A pool per process; a transaction binds one pooled connection to its task, and so does
+    a person's lock (`person`): the update handled under it runs every statement on that one
+    connection, without going back to the pool between them."""
 
     dialect = "postgres"
 
@@ -195,6 +197,7 @@ class PostgresDatabase(Database):
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._bound: dict[asyncio.Task | None, _PostgresConnection] = {}
+        self._held: dict[asyncio.Task | None, asyncpg.Connection] = {}
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=self._pool_size,
@@ -222,7 +225,7 @@ class PostgresDatabase(Database):
         if task in self._bound:
             yield self._bound[task]
             return
-        async with self.pool.acquire() as raw:
+        async with self._connection() as raw:
             connection = _PostgresConnection(raw)
             self._bound[task] = connection
             try:
@@ -238,16 +241,19 @@ class PostgresDatabase(Database):
     async def person(self, tg_id: int) -> AsyncIterator[None]:
         """One person's updates one at a time across every process sharing the database: a
         session-level advisory lock on a connection of its own, held while the update is
-        handled and released with the connection if this process dies. Two people whose ids
-        hash alike merely wait for each other."""
+        handled (its statements run on that connection) and released with the connection if
+        this process dies. Two people whose ids hash alike merely wait for each other."""
         async with self.pool.acquire() as raw:
+            task = asyncio.current_task()
             released = False
             try:
                 await raw.execute("SELECT pg_advisory_lock($1, hashtext($2))", PERSON_LOCK,
                                   str(tg_id))
+                self._held[task] = raw
                 try:
                     yield
                 finally:
+                    del self._held[task]
                     await raw.execute("SELECT pg_advisory_unlock($1, hashtext($2))",
                                       PERSON_LOCK, str(tg_id))
                     released = True
@@ -263,16 +269,26 @@ class PostgresDatabase(Database):
         async with self.transaction() as connection:
             return await connection.execute(sql, params)
 
-    async def _execute_independent(self, sql: str, params: Params) -> Result:
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """The connection of the person lock this task holds, or one from the pool."""
+        held = self._held.get(asyncio.current_task())
+        if held is not None:
+            yield held
+            return
         async with self.pool.acquire() as raw:
+            yield raw
+
+    async def _execute_independent(self, sql: str, params: Params) -> Result:
+        async with self._connection() as raw:
             return await _PostgresConnection(raw).execute(sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]:
         connection = self._bound.get(asyncio.current_task())
         if connection is not None:
             return await connection.fetch_all(sql, params)
-        query, args = _args(sql, params)
-        return await self.pool.fetch(query, *args)
+        async with self._connection() as raw:
+            return await _PostgresConnection(raw).fetch_all(sql, params)
 
     async def schema_version(self) -> int:
         return int(await self.fetch_value("SELECT coalesce(max(version), 0) FROM schema_version"))

@@ -201,6 +201,28 @@ async def test_independent_writes_on_postgresql_do_not_wait_for_the_writer_lock(
         await drop_database(postgres_server, name)
 
 
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_an_update_under_a_person_lock_runs_on_the_lock_s_connection(
+    backend: str, database: Database,
+) -> None:
+    """No trip back to the pool between an update's statements: reads, independent writes and
+    transactions made under the person's lock all run on its connection; other tasks do not."""
+    pid = "SELECT pg_backend_pid()"
+    assert isinstance(database, PostgresDatabase)
+    async with database.person(1):
+        lock_holder = await database.fetch_value(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = ?",
+            (PERSON_LOCK,))
+        async with database.transaction() as connection:
+            (in_transaction,), = await connection.fetch_all(pid)
+        written = await database.execute_independent(
+            "INSERT INTO flood_windows (tg_id, seen, last_at) VALUES (1, '', '2026-11-30') "
+            "RETURNING pg_backend_pid()")
+        elsewhere = await asyncio.create_task(database.fetch_value(pid))
+        assert {await database.fetch_value(pid), in_transaction, written.value} == {lock_holder}
+        assert elsewhere != lock_holder
+
+
 async def test_a_person_lock_is_never_left_behind_in_the_pool(
     postgres_server: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
