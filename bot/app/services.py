@@ -99,7 +99,7 @@ class Services:
                            self.events.show_on_channel)
         self.members.show_in_settings(self.digests.settings_line)
         self.privacy = Privacy(database, repos.personal, repos.deliveries, self.events,
-                               self.shifts, self.members, clock)
+                               self.shifts, self.members, self.flood, clock)
 
     async def open(self, bot: Bot) -> None:
         """Open the database, migrate, apply configured coordinators, resume sending."""

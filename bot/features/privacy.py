@@ -11,6 +11,7 @@ from bot.features.events import Events
 from bot.features.members import Members
 from bot.features.shifts import Shifts
 from bot.infra.clock import Clock
+from bot.infra.flood import FloodGuard, SharedFloodGuard
 from storage.database import Database
 from storage.deliveries import DeliveryRepository
 from storage.personal import PersonalDataRepository
@@ -20,7 +21,7 @@ class Privacy:
     def __init__(
         self, database: Database, personal: PersonalDataRepository,
         deliveries: DeliveryRepository, events: Events, shifts: Shifts, members: Members,
-        clock: Clock,
+        flood: FloodGuard | SharedFloodGuard, clock: Clock,
     ) -> None:
         self._database = database
         self._personal = personal
@@ -28,6 +29,7 @@ class Privacy:
         self._events = events
         self._shifts = shifts
         self._members = members
+        self._flood = flood
         self._clock = clock
 
     async def export(self, session: Session) -> bytes:
@@ -55,5 +57,6 @@ class Privacy:
             await self._shifts.leave_all(tg_id)
             await self._deliveries.forget(tg_id, self._clock.now())
             await self._personal.forget(tg_id)
+        self._flood.forget(tg_id)
         await self._members.clear_menu(tg_id)
         return Reply(session.texts("forget.done"))

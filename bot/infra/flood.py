@@ -31,6 +31,14 @@ class FloodGuard:
     async def admit(self, tg_id: int, now: datetime) -> Verdict:
         return self.check(tg_id, now)
 
+    async def keep(self, tg_id: int) -> None:
+        """Nothing to write: the window changed in memory as the update was admitted."""
+
+    def forget(self, tg_id: int) -> None:
+        """The person asked to be forgotten (/forget): their window goes too."""
+        self._seen.pop(tg_id, None)
+        self._warned.pop(tg_id, None)
+
     def check(self, tg_id: int, now: datetime) -> Verdict:
         seen = self._seen.setdefault(tg_id, deque())
         while seen and now - seen[0] >= self.window:
@@ -58,13 +66,19 @@ class FloodGuard:
 class SharedFloodGuard:
     """The same limit when bot processes share a PostgreSQL database: a person's window is read
     and written in the database by whichever replica handles their update, under the person's
-    lock (Database.person) that update is handled with, so the limit holds across replicas."""
+    lock (Database.person) that update is handled with, so the limit holds across replicas.
+
+    The window is read as the update is admitted and written by `keep` once the update is
+    handled, still under the lock (bot/infra/updates.py): the reply does not wait for a
+    commit, and the person's next update, wherever it is handled, sees this one counted."""
 
     def __init__(self, repository: FloodRepository, limit: int = LIMIT,
                  window: timedelta = WINDOW) -> None:
         self._repository = repository
         self.limit = limit
         self.window = window
+        # The windows admitted and not yet written: one person's at a time in practice.
+        self._unwritten: dict[int, tuple[list[datetime], datetime | None, datetime]] = {}
 
     async def admit(self, tg_id: int, now: datetime) -> Verdict:
         seen, warned = await self._repository.window(tg_id)
@@ -73,6 +87,16 @@ class SharedFloodGuard:
         if warned is not None:
             guard._warned[tg_id] = warned
         verdict = guard.check(tg_id, now)
-        await self._repository.keep(tg_id, list(guard._seen[tg_id]), guard._warned.get(tg_id),
-                                    now)
+        self._unwritten[tg_id] = (list(guard._seen[tg_id]), guard._warned.get(tg_id), now)
         return verdict
+
+    async def keep(self, tg_id: int) -> None:
+        """Write the window the person's update was admitted with, if it was."""
+        unwritten = self._unwritten.pop(tg_id, None)
+        if unwritten is not None:
+            await self._repository.keep(tg_id, *unwritten)
+
+    def forget(self, tg_id: int) -> None:
+        """The person asked to be forgotten (/forget deleted their window in the database):
+        the window of the update that asked is not written after it."""
+        self._unwritten.pop(tg_id, None)

@@ -24,12 +24,14 @@ class UpdateProcessor(BaseUpdateProcessor):
     Across processes sharing a database (webhook replicas) a person's updates are handled one
     at a time under `person` (the database's per-person lock), and `finished` lets the webhook
     answer Telegram only once an update is handled, so Telegram sends that person's next
-    update, to whichever replica, after it."""
+    update, to whichever replica, after it. `after` runs once each of a person's updates is
+    handled, however that ended, still under their lock (the flood window is written then)."""
 
     def __init__(self) -> None:
         super().__init__(max_concurrent_updates=1)
         self.person: Callable[[int], AbstractAsyncContextManager[None]] = (
             lambda tg_id: nullcontext())
+        self.after: Callable[[int], Awaitable[None]] | None = None
         self._waiting: dict[int, asyncio.Future[None]] = {}
         self.last_update_id = 0
         # Every update handled, re-deliveries included: a repeat has an id already counted above.
@@ -52,7 +54,11 @@ class UpdateProcessor(BaseUpdateProcessor):
         user = update.effective_user if isinstance(update, Update) else None
         try:
             async with self.person(user.id) if user else nullcontext():
-                await coroutine
+                try:
+                    await coroutine
+                finally:
+                    if user and self.after is not None:
+                        await self.after(user.id)
         finally:
             self.idle.set()
             waiting = self._waiting.pop(id(update), None)

@@ -92,6 +92,22 @@ async def test_a_flood_of_100_messages_gets_at_most_21_replies(bot: BotUnderTest
     assert (await flooder.send("/help")).text.startswith("What I can do")
 
 
+async def test_forget_forgets_the_flood_window_too(bot: BotUnderTest) -> None:
+    """The window counts a person's latest updates; /forget leaves no trace of them, also not
+    the window of the very update that asked (on PostgreSQL written after it is handled)."""
+    person = bot.person("en")
+    for number in range(18):
+        bot.server.user_sends(person.tg_id, f"/help {number}")
+    await bot.settle()
+    await person.send("/forget")
+    assert (await person.press("Delete my data")).text == EN("forget.done")
+    assert await bot.services.database.fetch_value(
+        "SELECT count(*) FROM flood_windows") == 0
+    # 20 updates so far: without a fresh window the next would be the 21st, refused.
+    for _ in range(3):
+        assert (await person.send("/help")).text.startswith("What I can do")
+
+
 async def test_mydata_includes_offers_rsvps_posts_and_alerts(bot: BotUnderTest) -> None:
     olga, helper = bot.person("en"), bot.person("en")
     await helper.send("/start")
