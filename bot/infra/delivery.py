@@ -19,6 +19,7 @@ from storage.deliveries import (
     CHANNEL,
     IN_PROCESS,
     Broadcast,
+    Claim,
     ClaimedDelivery,
     DeliveryRepository,
     Kind,
@@ -125,6 +126,12 @@ class DeliveryQueue:
         self._unsettled = 0
         # The send slots reserved and not used yet: from _next_slot to _slots_end (Unix time).
         self._next_slot = self._slots_end = 0.0
+        # The next batch and the next block of slots, asked for while the current ones are
+        # used, so that sending never stops to wait for the database (see _claim_ahead).
+        self._claiming: asyncio.Task[Claim] | None = None
+        self._reserving: asyncio.Task[float] | None = None
+        # Whether the last claim was a full batch: only then is there a next one to claim ahead.
+        self._more = False
         self._paused_until = 0.0
         self._give_way: asyncio.Event | None = None
         self._channel = channel
@@ -221,6 +228,10 @@ class DeliveryQueue:
             await self._give_back()
         except Exception:
             log.exception("could not give back unsent rows; they return on the next start")
+        if self._reserving is not None:
+            reserving, self._reserving = self._reserving, None
+            # Slots reserved and unused are merely lost to the rate for a tenth of a second.
+            await asyncio.gather(reserving, return_exceptions=True)
         if self._sending:
             await asyncio.gather(*self._sending)
         self._closing = True
@@ -282,15 +293,40 @@ class DeliveryQueue:
             self._batch.appendleft(delivery)
             return
         self._dispatch(delivery)
+        self._claim_ahead()
 
-    async def _claim_or_idle(self) -> None:
-        # Cleared before the claim, so that a wake() during it makes the idle wait end at once.
-        self._nudge.clear()
+    def _claim_ahead(self) -> None:
+        """Claim the next batch while the second half of this one goes out. Sending that stops
+        to wait for a claim catches up afterwards in a burst (CATCH_UP), and a burst makes
+        whatever else goes to Telegram at that moment, people's replies included, wait."""
+        if (self._claiming is None and self._more and not self._stopping
+                and len(self._batch) <= self._batch_size // 2):
+            self._claiming = asyncio.create_task(self._claim(), name="delivery-claim")
+
+    async def _claim(self) -> Claim:
         await self._people_first()
         claim = await self._repo.claim(
             self._clock.now(), limit=self._batch_size, lease=self._lease, held=self._held,
             owner=self._owner, wall=time(), chat_interval=PER_CHAT_INTERVAL)
         self._held.update(d.id for d in claim.deliveries)
+        self._more = len(claim.deliveries) >= self._batch_size
+        return claim
+
+    async def _claim_or_idle(self) -> None:
+        claiming, self._claiming = self._claiming, None
+        if claiming is not None:
+            claim = await claiming
+            await self._take_claim(claim)
+            # Claimed before the last wake(): look again at once rather than nap.
+            return
+        # Cleared before the claim, so that a wake() during it makes the idle wait end at once.
+        self._nudge.clear()
+        claim = await self._claim()
+        await self._take_claim(claim)
+        if not claim.deliveries:
+            await self._nap(IDLE_POLL)
+
+    async def _take_claim(self, claim: Claim) -> None:
         withdrawn = [d for d in claim.deliveries if d.broadcast_id in self._cancelled]
         self._batch.extend(d for d in claim.deliveries if d.broadcast_id not in self._cancelled)
         if withdrawn:
@@ -301,8 +337,6 @@ class DeliveryQueue:
         self._log_finished(claim.finished)
         if claim.started or claim.finished:
             self._notify()
-        if not claim.deliveries:
-            await self._nap(IDLE_POLL)
 
     def _take(self) -> ClaimedDelivery | None:
         """The next held delivery; a claim holds at most one per chat (see the repository)."""
@@ -334,14 +368,23 @@ class DeliveryQueue:
             now = time()
             slot = max(self._next_slot, now - CATCH_UP)
             if slot >= self._slots_end:
-                self._next_slot = await self._repo.reserve_slots(
-                    self._slot_block, self._interval, now - CATCH_UP)
+                reserving, self._reserving = self._reserving, None
+                self._next_slot = await (reserving or self._repo.reserve_slots(
+                    self._slot_block, self._interval, now - CATCH_UP))
                 self._slots_end = self._next_slot + self._slot_block * self._interval
             elif slot <= now:
                 self._next_slot = slot + self._interval
+                self._reserve_ahead()
                 return True
             else:
                 await asyncio.sleep(slot - now)
+
+    def _reserve_ahead(self) -> None:
+        """Reserve the next block of slots, from the end of this one, once half of it is used."""
+        block = self._slot_block * self._interval
+        if self._reserving is None and self._slots_end - self._next_slot <= block / 2:
+            self._reserving = asyncio.create_task(self._repo.reserve_slots(
+                self._slot_block, self._interval, self._slots_end), name="delivery-slots")
 
     def _dispatch(self, delivery: ClaimedDelivery) -> None:
         self._unsettled += 1
@@ -432,6 +475,12 @@ class DeliveryQueue:
             await self._nap(left)
 
     async def _give_back(self) -> None:
+        claiming, self._claiming = self._claiming, None
+        if claiming is not None:
+            try:
+                await self._take_claim(await claiming)
+            except Exception:
+                log.exception("claiming the next batch failed (it took no rows)")
         held = list(self._batch)
         self._batch.clear()
         try:

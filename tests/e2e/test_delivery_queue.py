@@ -310,6 +310,45 @@ async def test_the_configured_rate_is_never_exceeded(
     assert (len(times) - 1) / span <= 50 * 1.05
 
 
+async def test_sending_never_stops_to_wait_for_the_database(
+    server: BotApiServer, database: Database, repo: DeliveryRepository, start_queue: StartQueue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The next batch is claimed, and the next block of send slots reserved, while the current
+    ones still last: a sender that stopped for them would catch up in a burst, and a burst
+    makes people's replies wait at Telegram's door."""
+    await add_members(database, server, range(1, 1001))
+    in_hand_at_claims: list[int] = []
+    ahead_at_reservations: list[float] = []
+    claimed = 0
+    claim, reserve_slots = repo.claim, repo.reserve_slots
+
+    async def spy_claim(*args, **kwargs):
+        nonlocal claimed
+        in_hand_at_claims.append(claimed - len(sends(server)))
+        result = await claim(*args, **kwargs)
+        claimed += len(result.deliveries)
+        return result
+
+    async def spy_reserve_slots(count: int, interval: float, earliest: float) -> float:
+        ahead_at_reservations.append(earliest - time.time())
+        return await reserve_slots(count, interval, earliest)
+
+    monkeypatch.setattr(repo, "claim", spy_claim)
+    monkeypatch.setattr(repo, "reserve_slots", spy_reserve_slots)
+    queue = await start_queue()  # batches of 250, slots in blocks of 100
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+    async with asyncio.timeout(TIMEOUT):
+        await queue.finished(broadcast_id)
+    assert len(sends(server)) == 1000
+    # After the first claim, each was made with about half a batch still to send.
+    later_claims = in_hand_at_claims[1:4]
+    assert len(later_claims) == 3 and min(later_claims) >= 250 // 4, in_hand_at_claims
+    # After the first block, each was asked for from the end of the block still in use.
+    assert len(ahead_at_reservations) >= 10
+    assert min(ahead_at_reservations[1:]) > 0, ahead_at_reservations
+
+
 async def test_one_chat_gets_at_most_one_message_a_second(
     server: BotApiServer, database: Database, start_queue: StartQueue
 ) -> None:
