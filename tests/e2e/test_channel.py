@@ -46,6 +46,21 @@ async def _channel_shows(bot: BotUnderTest, count: int) -> list[SentRecord]:
     return records
 
 
+async def _card(person: Person):
+    """The card of the event titled TITLE, as a person who opened it from a list sees it."""
+    event_id = await person.bot.services.database.fetch_value(
+        "SELECT id FROM events WHERE title = ?", (TITLE,))
+    return await person.press_forged(f"ev:o:{event_id}")
+
+
+async def _going(bot: BotUnderTest) -> Person:
+    """A member who answered Going to the event titled TITLE."""
+    going = bot.person("en")
+    card = await _card(going)
+    await going.press("Going", card.last)
+    return going
+
+
 async def _own_event(olga: Person):
     await olga.send("/myevents")
     return await olga.press("1")
@@ -92,9 +107,7 @@ async def test_an_event_a_coordinator_hides_is_withdrawn_and_comes_back_when_unh
     [post] = await _channel_shows(bot, 1)
     coordinator = bot.person("en", tg_id=COORDINATOR_ID)
     await coordinator.send("/start")
-    event_id = await bot.services.database.fetch_value(
-        "SELECT id FROM events WHERE title = ?", (TITLE,))
-    card = await coordinator.press_forged(f"ev:o:{event_id}")
+    card = await _card(coordinator)
     await coordinator.press("Hide", card.last)
     hidden = await coordinator.send("Not a commemoration")
     [_, withdrawn] = await _channel_shows(bot, 2)
@@ -160,11 +173,7 @@ async def test_a_venue_for_people_going_never_reaches_the_channel(
     await _register(olga, disclosure="Going only")
     await _register(olga, title="Returning the Names — Köln", disclosure="Going only, hours before",
                     hours="3")
-    going = bot.person("en")
-    event_id = await bot.services.database.fetch_value(
-        "SELECT id FROM events WHERE title = ?", (TITLE,))
-    card = await going.press_forged(f"ev:o:{event_id}")
-    await going.press("Going", card.last)
+    await _going(bot)
     own = await _own_event(olga)
     await olga.press("Edit", own.last)
     await olga.press("Title")
@@ -218,11 +227,7 @@ async def test_a_channel_that_removed_the_bot_is_reported_once_and_blocks_nothin
     await bot.server.wait_for(lambda: len(
         [r for r in bot.server.rejected if r.chat_id == CHANNEL]) == 2)
     # The rest of the queue goes on: a member going is told of a cancellation.
-    going = bot.person("en")
-    event_id = await bot.services.database.fetch_value(
-        "SELECT id FROM events WHERE title = ?", (TITLE,))
-    card = await going.press_forged(f"ev:o:{event_id}")
-    await going.press("Going", card.last)
+    going = await _going(bot)
     own = await _own_event(olga)
     await olga.press("Cancel event", own.last)
     await olga.press("Skip")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 
 import icalendar
 import pytest
@@ -64,6 +65,16 @@ async def _shift_card(person: Person, shift_id: int):
 async def _take(person: Person, shift_id: int):
     card = await _shift_card(person, shift_id)
     return await person.press(texts(person.language)("button.take_shift"), card.last)
+
+
+def _shift_reminders(person: Person) -> list[str]:
+    return [r.text for r in person.received() if (r.text or "").startswith("⏰ Your shift")]
+
+
+async def _dues_at(bot: BotUnderTest, moment: str) -> None:
+    """Run the reminders job as the scheduler would at `moment`."""
+    bot.clock.set(datetime.fromisoformat(moment))
+    await bot.application.job_queue.get_jobs_by_name("event-dues")[0].run(bot.application)
 
 
 async def _state(bot: BotUnderTest, shift_id: int, person: Person) -> str | None:
@@ -176,25 +187,18 @@ async def test_reminder_one_hour_before_the_shift_once(bot: BotUnderTest) -> Non
     anna = bot.person("en")
     await anna.send("/start")
     await _take(anna, first)
-    dues = bot.application.job_queue.get_jobs_by_name("event-dues")[0]
-
-    def reminders() -> list[str]:
-        return [r.text for r in anna.received() if (r.text or "").startswith("⏰ Your shift")]
-
-    bot.clock.set(datetime.fromisoformat("2026-12-05T09:59:00+00:00"))
-    await dues.run(bot.application)
+    reminders = partial(_shift_reminders, anna)
+    await _dues_at(bot, "2026-12-05T09:59:00+00:00")
     await bot.services.delivery.drain()
     assert reminders() == []
-    bot.clock.set(datetime.fromisoformat("2026-12-05T10:00:30+00:00"))
-    await dues.run(bot.application)
-    await dues.run(bot.application)
+    await _dues_at(bot, "2026-12-05T10:00:30+00:00")
+    await _dues_at(bot, "2026-12-05T10:00:30+00:00")
     await bot.server.wait_for(reminders)
     await bot.services.delivery.drain()
     assert reminders() == [f"⏰ Your shift “Reader” of “{TITLE}” begins in 1 hour: "
                            "2026-12-05 12:00–12:10 (Europe/Berlin)."]
     # The second shift's people are nobody: its reminder goes to no one, and only once.
-    bot.clock.set(datetime.fromisoformat("2026-12-05T10:10:30+00:00"))
-    await dues.run(bot.application)
+    await _dues_at(bot, "2026-12-05T10:10:30+00:00")
     await bot.services.delivery.drain()
     assert len(reminders()) == 1
     assert await bot.services.database.fetch_value(
@@ -263,18 +267,12 @@ async def test_moving_the_event_moves_its_shifts_their_reminders_and_tells_their
         await bot.services.repos.shifts.get(first), await bot.services.repos.shifts.get(second))
     ] == [("2026-12-06T11:00:00+00:00", "2026-12-06T11:10:00+00:00"),
           ("2026-12-06T11:10:00+00:00", "2026-12-06T11:20:00+00:00")]
-    dues = bot.application.job_queue.get_jobs_by_name("event-dues")[0]
-
-    def reminders() -> list[str]:
-        return [r.text for r in anna.received() if (r.text or "").startswith("⏰ Your shift")]
-
+    reminders = partial(_shift_reminders, anna)
     # Not at the old time, but 1 hour before the new one.
-    bot.clock.set(datetime.fromisoformat("2026-12-05T10:00:30+00:00"))
-    await dues.run(bot.application)
+    await _dues_at(bot, "2026-12-05T10:00:30+00:00")
     await bot.services.delivery.drain()
     assert reminders() == []
-    bot.clock.set(datetime.fromisoformat("2026-12-06T10:00:30+00:00"))
-    await dues.run(bot.application)
+    await _dues_at(bot, "2026-12-06T10:00:30+00:00")
     await bot.server.wait_for(reminders)
     assert reminders() == [f"⏰ Your shift “Reader” of “{TITLE}” begins in 1 hour: "
                            "2026-12-06 12:00–12:10 (Europe/Berlin)."]
