@@ -531,6 +531,14 @@ async def test_edit_time_notifies_going(bot: BotUnderTest) -> None:
     assert "2026-12-06 11:00–13:30 (Europe/Berlin)" in moved.text
 
 
+async def _from_end_to_preview(olga: Person):
+    """/eventnew answered from its end question on (no end, a place, public): the preview."""
+    await olga.press("Skip")
+    await olga.send("Square")
+    await olga.press("Public")
+    return await olga.press("Skip")
+
+
 async def _up_to_start(olga: Person):
     """/eventnew answered up to its start question (Berlin, the guessed zone)."""
     for _name, how, value in STEPS[:STEPS.index(("start", "send", "2026-12-05 10:00"))]:
@@ -564,10 +572,7 @@ async def test_the_start_is_asked_by_day_buttons_then_the_time_on_that_day(
     assert gap.text.startswith("That time does not exist in Europe/Berlin")
     assert gap.text.endswith(which.text)
     assert (await olga.send("03:30")).text == _plain(EN("event.ask.end"))
-    await olga.press("Skip")
-    await olga.send("Square")
-    await olga.press("Public")
-    preview = await olga.press("Skip")
+    preview = await _from_end_to_preview(olga)
     assert "When: 2027-03-28 03:30 (Europe/Berlin)" in preview.text
     # Edit before publishing: another day asks its time again.
     await olga.press("Edit")
@@ -630,10 +635,7 @@ async def test_a_dialogue_stored_with_the_old_zone_marker_resumes_in_the_guessed
     assert which.text == _plain(EN("event.ask.start_time", day="Tuesday, 1 December 2026",
                                    zone="Europe/Berlin"))
     assert (await olga.send("18:00")).text == _plain(EN("event.ask.end"))
-    await olga.press("Skip")
-    await olga.send("Square")
-    await olga.press("Public")
-    preview = await olga.press("Skip")
+    preview = await _from_end_to_preview(olga)
     assert "When: 2026-12-01 18:00 (Europe/Berlin)" in preview.text
     await olga.press("Publish")
     event = await bot.services.repos.events.get(await _event_id(bot, "A reading"))

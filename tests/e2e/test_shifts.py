@@ -13,7 +13,7 @@ import pytest
 
 from bot.infra.i18n import texts
 from tests.e2e.orgs import organiser
-from tests.e2e.test_events import _event_id, _open_card, _register
+from tests.e2e.test_events import _event_id, _open_card, _register, _run_dues
 from tests.harness import BotUnderTest, Person, button_labels
 
 # Also on PostgreSQL (tests/conftest.py: backend).
@@ -69,12 +69,6 @@ async def _take(person: Person, shift_id: int):
 
 def _shift_reminders(person: Person) -> list[str]:
     return [r.text for r in person.received() if (r.text or "").startswith("⏰ Your shift")]
-
-
-async def _dues_at(bot: BotUnderTest, moment: str) -> None:
-    """Run the reminders job as the scheduler would at `moment`."""
-    bot.clock.set(datetime.fromisoformat(moment))
-    await bot.application.job_queue.get_jobs_by_name("event-dues")[0].run(bot.application)
 
 
 async def _state(bot: BotUnderTest, shift_id: int, person: Person) -> str | None:
@@ -188,17 +182,17 @@ async def test_reminder_one_hour_before_the_shift_once(bot: BotUnderTest) -> Non
     await anna.send("/start")
     await _take(anna, first)
     reminders = partial(_shift_reminders, anna)
-    await _dues_at(bot, "2026-12-05T09:59:00+00:00")
+    await _run_dues(bot, "2026-12-05T09:59:00+00:00")
     await bot.services.delivery.drain()
     assert reminders() == []
-    await _dues_at(bot, "2026-12-05T10:00:30+00:00")
-    await _dues_at(bot, "2026-12-05T10:00:30+00:00")
+    await _run_dues(bot, "2026-12-05T10:00:30+00:00")
+    await _run_dues(bot, "2026-12-05T10:00:30+00:00")
     await bot.server.wait_for(reminders)
     await bot.services.delivery.drain()
     assert reminders() == [f"⏰ Your shift “Reader” of “{TITLE}” begins in 1 hour: "
                            "2026-12-05 12:00–12:10 (Europe/Berlin)."]
     # The second shift's people are nobody: its reminder goes to no one, and only once.
-    await _dues_at(bot, "2026-12-05T10:10:30+00:00")
+    await _run_dues(bot, "2026-12-05T10:10:30+00:00")
     await bot.services.delivery.drain()
     assert len(reminders()) == 1
     assert await bot.services.database.fetch_value(
@@ -269,10 +263,10 @@ async def test_moving_the_event_moves_its_shifts_their_reminders_and_tells_their
           ("2026-12-06T11:10:00+00:00", "2026-12-06T11:20:00+00:00")]
     reminders = partial(_shift_reminders, anna)
     # Not at the old time, but 1 hour before the new one.
-    await _dues_at(bot, "2026-12-05T10:00:30+00:00")
+    await _run_dues(bot, "2026-12-05T10:00:30+00:00")
     await bot.services.delivery.drain()
     assert reminders() == []
-    await _dues_at(bot, "2026-12-06T10:00:30+00:00")
+    await _run_dues(bot, "2026-12-06T10:00:30+00:00")
     await bot.server.wait_for(reminders)
     assert reminders() == [f"⏰ Your shift “Reader” of “{TITLE}” begins in 1 hour: "
                            "2026-12-06 12:00–12:10 (Europe/Berlin)."]

@@ -51,27 +51,26 @@ async def test_a_refused_token_exits_2_at_once(server: BotApiServer, tmp_path, c
     assert server.request_count["getMe"] == 1  # no retry
 
 
-async def test_another_process_polling_exits_1_saying_so(server: BotApiServer, tmp_path):
-    server.inject_error("getUpdates", error_code=409, times=None, description=(
+@pytest.mark.parametrize(("conflict", "said"), [
+    pytest.param(
         "Conflict: terminated by other getUpdates request; make sure that only one bot "
-        "instance is running"))
-    status, line, _log = await _fails("run", env=_environment(server, tmp_path))
-    assert status == EXIT_UNAVAILABLE
-    assert line == ("coalition-bot: another process is polling Telegram with this token (409 "
-                    "Conflict) — stop the other `coalition-bot run`, or give each bot its own "
-                    "token")
-
-
-async def test_a_webhook_set_again_while_polling_exits_1_saying_so(server: BotApiServer,
-                                                                 tmp_path):
-    server.inject_error("getUpdates", error_code=409, times=None, description=(
+        "instance is running",
+        "coalition-bot: another process is polling Telegram with this token (409 Conflict) — "
+        "stop the other `coalition-bot run`, or give each bot its own token",
+        id="another process polling"),
+    pytest.param(
         "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
-        "delete the webhook first"))
+        "delete the webhook first",
+        "coalition-bot: a webhook was set again for this token (409 Conflict) — another "
+        "deployment uses it in webhook mode: stop it, or start this one with `run --webhook`",
+        id="a webhook set again while polling"),
+])
+async def test_a_409_conflict_while_polling_exits_1_saying_which(
+        server: BotApiServer, tmp_path, conflict: str, said: str):
+    server.inject_error("getUpdates", error_code=409, times=None, description=conflict)
     status, line, _log = await _fails("run", env=_environment(server, tmp_path))
     assert status == EXIT_UNAVAILABLE
-    assert line == ("coalition-bot: a webhook was set again for this token (409 Conflict) — "
-                    "another deployment uses it in webhook mode: stop it, or start this one "
-                    "with `run --webhook`")
+    assert line == said
 
 
 async def test_a_webhook_left_set_is_deleted_when_run_polls_and_the_log_says_so(
