@@ -66,6 +66,22 @@ async def _own_event(olga: Person):
     return await olga.press("1")
 
 
+async def _retitle(olga: Person) -> None:
+    """The organiser renames her event to TITLE + ", Mitte"."""
+    own = await _own_event(olga)
+    await olga.press("Edit", own.last)
+    await olga.press("Title")
+    await olga.send(f"{TITLE}, Mitte")
+
+
+async def _cancel_own_event(olga: Person) -> None:
+    """The organiser cancels her (only) event, giving no reason."""
+    own = await _own_event(olga)
+    await olga.press("Cancel event", own.last)
+    await olga.press("Skip")
+    await olga.press("Cancel event")
+
+
 async def test_a_public_event_is_posted_edited_in_place_and_marked_cancelled(
     with_channel: BotUnderTest,
 ) -> None:
@@ -79,18 +95,12 @@ async def test_a_public_event_is_posted_edited_in_place_and_marked_cancelled(
     assert not any(who in post.text for who in (f"P{olga.tg_id}", f"p{olga.tg_id}",
                                                  str(olga.tg_id)))
 
-    own = await _own_event(olga)
-    await olga.press("Edit", own.last)
-    await olga.press("Title")
-    await olga.send(f"{TITLE}, Mitte")
+    await _retitle(olga)
     [_, edited] = await _channel_shows(bot, 2)
     assert (edited.method, edited.message_id) == ("editMessageText", post.message_id)
     assert f"{TITLE}, Mitte" in edited.text
 
-    own = await _own_event(olga)
-    await olga.press("Cancel event", own.last)
-    await olga.press("Skip")
-    await olga.press("Cancel event")
+    await _cancel_own_event(olga)
     [*_, cancelled] = await _channel_shows(bot, 3)
     assert (cancelled.method, cancelled.message_id) == ("editMessageText", post.message_id)
     assert cancelled.text.startswith("❌ CANCELLED") and f"{TITLE}, Mitte" in cancelled.text
@@ -174,10 +184,7 @@ async def test_a_venue_for_people_going_never_reaches_the_channel(
     await _register(olga, title="Returning the Names — Köln", disclosure="Going only, hours before",
                     hours="3")
     await _going(bot)
-    own = await _own_event(olga)
-    await olga.press("Edit", own.last)
-    await olga.press("Title")
-    await olga.send(f"{TITLE}, Mitte")
+    await _retitle(olga)
     records = await _channel_shows(bot, 3)
     assert EN("event.venue_going") in records[0].text
     assert EN.plural("event.venue_going_before", 3) in records[1].text
@@ -228,10 +235,7 @@ async def test_a_channel_that_removed_the_bot_is_reported_once_and_blocks_nothin
         [r for r in bot.server.rejected if r.chat_id == CHANNEL]) == 2)
     # The rest of the queue goes on: a member going is told of a cancellation.
     going = await _going(bot)
-    own = await _own_event(olga)
-    await olga.press("Cancel event", own.last)
-    await olga.press("Skip")
-    await olga.press("Cancel event")
+    await _cancel_own_event(olga)
     await bot.server.wait_for(lambda: [r for r in going.received() if "❌" in (r.text or "")])
     await bot.services.delivery.drain()
     lost = EN("channel.lost", reason=f"403: {REMOVED}")
@@ -250,10 +254,7 @@ async def test_a_channel_in_russian_marks_a_cancelled_event_in_russian(
     async with running_bot(server, settings, clock) as bot:
         olga = await organiser(bot)
         await _register(olga)
-        own = await _own_event(olga)
-        await olga.press("Cancel event", own.last)
-        await olga.press("Skip")
-        await olga.press("Cancel event")
+        await _cancel_own_event(olga)
         [post, cancelled] = await _channel_shows(bot, 2)
         assert RU("event.venue", venue=VENUE) in post.text
         assert cancelled.text.startswith("❌ ОТМЕНЕНО")
