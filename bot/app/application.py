@@ -47,12 +47,13 @@ def build_application(
         .build()
     )
     services = Services(settings, clock, local_sender=not senders)
-    services.delivery.give_way_to(processor.idle)
+    services.delivery.give_way_to(processor.handling)
     processor.person = services.database.person
     processor.after = services.flood.keep
     application.bot_data["services"] = services
     application.bot_data["senders"] = SenderProcesses(
-        [settings.sender_name(f"sender-{number}") for number in range(1, senders + 1)])
+        [settings.sender_name(f"sender-{number}") for number in range(1, senders + 1)],
+        processor.handling)
     handlers.register(application)
     return application
 

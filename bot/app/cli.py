@@ -93,7 +93,8 @@ def _sender(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app.senders import run_sender
 
     _before_start(settings, telegram=True)
-    asyncio.run(run_sender(settings, args.name, timedelta(seconds=args.lease), args.parent))
+    asyncio.run(run_sender(settings, args.name, timedelta(seconds=args.lease), args.parent,
+                           args.give_way))
     return 0
 
 
@@ -427,6 +428,7 @@ def parser() -> argparse.ArgumentParser:
                              "that died go to the others after it (default "
                              f"{LEASE.total_seconds():.0f})")
     sender.add_argument("--parent", type=int, help=argparse.SUPPRESS)
+    sender.add_argument("--give-way", type=int, help=argparse.SUPPRESS)
     sender.set_defaults(action=_sender)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         action=_migrate

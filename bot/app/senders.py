@@ -20,6 +20,7 @@ from bot.features.notices import Notices
 from bot.infra.clock import SystemClock
 from bot.infra.config import Settings
 from bot.infra.delivery import DeliveryQueue, courier_for
+from bot.infra.handling import Handling, SharedHandling
 from storage.backend import open_database
 from storage.deliveries import DeliveryRepository
 from storage.schema import migrate
@@ -38,10 +39,12 @@ PARENT_CHECK = 1.0
 
 
 async def run_sender(
-    settings: Settings, name: str, lease: timedelta, parent: int | None = None
+    settings: Settings, name: str, lease: timedelta, parent: int | None = None,
+    give_way: int | None = None,
 ) -> None:
     """Send from the database until SIGINT or SIGTERM (or until `parent` is gone), then finish
-    the sends in flight and give the rest back."""
+    the sends in flight and give the rest back. `give_way`: the descriptor of the parent's
+    Handling, to give way while it handles an update (bot/infra/handling.py)."""
     database = open_database(path=settings.database_path, url=settings.database_url)
     await database.open()
     try:
@@ -55,6 +58,8 @@ async def run_sender(
             deliveries, queue, users,
             Notices(users, queue, default_language=settings.default_language),
             channel_id=settings.channel_id, language=settings.default_language).report_lost)
+        if give_way is not None:
+            queue.give_way_to(SharedHandling(give_way))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -85,10 +90,13 @@ class SenderProcesses:
     Each child has a fixed name (sender-1, …, after "REPLICA/" when set), so a restarted child
     takes back at once the rows its dead predecessor had in flight; it is in a session of its
     own, so that a Ctrl-C in the terminal reaches only `run`, which stops the children in order.
+    Each child gives way while `run` handles an update: it inherits the descriptor of `run`'s
+    Handling.
     """
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], handling: Handling) -> None:
         self._names = names
+        self._handling = handling
         self._children: dict[str, asyncio.subprocess.Process] = {}
         self._watchers: list[asyncio.Task] = []
         self._stopping = False
@@ -117,9 +125,11 @@ class SenderProcesses:
         pause = FIRST_RESTART
         while not self._stopping:
             started = time.monotonic()
+            give_way = self._handling.shared_fd()
             child = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "sender", "--name", name,
-                "--parent", str(os.getpid()), start_new_session=True)
+                "--parent", str(os.getpid()), "--give-way", str(give_way),
+                pass_fds=(give_way,), start_new_session=True)
             self._children[name] = child
             log.info("started %s (pid %d)", name, child.pid)
             status = await child.wait()

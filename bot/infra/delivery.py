@@ -15,6 +15,7 @@ from telegram import TelegramObject
 
 from bot.infra.clock import Clock
 from bot.infra.courier import Courier, Undelivered
+from bot.infra.handling import GivesWay
 from storage.deliveries import (
     CHANNEL,
     IN_PROCESS,
@@ -133,7 +134,7 @@ class DeliveryQueue:
         # Whether the last claim was a full batch: only then is there a next one to claim ahead.
         self._more = False
         self._paused_until = 0.0
-        self._give_way: asyncio.Event | None = None
+        self._give_way: GivesWay | None = None
         self._channel = channel
         self._on_channel_lost: Callable[[str], Awaitable[None]] | None = None
 
@@ -347,15 +348,21 @@ class DeliveryQueue:
         once, not again until a post there went through."""
         self._on_channel_lost = report
 
-    def give_way_to(self, idle: asyncio.Event) -> None:
-        """Start no send while `idle` is clear (a person's update is being handled), so that
-        interactive replies never wait behind a broadcast."""
-        self._give_way = idle
+    def give_way_to(self, handling: GivesWay) -> None:
+        """Start no send, claim and record nothing while `handling` says a person's update is
+        being handled, so that interactive replies do not wait behind a broadcast."""
+        self._give_way = handling
 
     async def _people_first(self) -> None:
-        """Wait while a person's update is handled: its replies and its database work first."""
-        if self._give_way is not None:
-            await self._give_way.wait()
+        """Wait while a person's update is handled: its replies and its database work first.
+
+        Only while sending is at most CATCH_UP/2 behind its slots, and at most until it is
+        CATCH_UP behind, which pacing then makes up in a burst: the rate holds even when updates
+        never stop (half the time waiting, half catching up), and a slow update never stops a
+        broadcast."""
+        slack = self._next_slot + CATCH_UP - time()
+        if self._give_way is not None and slack >= CATCH_UP / 2:
+            await self._give_way.idle(slack)
 
     async def _pace(self) -> bool:
         """Wait for the next send slot, 1/rate after the last of this queue's reserved slots;

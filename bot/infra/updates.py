@@ -13,6 +13,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.infra.handling import Handling
+
 log = logging.getLogger("coalition.updates")
 
 handler_name: contextvars.ContextVar[str | None] = contextvars.ContextVar("handler", default=None)
@@ -37,20 +39,19 @@ class UpdateProcessor(BaseUpdateProcessor):
         # Every update handled, re-deliveries included: a repeat has an id already counted above.
         self.handled = 0
         self._processed = asyncio.Condition()
-        # Set while no update is being handled: mass sending gives way to people (delivery.py).
-        self.idle = asyncio.Event()
-        self.idle.set()
+        # Mass sending gives way to people while an update is handled (handling.py).
+        self.handling = Handling()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Nothing to release."""
+        self.handling.close()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         handler_name.set(None)
         started = time.perf_counter()
-        self.idle.clear()
+        self.handling.begin()
         user = update.effective_user if isinstance(update, Update) else None
         try:
             async with self.person(user.id) if user else nullcontext():
@@ -60,7 +61,7 @@ class UpdateProcessor(BaseUpdateProcessor):
                     if user and self.after is not None:
                         await self.after(user.id)
         finally:
-            self.idle.set()
+            self.handling.end()
             waiting = self._waiting.pop(id(update), None)
             if waiting is not None and not waiting.done():
                 waiting.set_result(None)

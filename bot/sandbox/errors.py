@@ -1,7 +1,10 @@
-"""Bot API error answers and the errors a test makes the sandbox give on purpose."""
+"""Bot API error answers and the errors (and slowness) a test makes the sandbox give on purpose."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,11 +55,14 @@ class _Injection:
 
 
 class ErrorInjection:
-    """Injected errors and blocked users, checked before every Bot API call."""
+    """Injected errors, blocked users and held chats, checked before every Bot API call."""
 
     def __init__(self) -> None:
         self._injections: list[_Injection] = []
         self._blocked: set[int] = set()
+        self._holds: dict[int, asyncio.Event] = {}
+        # Requests to a held chat that wait for release(), by chat.
+        self.held: Counter[int] = Counter()
 
     def inject_error(
         self,
@@ -89,6 +95,27 @@ class ErrorInjection:
 
     def unblock(self, chat_id: int) -> None:
         self._blocked.discard(chat_id)
+
+    def hold(self, chat_id: int) -> None:
+        """Answer no request to `chat_id` until release(chat_id): Telegram being slow."""
+        self._holds.setdefault(chat_id, asyncio.Event())
+
+    def release(self, chat_id: int) -> None:
+        gate = self._holds.pop(chat_id, None)
+        if gate is not None:
+            gate.set()
+
+    async def _until_released(self, chat_id: int | None, held: Callable[[], None]) -> None:
+        """Wait while `chat_id` is held, calling `held` once this request counts in `held`."""
+        gate = self._holds.get(chat_id) if chat_id is not None else None
+        if gate is None:
+            return
+        self.held[chat_id] += 1
+        held()
+        try:
+            await gate.wait()
+        finally:
+            self.held[chat_id] -= 1
 
     def clear_errors(self) -> None:
         """Forget injected errors and blocks."""

@@ -167,6 +167,7 @@ class BotApiServer(MessageMethods, BotMethods, ErrorInjection):
             values, uploads = await read_params(request)
             chat_id = self._chat_id_of(values.get("chat_id"))
             self._check_injected(name, chat_id)
+            await self._until_released(chat_id, self._notify)
             result = await handler(Params(values, uploads))
         except ApiError as error:
             self.rejected.append(RejectedRecord(name, chat_id, error.error_code, error.description))

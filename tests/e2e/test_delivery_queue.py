@@ -11,7 +11,8 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.infra.courier import Courier, Undelivered
-from bot.infra.delivery import FIRST_RETRY, DeliveryQueue, courier_for, window
+from bot.infra.delivery import CATCH_UP, FIRST_RETRY, DeliveryQueue, courier_for, window
+from bot.infra.handling import Handling
 from bot.sandbox.records import SentRecord
 from bot.sandbox.server import BotApiServer
 from storage.database import Database, SqliteDatabase
@@ -347,6 +348,35 @@ async def test_sending_never_stops_to_wait_for_the_database(
     # After the first block, each was asked for from the end of the block still in use.
     assert len(ahead_at_reservations) >= 10
     assert min(ahead_at_reservations[1:]) > 0, ahead_at_reservations
+
+
+async def test_sending_gives_way_while_an_update_is_handled_and_keeps_its_rate(
+    server: BotApiServer, database: Database, start_queue: StartQueue
+) -> None:
+    """While a person's update is handled no send starts, for as long as pacing can make up
+    for it (CATCH_UP); an update that never ends does not slow the broadcast."""
+    await add_members(database, server, range(1, 2001))
+    handling = Handling()
+    queue = await start_queue()
+    queue.give_way_to(handling)
+    broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
+    await server.wait_for(lambda: len(sends(server)) >= 100, timeout=TIMEOUT)
+    during = []
+    for _update in range(5):
+        handling.begin()
+        began = time.monotonic()
+        await asyncio.sleep(CATCH_UP * 0.8)
+        # Sends already in flight when the update began have 10 ms to arrive.
+        during.append(sum(r.time >= began + 0.01 for r in sends(server)))
+        handling.end()
+        await asyncio.sleep(CATCH_UP)
+    handling.begin()
+    left, began = 2000 - len(sends(server)), time.monotonic()
+    async with asyncio.timeout(TIMEOUT):
+        await queue.finished(broadcast_id)
+    # Sending on all along, there would be about 30 each time.
+    assert sum(during) <= 5, during
+    assert left >= 1000 and left / (time.monotonic() - began) >= FAST * 0.8
 
 
 async def test_one_chat_gets_at_most_one_message_a_second(

@@ -8,12 +8,14 @@ import os
 import re
 import signal
 import sys
+import time
 from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from bot.infra.delivery import CATCH_UP
 from bot.infra.i18n import texts
 from bot.sandbox.server import BotApiServer
 from storage.backend import open_database
@@ -25,6 +27,14 @@ from tests.harness import button_data
 
 RATE = 1000
 MEMBERS = 2000
+# A person's reply held back this long (Telegram slow to take it), HOLDS times: less than the
+# delivery queue's CATCH_UP, so a sender on schedule gives way all along; sends already in
+# flight when the update began have the first SETTLE of it to arrive. One LONG_HOLD outlasts
+# what pacing can make up for.
+HOLD = CATCH_UP * 0.8
+HOLDS = 8
+SETTLE = 0.01
+LONG_HOLD = 0.6
 CREATED = "2026-11-01T00:00:00+00:00"
 
 
@@ -278,3 +288,50 @@ async def test_run_restarts_a_sender_that_died_and_it_takes_its_rows_back(
     received = _received(server, "Rally on Sunday")
     assert len(received) == MEMBERS
     assert sum(received.values()) - MEMBERS <= broadcast.resent
+
+
+async def test_the_sender_process_gives_way_while_run_handles_an_update(
+    server: BotApiServer, tmp_path: Path
+) -> None:
+    """While `run` waits for Telegram to take a person's reply, the sender process it started
+    starts no send; when the wait outlasts what pacing can make up for, it sends on."""
+    members = range(1, MEMBERS + 1)
+    person = MEMBERS + 1
+    _add_users(server, range(1, person + 1))
+    database = await _database(tmp_path / "run.db", members)
+    rate = 500
+    log = tmp_path / "run.log"
+    process = await _start(_environment(server, tmp_path / "run.db", BROADCAST_RATE=str(rate)),
+                           log, "run")
+
+    async def sent_while_held(hold: float) -> int:
+        server.hold(person)
+        seen = len(server.outbox)
+        server.user_sends(person, "/help")
+        await server.wait_for(lambda: server.held[person], timeout=30)
+        held_at = time.monotonic()
+        await asyncio.sleep(hold)
+        server.release(person)
+        await server.wait_for(lambda: any(r.chat_id == person for r in server.outbox[seen:]))
+        # Time to catch up on the sends it owes: behind schedule, a sender does not give way.
+        await asyncio.sleep(CATCH_UP * 2)
+        return sum(held_at + SETTLE <= r.time <= held_at + hold
+                   for r in server.outbox if r.text == "Rally on Sunday")
+
+    try:
+        await _answer(server, person, lambda: server.user_sends(person, "/start"))
+        broadcast_id = await _broadcast(database, "Rally on Sunday")
+        await server.wait_for(lambda: len(_received(server, "Rally on Sunday")) >= rate // 5,
+                              timeout=30)
+        short = [await sent_while_held(HOLD) for _ in range(HOLDS)]
+        long = await sent_while_held(LONG_HOLD)
+        await _until_done(database, [process], broadcast_id)
+    finally:
+        await _stop(process, log)
+        await database.close()
+    # Had the sender not given way: about rate * (HOLD - SETTLE) = 15 each time.
+    assert sum(short) <= HOLDS, short
+    # It gave way CATCH_UP at a time and caught up after each: the rate held.
+    assert long >= rate * LONG_HOLD / 2, long
+    # The person, who started the bot, is a member too.
+    assert _received(server, "Rally on Sunday") == Counter(dict.fromkeys([*members, person], 1))
