@@ -135,6 +135,8 @@ class DeliveryQueue:
         self._more = False
         self._paused_until = 0.0
         self._give_way: GivesWay | None = None
+        # Until when sending does not give way, catching up on its last full wait.
+        self._catching_up_until = 0.0
         self._channel = channel
         self._on_channel_lost: Callable[[str], Awaitable[None]] | None = None
 
@@ -356,13 +358,15 @@ class DeliveryQueue:
     async def _people_first(self) -> None:
         """Wait while a person's update is handled: its replies and its database work first.
 
-        Only while sending is at most CATCH_UP/2 behind its slots, and at most until it is
-        CATCH_UP behind, which pacing then makes up in a burst: the rate holds even when updates
-        never stop (half the time waiting, half catching up), and a slow update never stops a
-        broadcast."""
-        slack = self._next_slot + CATCH_UP - time()
-        if self._give_way is not None and slack >= CATCH_UP / 2:
-            await self._give_way.idle(slack)
+        At most CATCH_UP, which pacing then makes up in a burst; after a wait that long, not
+        again for CATCH_UP. So the rate holds even when updates never stop (half the time
+        waiting, half catching up), and a slow update never stops a broadcast."""
+        if self._give_way is None or monotonic() < self._catching_up_until:
+            return
+        started = monotonic()
+        await self._give_way.idle(CATCH_UP)
+        if monotonic() - started >= CATCH_UP:
+            self._catching_up_until = monotonic() + CATCH_UP
 
     async def _pace(self) -> bool:
         """Wait for the next send slot, 1/rate after the last of this queue's reserved slots;

@@ -92,6 +92,7 @@ async def test_each_group_reaches_exactly_its_people_and_an_attendee_replies(
     await olga.press("Cancel event", card.last)
     await olga.press("Skip")
     await olga.press("Cancel event")
+    await bot.services.delivery.drain()  # the cancellation notices, before the press
     assert (await maybe.press("Ответить", got_ru)).texts == [RU("relay.closed")]
     assert (await olga.press_forged(f"me:ma:{event_id}")).texts == [EN("not_available")]
 

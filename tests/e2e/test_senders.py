@@ -313,7 +313,7 @@ async def test_the_sender_process_gives_way_while_run_handles_an_update(
         await asyncio.sleep(hold)
         server.release(person)
         await server.wait_for(lambda: any(r.chat_id == person for r in server.outbox[seen:]))
-        # Time to catch up on the sends it owes: behind schedule, a sender does not give way.
+        # Time to send what it owes, so that the next hold finds it on schedule.
         await asyncio.sleep(CATCH_UP * 2)
         return sum(held_at + SETTLE <= r.time <= held_at + hold
                    for r in server.outbox if r.text == "Rally on Sunday")
