@@ -19,11 +19,11 @@ sibling (see storage/migrations/__init__.py).
 Transactions: every write transaction first takes one transaction-scoped advisory lock
 (WRITER_LOCK), so write transactions run one at a time across every process, as SQLite's
 BEGIN IMMEDIATE makes them; the code reads, then writes on what it read, inside one transaction
-(claims, capacity checks, "is this the last coordinator?"), and relies on that. A write
-no transaction reads and then writes on (`Database.execute_independent`) commits on its own
-without the lock. Reads outside a
-transaction go to the pool and see the last committed state (READ COMMITTED). SERIALIZABLE would
-need every transaction to be re-run on a conflict, which `async with transaction()` cannot do.
+(claims, capacity checks, "is this the last coordinator?"), and relies on that. A write no
+transaction reads and then writes on (`Database.execute_independent`) commits on its own
+without the lock. Reads outside a transaction go to the pool and see the last committed state
+(READ COMMITTED). SERIALIZABLE would need every transaction to be re-run on a conflict, which
+`async with transaction()` cannot do.
 """
 
 from __future__ import annotations
