@@ -60,6 +60,14 @@ async def _start(env: dict[str, str], log: Path, *args: str) -> asyncio.subproce
             stdout=stream, stderr=stream, env=env)
 
 
+async def _up(logs: list[Path]) -> None:
+    """Until each sender (named after its log) has started: one that starts slowly on a busy
+    machine would otherwise find the other has claimed everything."""
+    async with asyncio.timeout(30):
+        while not all(f"sender {log.stem} started" in log.read_text() for log in logs):  # noqa: ASYNC110 (another process writes)
+            await asyncio.sleep(0.05)
+
+
 async def _stop(process: asyncio.subprocess.Process, log: Path) -> None:
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
@@ -101,6 +109,17 @@ async def _until_done(database: Database, senders: list, *broadcast_ids: int) ->
             await asyncio.sleep(0.1)
 
 
+async def _in_flight(database: Database, owner: str) -> int:
+    return await database.fetch_value(
+        "SELECT count(*) FROM deliveries WHERE status = 'sending' AND lease_owner = ?", (owner,))
+
+
+async def _holding(database: Database, owner: str) -> None:
+    async with asyncio.timeout(30):
+        while not await _in_flight(database, owner):  # noqa: ASYNC110 (another process claims)
+            await asyncio.sleep(0.005)
+
+
 def _received(server: BotApiServer, text: str) -> Counter:
     return Counter(r.chat_id for r in server.outbox if r.method == "sendMessage" and r.text == text)
 
@@ -118,11 +137,12 @@ async def test_two_senders_deliver_2000_recipients_each_once(
     _add_users(server, members)
     database = await _database(tmp_path / "bot.db", members, database_url)
     try:
-        broadcast_id = await _broadcast(database, "Rally on Sunday")
         env = _environment(server, tmp_path / "bot.db", database_url)
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         senders = [await _start(env, log, "sender", "--name", log.stem) for log in logs]
         try:
+            await _up(logs)
+            broadcast_id = await _broadcast(database, "Rally on Sunday")
             await _until_done(database, senders, broadcast_id)
         finally:
             for sender, log in zip(senders, logs, strict=True):
@@ -150,19 +170,26 @@ async def test_a_sender_killed_mid_broadcast_loses_nobody(
         env = _environment(server, tmp_path / "bot.db", database_url)
         logs = [tmp_path / "killed.log", tmp_path / "survivor.log"]
         # A short lease: the killed sender's rows come back to the survivor after 2 s.
-        killed, survivor = [await _start(env, log, "sender", "--name", log.stem, "--lease", "2")
-                            for log in logs]
+        killed, survivor = None, None
         try:
+            killed = await _start(env, logs[0], "sender", "--name", "killed", "--lease", "2")
+            # Killed with rows in hand: not before its first claim (it starts first, so a slow
+            # start on a busy machine cannot leave it nothing to claim) nor between claims.
+            await _holding(database, "killed")
+            survivor = await _start(env, logs[1], "sender", "--name", "survivor", "--lease", "2")
             await server.wait_for(
                 lambda: len(_received(server, "Rally on Sunday")) >= MEMBERS // 4, timeout=30)
+            await _holding(database, "killed")
             killed.kill()
             await killed.wait()
-            in_flight = await database.fetch_value(
-                "SELECT count(*) FROM deliveries WHERE status = 'sending' "
-                "AND lease_owner = 'killed'")
+            in_flight = await _in_flight(database, "killed")
             await _until_done(database, [survivor], broadcast_id)
         finally:
-            await _stop(survivor, logs[1])
+            if killed is not None and killed.returncode is None:
+                killed.kill()
+                await killed.wait()
+            if survivor is not None:
+                await _stop(survivor, logs[1])
         broadcast = await DeliveryRepository(database).get(broadcast_id)
     finally:
         await database.close()
@@ -186,13 +213,14 @@ async def test_two_senders_never_send_to_one_chat_within_a_second(
     _add_users(server, members)
     database = await _database(tmp_path / "bot.db", members, database_url)
     try:
-        # Three broadcasts to the same people, sent side by side by two senders.
-        texts = ["First", "Second", "Third"]
-        broadcast_ids = [await _broadcast(database, text) for text in texts]
         env = _environment(server, tmp_path / "bot.db", database_url)
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         senders = [await _start(env, log, "sender", "--name", log.stem) for log in logs]
         try:
+            await _up(logs)
+            # Three broadcasts to the same people, sent side by side by two senders.
+            texts = ["First", "Second", "Third"]
+            broadcast_ids = [await _broadcast(database, text) for text in texts]
             await _until_done(database, senders, *broadcast_ids)
         finally:
             for sender, log in zip(senders, logs, strict=True):
