@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from itertools import pairwise
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -320,7 +321,9 @@ async def test_sending_never_stops_to_wait_for_the_database(
     makes people's replies wait at Telegram's door."""
     await add_members(database, server, range(1, 1001))
     in_hand_at_claims: list[int] = []
-    ahead_at_reservations: list[float] = []
+    # Each reservation: how far ahead of the clock it starts, where it asked to start, and the
+    # start it got.
+    reservations: list[tuple[float, float, float]] = []
     claimed = 0
     claim, reserve_slots = repo.claim, repo.reserve_slots
 
@@ -332,8 +335,10 @@ async def test_sending_never_stops_to_wait_for_the_database(
         return result
 
     async def spy_reserve_slots(count: int, interval: float, earliest: float) -> float:
-        ahead_at_reservations.append(earliest - time.time())
-        return await reserve_slots(count, interval, earliest)
+        ahead = earliest - time.time()
+        start = await reserve_slots(count, interval, earliest)
+        reservations.append((ahead, earliest, start + count * interval))
+        return start
 
     monkeypatch.setattr(repo, "claim", spy_claim)
     monkeypatch.setattr(repo, "reserve_slots", spy_reserve_slots)
@@ -345,38 +350,63 @@ async def test_sending_never_stops_to_wait_for_the_database(
     # After the first claim, each was made with about half a batch still to send.
     later_claims = in_hand_at_claims[1:4]
     assert len(later_claims) == 3 and min(later_claims) >= 250 // 4, in_hand_at_claims
-    # After the first block, each was asked for from the end of the block still in use.
-    assert len(ahead_at_reservations) >= 10
-    assert min(ahead_at_reservations[1:]) > 0, ahead_at_reservations
+    # After the first block, each was asked for from the end of the block still in use, with
+    # half of that block still to last. Pacing may run up to CATCH_UP behind its slots, and a
+    # busy machine starts the reserving task late or skips slots it missed, so this holds for
+    # most, not every one; asked only once the slots ran out, none would start at the end of
+    # the block before, and every one would start CATCH_UP in the past.
+    assert len(reservations) >= 10
+    in_time = [asked == pytest.approx(end, abs=1e-6) and ahead > CATCH_UP / 4
+               for (_, _, end), (ahead, asked, _) in pairwise(reservations)]
+    assert sum(in_time) >= len(in_time) * 3 / 4, reservations
 
 
 async def test_sending_gives_way_while_an_update_is_handled_and_keeps_its_rate(
-    server: BotApiServer, database: Database, start_queue: StartQueue
+    server: BotApiServer, database: Database, start_queue: StartQueue,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """While a person's update is handled no send starts, for as long as pacing can make up
     for it (CATCH_UP); an update that never ends does not slow the broadcast."""
-    await add_members(database, server, range(1, 2001))
+    await add_members(database, server, range(1, 3001))
     handling = Handling()
     queue = await start_queue()
     queue.give_way_to(handling)
+    # When each send started: timed at the queue, not at the server, so that sends started
+    # before an update and slow to arrive on a busy machine do not count against it.
+    started: list[float] = []
+    dispatch = queue._dispatch
+
+    def spy_dispatch(delivery) -> None:
+        started.append(time.monotonic())
+        dispatch(delivery)
+
+    monkeypatch.setattr(queue, "_dispatch", spy_dispatch)
     broadcast_id = await queue.enqueue(kind="announcement", text="Hi", audience="everyone")
-    await server.wait_for(lambda: len(sends(server)) >= 100, timeout=TIMEOUT)
-    during = []
+    await server.wait_for(lambda: len(started) >= 700, timeout=TIMEOUT)
+    # Past the first burst, with nothing to give way to.
+    free = 600 / (started[699] - started[100])
+    windows = []
     for _update in range(5):
         handling.begin()
         began = time.monotonic()
         await asyncio.sleep(CATCH_UP * 0.8)
-        # Sends already in flight when the update began have 10 ms to arrive.
-        during.append(sum(r.time >= began + 0.01 for r in sends(server)))
+        windows.append((began, min(time.monotonic(), began + CATCH_UP)))
         handling.end()
-        await asyncio.sleep(CATCH_UP)
+        # Longer than the catching up after a wait that lasted CATCH_UP on a slow machine.
+        await asyncio.sleep(CATCH_UP * 2)
     handling.begin()
-    left, began = 2000 - len(sends(server)), time.monotonic()
-    async with asyncio.timeout(TIMEOUT):
-        await queue.finished(broadcast_id)
-    # Sending on all along, there would be about 30 each time.
-    assert sum(during) <= 5, during
-    assert left >= 1000 and left / (time.monotonic() - began) >= FAST * 0.8
+    stuck_from = len(started)
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            await queue.finished(broadcast_id)
+    finally:
+        handling.end()
+    during = [sum(began <= at < until for at in started) for began, until in windows]
+    # Sending on all along, there would be about 40 each time.
+    assert during == [0] * 5, during
+    stuck = started[stuck_from:]
+    assert len(stuck) >= 1000
+    assert (len(stuck) - 1) / (stuck[-1] - stuck[0]) >= free * 0.8, free
 
 
 async def test_one_chat_gets_at_most_one_message_a_second(
