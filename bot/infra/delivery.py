@@ -359,8 +359,9 @@ class DeliveryQueue:
         """Wait while a person's update is handled: its replies and its database work first.
 
         At most CATCH_UP, which pacing then makes up in a burst; after a wait that long, not
-        again for CATCH_UP. So the rate holds even when updates never stop (half the time
-        waiting, half catching up), and a slow update never stops a broadcast."""
+        again for CATCH_UP. So a slow update never stops a broadcast, and updates that never
+        stop leave it at least half the time: all of the rate when the machine has the time to
+        catch up, and never less than half."""
         if self._give_way is None or monotonic() < self._catching_up_until:
             return
         started = monotonic()

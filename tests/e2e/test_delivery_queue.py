@@ -366,7 +366,8 @@ async def test_sending_gives_way_while_an_update_is_handled_and_keeps_its_rate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """While a person's update is handled no send starts, for as long as pacing can make up
-    for it (CATCH_UP); an update that never ends does not slow the broadcast."""
+    for it (CATCH_UP); an update that never ends leaves the broadcast at least half the time,
+    so at least half its rate (all of it, on a machine with the time to catch up)."""
     await add_members(database, server, range(1, 3001))
     handling = Handling()
     queue = await start_queue()
@@ -406,7 +407,9 @@ async def test_sending_gives_way_while_an_update_is_handled_and_keeps_its_rate(
     assert during == [0] * 5, during
     stuck = started[stuck_from:]
     assert len(stuck) >= 1000
-    assert (len(stuck) - 1) / (stuck[-1] - stuck[0]) >= free * 0.8, free
+    # Half is the floor on a machine with no time to spare: 0.74 with two CPU hogs on two cores,
+    # about 1.0 without; never catching up after a full wait, it would be about 0.01.
+    assert (len(stuck) - 1) / (stuck[-1] - stuck[0]) >= free * 0.5, free
 
 
 async def test_one_chat_gets_at_most_one_message_a_second(
