@@ -105,13 +105,13 @@ class ErrorInjection:
         if gate is not None:
             gate.set()
 
-    async def _until_released(self, chat_id: int | None, held: Callable[[], None]) -> None:
-        """Wait while `chat_id` is held, calling `held` once this request counts in `held`."""
+    async def _until_released(self, chat_id: int | None, counted: Callable[[], None]) -> None:
+        """Wait while `chat_id` is held; `counted()` once this request counts in `self.held`."""
         gate = self._holds.get(chat_id) if chat_id is not None else None
         if gate is None:
             return
         self.held[chat_id] += 1
-        held()
+        counted()
         try:
             await gate.wait()
         finally:
